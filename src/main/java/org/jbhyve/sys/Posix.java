@@ -1,0 +1,288 @@
+package org.jbhyve.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * POSIX and Linux calls: descriptors, I/O, ioctl, memory mapping, eventfd, thread ids.
+ * Every failing call throws {@link SysException} with errno; EINTR is retried where the call
+ * is restartable (read/write/pread/pwrite) and surfaced where the caller must see it (ioctl).
+ */
+public final class Posix {
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_NOCTTY = 0400;
+    public static final int O_TRUNC = 01000;
+    public static final int O_NONBLOCK = 04000;
+    public static final int O_DSYNC = 010000;
+    public static final int O_DIRECT = 040000;
+    public static final int O_SYNC = 04010000;
+    public static final int O_CLOEXEC = 02000000;
+
+    public static final int PROT_NONE = 0;
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_NORESERVE = 0x4000;
+    public static final int MADV_DONTDUMP = 16;
+    public static final int MADV_DODUMP = 17;
+
+    public static final int EFD_CLOEXEC = O_CLOEXEC;
+    public static final int EFD_NONBLOCK = O_NONBLOCK;
+
+    private static final long SYS_GETTID = 186;
+    private static final long SYS_TGKILL = 234;
+
+    private static final MethodHandle OPEN = LibC.function("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final MethodHandle CLOSE = LibC.function("close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle READ = LibC.function("read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = LibC.function("write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle PREAD = LibC.function("pread64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PWRITE = LibC.function("pwrite64",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle FDATASYNC = LibC.function("fdatasync",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FSYNC = LibC.function("fsync",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // ioctl(int fd, unsigned long request, ...): the third argument is variadic.
+    private static final MethodHandle IOCTL_PTR = LibC.function("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle IOCTL_LONG = LibC.function("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle MMAP = LibC.function("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MUNMAP = LibC.function("munmap",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle MADVISE = LibC.function("madvise",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MLOCK = LibC.function("mlock",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle EVENTFD = LibC.function("eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SYSCALL2 = LibC.function("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle SYSCALL3 = LibC.function("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle GETPID = LibC.plainFunction("getpid",
+            FunctionDescriptor.of(JAVA_INT));
+
+    private Posix() {}
+
+    public static Fd open(String path, int flags, int mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(LibC.errnoSegment(), arena.allocateFrom(path), flags, mode);
+            LibC.check(fd, "open " + path);
+            return new Fd(fd, path);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    static void close(int fd) {
+        try {
+            int r = (int) CLOSE.invokeExact(LibC.errnoSegment(), fd);
+            // close() must not be retried on EINTR on Linux: the descriptor is already released.
+            if (r == -1 && LibC.lastErrno() != Errno.EINTR) {
+                throw new SysException("close", LibC.lastErrno());
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** read(2) into {@code buf}, retrying EINTR; returns bytes read, 0 at end of file. */
+    public static long read(Fd fd, MemorySegment buf, long len) {
+        try {
+            while (true) {
+                long n = (long) READ.invokeExact(LibC.errnoSegment(), fd.number(), buf, len);
+                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                    return LibC.check(n, "read");
+                }
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** write(2) from {@code buf}, retrying EINTR; returns bytes written. */
+    public static long write(Fd fd, MemorySegment buf, long len) {
+        try {
+            while (true) {
+                long n = (long) WRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len);
+                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                    return LibC.check(n, "write");
+                }
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static long pread(Fd fd, MemorySegment buf, long len, long offset) {
+        try {
+            while (true) {
+                long n = (long) PREAD.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset);
+                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                    return LibC.check(n, "pread");
+                }
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static long pwrite(Fd fd, MemorySegment buf, long len, long offset) {
+        try {
+            while (true) {
+                long n = (long) PWRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset);
+                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                    return LibC.check(n, "pwrite");
+                }
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static void fdatasync(Fd fd) {
+        try {
+            LibC.check((int) FDATASYNC.invokeExact(LibC.errnoSegment(), fd.number()), "fdatasync");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static void fsync(Fd fd) {
+        try {
+            LibC.check((int) FSYNC.invokeExact(LibC.errnoSegment(), fd.number()), "fsync");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** ioctl with a pointer argument; returns the (non-negative) result. EINTR is thrown, not retried. */
+    public static int ioctl(Fd fd, long request, MemorySegment arg) {
+        try {
+            int r = (int) IOCTL_PTR.invokeExact(LibC.errnoSegment(), fd.number(), request, arg);
+            return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** ioctl with an integer argument (or none: pass 0). */
+    public static int ioctl(Fd fd, long request, long arg) {
+        try {
+            int r = (int) IOCTL_LONG.invokeExact(LibC.errnoSegment(), fd.number(), request, arg);
+            return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** ioctl that reports failure as a negative errno instead of throwing (for KVM_RUN's EINTR). */
+    public static int ioctlOrErrno(Fd fd, long request, long arg) {
+        try {
+            int r = (int) IOCTL_LONG.invokeExact(LibC.errnoSegment(), fd.number(), request, arg);
+            return r == -1 ? -LibC.lastErrno() : r;
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** mmap; the returned segment has the mapping's length. */
+    public static MemorySegment mmap(long length, int prot, int flags, Fd fd, long offset) {
+        try {
+            MemorySegment addr = (MemorySegment) MMAP.invokeExact(LibC.errnoSegment(), MemorySegment.NULL,
+                    length, prot, flags, fd == null ? -1 : fd.number(), offset);
+            if (addr.address() == -1L) {
+                throw new SysException("mmap", LibC.lastErrno());
+            }
+            return addr.reinterpret(length);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static void munmap(MemorySegment mapping) {
+        try {
+            LibC.check((int) MUNMAP.invokeExact(LibC.errnoSegment(), mapping, mapping.byteSize()), "munmap");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static void madvise(MemorySegment range, int advice) {
+        try {
+            LibC.check((int) MADVISE.invokeExact(LibC.errnoSegment(), range, range.byteSize(), advice), "madvise");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static void mlock(MemorySegment range) {
+        try {
+            LibC.check((int) MLOCK.invokeExact(LibC.errnoSegment(), range, range.byteSize()), "mlock");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static Fd eventfd(int initial, int flags) {
+        try {
+            int fd = (int) EVENTFD.invokeExact(LibC.errnoSegment(), initial, flags);
+            return new Fd((int) LibC.check(fd, "eventfd"), "eventfd");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** The calling thread's kernel thread id. */
+    public static int gettid() {
+        try {
+            return (int) (long) SYSCALL2.invokeExact(LibC.errnoSegment(), SYS_GETTID, 0L, 0L);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    public static int getpid() {
+        try {
+            return (int) GETPID.invokeExact();
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** Sends {@code signal} to thread {@code tid} of this process. */
+    public static void tgkill(int tid, int signal) {
+        try {
+            long r = (long) SYSCALL3.invokeExact(LibC.errnoSegment(), SYS_TGKILL, (long) getpid(), (long) tid,
+                    (long) signal);
+            LibC.check(r, "tgkill");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+}
