@@ -1,0 +1,18 @@
+package org.jbhyve.devices.pci;
+
+import org.jbhyve.pci.PciConfigSpace;
+import org.jbhyve.pci.PciFunction;
+
+/**
+ * The PCI side of bhyve's {@code lpc}: an Intel 82371SB-style PCI-ISA bridge (8086:7000, class
+ * 06/01/00). The ISA devices behind it (COM ports, RTC, pc-testdev) live on the port bus;
+ * this function only makes the bridge visible. bhyve allows it on bus 0 only.
+ */
+public final class LpcBridge extends PciFunction {
+    public static final int VENDOR = 0x8086, DEVICE = 0x7000;
+    private static final int CLASS_ISA_BRIDGE = 0x060100;
+
+    public LpcBridge() {
+        super(new PciConfigSpace(VENDOR, DEVICE, CLASS_ISA_BRIDGE, 0));
+    }
+}

@@ -1,0 +1,24 @@
+package org.jbhyve.kvm;
+
+/**
+ * Sizes and offsets of the x86 KVM structs this package reads and writes by hand.
+ *
+ * <pre>
+ * struct kvm_regs   : rax rbx rcx rdx rsi rdi rsp rbp r8..r15 rip rflags   (18 x u64 = 144)
+ * struct kvm_segment: u64 base; u32 limit; u16 selector; u8 type, present, dpl, db, s, l, g,
+ *                     avl, unusable, padding                                  (24 bytes)
+ * struct kvm_dtable : u64 base; u16 limit; u16 padding[3]                     (16 bytes)
+ * struct kvm_sregs  : cs ds es fs gs ss tr ldt (8 segments), gdt idt, cr0 cr2 cr3 cr4 cr8 efer
+ *                     apic_base, u64 interrupt_bitmap[4]                      (312 bytes)
+ * </pre>
+ */
+final class KvmStructs {
+    static final int REGS_SIZE = 144;
+    static final int SEGMENT_SIZE = 24;
+    static final int SREGS_SIZE = 312;
+    static final int SREGS_GDT = 8 * SEGMENT_SIZE;
+    static final int SREGS_IDT = SREGS_GDT + 16;
+    static final int SREGS_CR0 = SREGS_IDT + 16;
+
+    private KvmStructs() {}
+}

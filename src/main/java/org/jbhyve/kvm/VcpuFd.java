@@ -1,0 +1,218 @@
+package org.jbhyve.kvm;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import org.jbhyve.sys.Errno;
+import org.jbhyve.sys.Fd;
+import org.jbhyve.sys.Posix;
+import org.jbhyve.sys.SysException;
+
+/**
+ * A vCPU fd and its kvm_run page. {@link #run()} and the register calls belong to the vCPU's own
+ * thread (KVM takes the vCPU mutex, so another thread would block until KVM_RUN returns).
+ */
+public final class VcpuFd implements AutoCloseable {
+    public static final int MP_STATE_RUNNABLE = 0;
+    public static final int MP_STATE_HALTED = 3;
+
+    private final int id;
+    private final Fd fd;
+    private final MemorySegment runPage;
+    private final KvmRun run;
+
+    VcpuFd(int id, Fd fd, int mmapSize) {
+        this.id = id;
+        this.fd = fd;
+        this.runPage = Posix.mmap(mmapSize, Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_SHARED, fd, 0);
+        this.run = new KvmRun(runPage);
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public KvmRun kvmRun() {
+        return run;
+    }
+
+    /** KVM_RUN until the next exit; EINTR (a kick) comes back as {@link VcpuExit.Interrupted}. */
+    public VcpuExit run() {
+        int r = Posix.ioctlOrErrno(fd, KvmIoctls.RUN, 0);
+        if (r < 0) {
+            if (-r == Errno.EINTR || -r == Errno.EAGAIN) {
+                return new VcpuExit.Interrupted();
+            }
+            throw new SysException("KVM_RUN", -r);
+        }
+        return run.decode();
+    }
+
+    public Registers getRegisters() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(KvmStructs.REGS_SIZE, 8);
+            Posix.ioctl(fd, KvmIoctls.GET_REGS, buf);
+            Registers regs = new Registers();
+            for (int i = 0; i < Registers.COUNT; i++) {
+                regs.raw()[i] = buf.getAtIndex(JAVA_LONG, i);
+            }
+            return regs;
+        }
+    }
+
+    public void setRegisters(Registers regs) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(KvmStructs.REGS_SIZE, 8);
+            for (int i = 0; i < Registers.COUNT; i++) {
+                buf.setAtIndex(JAVA_LONG, i, regs.raw()[i]);
+            }
+            Posix.ioctl(fd, KvmIoctls.SET_REGS, buf);
+        }
+    }
+
+    public SpecialRegisters getSpecialRegisters() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmStructs.SREGS_SIZE, 8);
+            Posix.ioctl(fd, KvmIoctls.GET_SREGS, b);
+            SpecialRegisters s = new SpecialRegisters();
+            Segment[] segs = new Segment[8];
+            for (int i = 0; i < 8; i++) {
+                segs[i] = readSegment(b, (long) i * KvmStructs.SEGMENT_SIZE);
+            }
+            s.cs = segs[0]; s.ds = segs[1]; s.es = segs[2]; s.fs = segs[3];
+            s.gs = segs[4]; s.ss = segs[5]; s.tr = segs[6]; s.ldt = segs[7];
+            s.gdtBase = b.get(JAVA_LONG, KvmStructs.SREGS_GDT);
+            s.gdtLimit = Short.toUnsignedInt(b.get(JAVA_SHORT, KvmStructs.SREGS_GDT + 8));
+            s.idtBase = b.get(JAVA_LONG, KvmStructs.SREGS_IDT);
+            s.idtLimit = Short.toUnsignedInt(b.get(JAVA_SHORT, KvmStructs.SREGS_IDT + 8));
+            long o = KvmStructs.SREGS_CR0;
+            s.cr0 = b.get(JAVA_LONG, o); s.cr2 = b.get(JAVA_LONG, o + 8); s.cr3 = b.get(JAVA_LONG, o + 16);
+            s.cr4 = b.get(JAVA_LONG, o + 24); s.cr8 = b.get(JAVA_LONG, o + 32); s.efer = b.get(JAVA_LONG, o + 40);
+            s.apicBase = b.get(JAVA_LONG, o + 48);
+            for (int i = 0; i < 4; i++) {
+                s.interruptBitmap[i] = b.get(JAVA_LONG, o + 56 + 8L * i);
+            }
+            return s;
+        }
+    }
+
+    public void setSpecialRegisters(SpecialRegisters s) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmStructs.SREGS_SIZE, 8);
+            Segment[] segs = {s.cs, s.ds, s.es, s.fs, s.gs, s.ss, s.tr, s.ldt};
+            for (int i = 0; i < 8; i++) {
+                writeSegment(b, (long) i * KvmStructs.SEGMENT_SIZE, segs[i]);
+            }
+            b.set(JAVA_LONG, KvmStructs.SREGS_GDT, s.gdtBase);
+            b.set(JAVA_SHORT, KvmStructs.SREGS_GDT + 8, (short) s.gdtLimit);
+            b.set(JAVA_LONG, KvmStructs.SREGS_IDT, s.idtBase);
+            b.set(JAVA_SHORT, KvmStructs.SREGS_IDT + 8, (short) s.idtLimit);
+            long o = KvmStructs.SREGS_CR0;
+            b.set(JAVA_LONG, o, s.cr0); b.set(JAVA_LONG, o + 8, s.cr2); b.set(JAVA_LONG, o + 16, s.cr3);
+            b.set(JAVA_LONG, o + 24, s.cr4); b.set(JAVA_LONG, o + 32, s.cr8); b.set(JAVA_LONG, o + 40, s.efer);
+            b.set(JAVA_LONG, o + 48, s.apicBase);
+            for (int i = 0; i < 4; i++) {
+                b.set(JAVA_LONG, o + 56 + 8L * i, s.interruptBitmap[i]);
+            }
+            Posix.ioctl(fd, KvmIoctls.SET_SREGS, b);
+        }
+    }
+
+    private static Segment readSegment(MemorySegment b, long o) {
+        return new Segment(b.get(JAVA_LONG, o), b.get(JAVA_INT, o + 8), Short.toUnsignedInt(b.get(JAVA_SHORT, o + 12)),
+                b.get(JAVA_BYTE, o + 14), b.get(JAVA_BYTE, o + 15) != 0, b.get(JAVA_BYTE, o + 16),
+                b.get(JAVA_BYTE, o + 17) != 0, b.get(JAVA_BYTE, o + 18) != 0, b.get(JAVA_BYTE, o + 19) != 0,
+                b.get(JAVA_BYTE, o + 20) != 0, b.get(JAVA_BYTE, o + 22) != 0);
+    }
+
+    private static void writeSegment(MemorySegment b, long o, Segment s) {
+        b.set(JAVA_LONG, o, s.base());
+        b.set(JAVA_INT, o + 8, s.limit());
+        b.set(JAVA_SHORT, o + 12, (short) s.selector());
+        b.set(JAVA_BYTE, o + 14, (byte) s.type());
+        b.set(JAVA_BYTE, o + 15, flag(s.present()));
+        b.set(JAVA_BYTE, o + 16, (byte) s.dpl());
+        b.set(JAVA_BYTE, o + 17, flag(s.db()));
+        b.set(JAVA_BYTE, o + 18, flag(s.s()));
+        b.set(JAVA_BYTE, o + 19, flag(s.l()));
+        b.set(JAVA_BYTE, o + 20, flag(s.g()));
+        b.set(JAVA_BYTE, o + 21, (byte) 0);
+        b.set(JAVA_BYTE, o + 22, flag(s.unusable()));
+    }
+
+    private static byte flag(boolean b) {
+        return (byte) (b ? 1 : 0);
+    }
+
+    /** KVM_SET_CPUID2: what CPUID reports to this vCPU. */
+    public void setCpuid(List<CpuidEntry> entries) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(8 + (long) entries.size() * CpuidEntry.SIZE, 8);
+            buf.set(JAVA_INT, 0, entries.size());
+            for (int i = 0; i < entries.size(); i++) {
+                CpuidEntry e = entries.get(i);
+                long o = 8 + (long) i * CpuidEntry.SIZE;
+                buf.set(JAVA_INT, o, e.function());
+                buf.set(JAVA_INT, o + 4, e.index());
+                buf.set(JAVA_INT, o + 8, e.flags());
+                buf.set(JAVA_INT, o + 12, e.eax());
+                buf.set(JAVA_INT, o + 16, e.ebx());
+                buf.set(JAVA_INT, o + 20, e.ecx());
+                buf.set(JAVA_INT, o + 24, e.edx());
+            }
+            Posix.ioctl(fd, KvmIoctls.SET_CPUID2, buf);
+        }
+    }
+
+    /** KVM_SET_MSRS: writes {index -> value} pairs (struct kvm_msrs + kvm_msr_entry[]). */
+    public void setMsrs(long[][] indexValuePairs) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(8 + 16L * indexValuePairs.length, 8);
+            buf.set(JAVA_INT, 0, indexValuePairs.length);
+            for (int i = 0; i < indexValuePairs.length; i++) {
+                buf.set(JAVA_INT, 8 + 16L * i, (int) indexValuePairs[i][0]);
+                buf.set(JAVA_LONG, 8 + 16L * i + 8, indexValuePairs[i][1]);
+            }
+            int done = Posix.ioctl(fd, KvmIoctls.SET_MSRS, buf);
+            if (done != indexValuePairs.length) {
+                throw new IllegalStateException("KVM_SET_MSRS set " + done + " of " + indexValuePairs.length);
+            }
+        }
+    }
+
+    /** KVM_SET_SIGNAL_MASK: the signal mask in force while this vCPU is inside KVM_RUN. */
+    public void setSignalMask(long kernelSigset) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(16, 8);
+            buf.set(JAVA_INT, 0, 8);
+            buf.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 4, kernelSigset);
+            Posix.ioctl(fd, KvmIoctls.SET_SIGNAL_MASK, buf);
+        }
+    }
+
+    /** KVM_GET_MP_STATE: RUNNABLE, HALTED, INIT_RECEIVED... */
+    public int getMpState() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(4, 4);
+            Posix.ioctl(fd, KvmIoctls.GET_MP_STATE, buf);
+            return buf.get(JAVA_INT, 0);
+        }
+    }
+
+    /** KVM_GET_STATS_FD: the binary statistics of this vCPU (see {@link VcpuStats}). */
+    public VcpuStats openStats() {
+        int stats = Posix.ioctl(fd, KvmIoctls.GET_STATS_FD, 0);
+        return new VcpuStats(new Fd(stats, "kvm-vcpu" + id + "-stats"));
+    }
+
+    @Override
+    public void close() {
+        Posix.munmap(runPage);
+        fd.close();
+    }
+}

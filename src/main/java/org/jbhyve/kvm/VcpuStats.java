@@ -1,0 +1,74 @@
+package org.jbhyve.kvm;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
+import org.jbhyve.sys.Fd;
+import org.jbhyve.sys.Posix;
+
+/**
+ * A vCPU's binary statistics fd (KVM_GET_STATS_FD, Documentation/virt/kvm/api.rst 4.133).
+ *
+ * <pre>
+ * header: u32 flags, name_size, num_desc, id_offset, desc_offset, data_offset
+ * desc  : u32 flags; s16 exponent; u16 size; u32 offset; u32 bucket_size; char name[name_size]
+ * data  : u64 values at data_offset + desc.offset, desc.size of them
+ * </pre>
+ * The VMM reads the instantaneous {@code blocking} stat (1 while the vCPU sleeps in HLT inside
+ * KVM) to notice a guest that halted with interrupts off, which the in-kernel LAPIC never
+ * reports to user space.
+ */
+public final class VcpuStats implements AutoCloseable {
+    private final Fd fd;
+    private final Map<String, Long> offsets = new HashMap<>();
+    private final MemorySegment value = Arena.ofAuto().allocate(8, 8);
+
+    VcpuStats(Fd fd) {
+        this.fd = fd;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment header = arena.allocate(24, 8);
+            Posix.pread(fd, header, 24, 0);
+            int nameSize = header.get(JAVA_INT, 4);
+            int count = header.get(JAVA_INT, 8);
+            long descOffset = Integer.toUnsignedLong(header.get(JAVA_INT, 16));
+            long dataOffset = Integer.toUnsignedLong(header.get(JAVA_INT, 20));
+            long descSize = 16L + nameSize;
+            MemorySegment descs = arena.allocate(descSize * count, 8);
+            Posix.pread(fd, descs, descs.byteSize(), descOffset);
+            for (int i = 0; i < count; i++) {
+                long o = i * descSize;
+                int size = Short.toUnsignedInt(descs.get(JAVA_SHORT, o + 6));
+                long dataAt = dataOffset + Integer.toUnsignedLong(descs.get(JAVA_INT, o + 8));
+                String name = descs.asSlice(o + 16, nameSize).getString(0);
+                if (size == 1) {
+                    offsets.put(name, dataAt);
+                }
+            }
+        }
+    }
+
+    /** Whether the stat exists on this kernel. */
+    public boolean has(String name) {
+        return offsets.containsKey(name);
+    }
+
+    /** Current value of a single-valued stat. */
+    public long read(String name) {
+        Long at = offsets.get(name);
+        if (at == null) {
+            throw new IllegalArgumentException("no vCPU stat " + name);
+        }
+        Posix.pread(fd, value, 8, at);
+        return value.get(JAVA_LONG, 0);
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}

@@ -1,0 +1,146 @@
+package org.jbhyve.kvm;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.jbhyve.sys.Fd;
+import org.jbhyve.sys.Posix;
+
+/**
+ * A VM fd: memory slots, the in-kernel interrupt controllers and PIT, interrupt injection
+ * (IRQ lines, MSIs, irqfd), ioeventfd, and vCPU creation. Thread-safe (KVM serialises).
+ */
+public final class VmFd implements AutoCloseable {
+    private static final int PIT_SPEAKER_DUMMY = 1;
+    private static final int IOEVENTFD_DATAMATCH = 1;
+    private static final int IOEVENTFD_PIO = 2;
+    private static final int IOEVENTFD_DEASSIGN = 4;
+    private static final int IRQFD_DEASSIGN = 1;
+
+    private final Fd fd;
+    private final int vcpuMmapSize;
+
+    VmFd(Fd fd, int vcpuMmapSize) {
+        this.fd = fd;
+        this.vcpuMmapSize = vcpuMmapSize;
+    }
+
+    /**
+     * KVM_SET_USER_MEMORY_REGION: maps {@code host} at guest-physical {@code guestAddress} in
+     * {@code slot}. struct kvm_userspace_memory_region { u32 slot, flags; u64 guest_phys_addr,
+     * memory_size, userspace_addr }.
+     */
+    public void setUserMemoryRegion(int slot, long guestAddress, MemorySegment host) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment r = arena.allocate(32, 8);
+            r.set(JAVA_INT, 0, slot);
+            r.set(JAVA_INT, 4, 0);
+            r.set(JAVA_LONG, 8, guestAddress);
+            r.set(JAVA_LONG, 16, host.byteSize());
+            r.set(JAVA_LONG, 24, host.address());
+            Posix.ioctl(fd, KvmIoctls.SET_USER_MEMORY_REGION, r);
+        }
+    }
+
+    /** KVM_SET_TSS_ADDR: three pages Intel VT-x needs for real-mode emulation, outside RAM. */
+    public void setTssAddress(long address) {
+        Posix.ioctl(fd, KvmIoctls.SET_TSS_ADDR, address);
+    }
+
+    /** KVM_SET_IDENTITY_MAP_ADDR: one page for the EPT identity map, outside RAM. */
+    public void setIdentityMapAddress(long address) {
+        try (Arena arena = Arena.ofConfined()) {
+            Posix.ioctl(fd, KvmIoctls.SET_IDENTITY_MAP_ADDR, arena.allocateFrom(JAVA_LONG, address));
+        }
+    }
+
+    /** KVM_CREATE_IRQCHIP: in-kernel PIC pair, IOAPIC and per-vCPU LAPICs (GSIs 0-23). */
+    public void createIrqchip() {
+        Posix.ioctl(fd, KvmIoctls.CREATE_IRQCHIP, 0);
+    }
+
+    /** KVM_CREATE_PIT2: in-kernel i8254 on ports 0x40-0x43 (speaker port 0x61 left to us). */
+    public void createPit() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment config = arena.allocate(64, 8);
+            config.set(JAVA_INT, 0, PIT_SPEAKER_DUMMY);
+            Posix.ioctl(fd, KvmIoctls.CREATE_PIT2, config);
+        }
+    }
+
+    /** KVM_IRQ_LINE: sets the level of GSI {@code gsi} on the in-kernel PIC/IOAPIC. */
+    public void setIrqLine(int gsi, boolean level) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment l = arena.allocate(8, 4);
+            l.set(JAVA_INT, 0, gsi);
+            l.set(JAVA_INT, 4, level ? 1 : 0);
+            Posix.ioctl(fd, KvmIoctls.IRQ_LINE, l);
+        }
+    }
+
+    /** KVM_SIGNAL_MSI: injects one MSI (address/data as the device would write them). */
+    public void signalMsi(long address, int data) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment m = arena.allocate(32, 8);
+            m.set(JAVA_INT, 0, (int) address);
+            m.set(JAVA_INT, 4, (int) (address >>> 32));
+            m.set(JAVA_INT, 8, data);
+            Posix.ioctl(fd, KvmIoctls.SIGNAL_MSI, m);
+        }
+    }
+
+    /** KVM_IRQFD: a write to {@code eventFd} raises {@code gsi} without a trip through user space. */
+    public void attachIrqfd(Fd eventFd, int gsi, boolean attach) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(32, 8);
+            s.set(JAVA_INT, 0, eventFd.number());
+            s.set(JAVA_INT, 4, gsi);
+            s.set(JAVA_INT, 8, attach ? 0 : IRQFD_DEASSIGN);
+            Posix.ioctl(fd, KvmIoctls.IRQFD, s);
+        }
+    }
+
+    /**
+     * KVM_IOEVENTFD: a guest write of {@code length} bytes to {@code address} (a port when
+     * {@code pio}) signals {@code eventFd} instead of exiting to user space; with
+     * {@code dataMatch} non-null only writes of that value do.
+     */
+    public void attachIoeventfd(Fd eventFd, long address, int length, boolean pio, Long dataMatch, boolean attach) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(64, 8);
+            int flags = (pio ? IOEVENTFD_PIO : 0) | (dataMatch != null ? IOEVENTFD_DATAMATCH : 0)
+                    | (attach ? 0 : IOEVENTFD_DEASSIGN);
+            s.set(JAVA_LONG, 0, dataMatch == null ? 0 : dataMatch);
+            s.set(JAVA_LONG, 8, address);
+            s.set(JAVA_INT, 16, length);
+            s.set(JAVA_INT, 20, eventFd.number());
+            s.set(JAVA_INT, 24, flags);
+            Posix.ioctl(fd, KvmIoctls.IOEVENTFD, s);
+        }
+    }
+
+    /** KVM_ENABLE_CAP on the VM with up to four arguments. */
+    public void enableCap(int capability, long... args) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(104, 8);
+            s.set(JAVA_INT, 0, capability);
+            for (int i = 0; i < args.length && i < 4; i++) {
+                s.set(JAVA_LONG, 8 + 8L * i, args[i]);
+            }
+            Posix.ioctl(fd, KvmIoctls.ENABLE_CAP, s);
+        }
+    }
+
+    /** KVM_CREATE_VCPU and the mmap of its kvm_run page. */
+    public VcpuFd createVcpu(int id) {
+        int vcpu = Posix.ioctl(fd, KvmIoctls.CREATE_VCPU, id);
+        return new VcpuFd(id, new Fd(vcpu, "kvm-vcpu" + id), vcpuMmapSize);
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}

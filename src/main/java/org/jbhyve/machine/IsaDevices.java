@@ -1,0 +1,85 @@
+package org.jbhyve.machine;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import org.jbhyve.backend.chr.CharBackend;
+import org.jbhyve.backend.chr.CharBackends;
+import org.jbhyve.bus.IoBus;
+import org.jbhyve.devices.lpc.LpcComPorts;
+import org.jbhyve.devices.lpc.PcTestDev;
+import org.jbhyve.devices.lpc.PostPort;
+import org.jbhyve.devices.lpc.ResetControl;
+import org.jbhyve.devices.lpc.RtcCmos;
+import org.jbhyve.devices.lpc.Uart16550;
+import org.jbhyve.irq.IrqLine;
+import org.jbhyve.memory.MemoryMap;
+import org.jbhyve.pci.PciRoot;
+
+/**
+ * The legacy devices on the port bus, as bhyve places them behind its LPC bridge: COM1-COM4
+ * (16550s with their tty backends), the RTC/CMOS, the POST port, reset control at 0xCF9 (shared
+ * with PCI's CONFIG_ADDRESS), the i8042 reset stub, and pc-testdev when asked for.
+ */
+final class IsaDevices implements AutoCloseable {
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    /** Callbacks from guest-visible devices into the VM lifecycle. */
+    interface Requests {
+        void reset();
+
+        void debugExit(int status);
+    }
+
+    IsaDevices(MachineSpec spec, MemoryMap map, IoBus ports, IoBus mmio, PciRoot pci,
+               IntFunction<IrqLine> isaIrq, Requests requests) {
+        boolean ok = false;
+        try {
+            for (Map.Entry<String, String> com : spec.comPorts().entrySet()) {
+                LpcComPorts port = LpcComPorts.byName(com.getKey())
+                        .orElseThrow(() -> new MachineException("unknown LPC device " + com.getKey()));
+                CharBackend backend = CharBackends.open(com.getValue(), com.getKey());
+                owned.add(backend);
+                Uart16550 uart = new Uart16550(com.getKey(), isaIrq.apply(port.irq()), backend);
+                owned.add(uart);
+                ports.register(port.base(), Uart16550.REGISTER_COUNT, com.getKey(), uart);
+            }
+            ports.register(RtcCmos.PORT_BASE, RtcCmos.PORT_COUNT, "rtc",
+                    new RtcCmos(map.lowMemory(), map.highMemory(), spec.rtcUtc(), Clock.systemUTC(),
+                            isaIrq.apply(RtcCmos.IRQ)));
+            PostPort post = new PostPort();
+            ports.register(PostPort.POST_CODE_PORT, 1, "post", post);
+            ResetControl reset = new ResetControl(requests::reset);
+            ports.register(PciRoot.CONFIG_ADDRESS_PORT, PciRoot.CONFIG_PORTS_LENGTH, "pci-config",
+                    pci.configPorts(reset.resetRegister()));
+            ports.register(ResetControl.KBD_DATA_PORT, 1, "i8042-data", reset.keyboardData());
+            ports.register(ResetControl.KBD_STATUS_PORT, 1, "i8042-command", reset.keyboardCommand());
+            if (spec.pcTestDev()) {
+                PcTestDev testdev = new PcTestDev(requests::debugExit, isaIrq, 24);
+                ports.register(PcTestDev.DEBUG_EXIT_PORT, PcTestDev.DEBUG_EXIT_LEN, "pc-testdev", testdev.debugExit());
+                ports.register(PcTestDev.IOPORT_BASE, PcTestDev.IOPORT_LEN, "pc-testdev", testdev.ioport());
+                ports.register(PcTestDev.IRQ_PORT_BASE, testdev.irqPortCount(), "pc-testdev", testdev.irq());
+                mmio.register(PcTestDev.IOMEM_BASE, PcTestDev.IOMEM_LEN, "pc-testdev", testdev.iomem());
+            }
+            ok = true;
+        } finally {
+            if (!ok) {
+                close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                // closing is best effort: the VM is going away
+            }
+        }
+        owned.clear();
+    }
+}

@@ -1,0 +1,107 @@
+package org.jbhyve.machine;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jbhyve.config.ConfigException;
+import org.jbhyve.config.ConfigTree;
+
+/**
+ * The typed view of a bhyve_config(5) tree that the machine is built from. Reading the tree
+ * happens here only, so every key the machine understands is listed in one place:
+ *
+ * <pre>
+ * name, cpus, sockets, cores, threads, memory.size (default 256M), memory.wired,
+ * memory.guest_in_core, vcpu.N.cpuset, x86.strictio, rtc.use_localtime, acpi_tables,
+ * boot.kernel, boot.initrd, boot.cmdline, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
+ * pci.BUS.SLOT.FUNC.device (+ that node's other keys as device options)
+ * </pre>
+ */
+public record MachineSpec(String name, Topology topology, long memoryBytes, boolean wired, boolean guestInCore,
+                          Map<Integer, List<Integer>> pinning, boolean strictIo, boolean rtcUtc, boolean acpi,
+                          Path kernel, Path initrd, String cmdline, Map<String, String> comPorts,
+                          boolean pcTestDev, String bootrom, List<PciSlot> pciSlots, ConfigTree tree) {
+
+    /** One {@code -s} function: location, bhyve emulation name, and its config node. */
+    public record PciSlot(int bus, int slot, int function, String device, String node) {}
+
+    public static final long DEFAULT_MEMORY = 256L << 20;
+
+    public static MachineSpec from(ConfigTree tree) {
+        String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
+        int cpus = tree.getInt("cpus", 1);
+        int sockets = tree.getInt("sockets", 1);
+        int cores = tree.getInt("cores", 1);
+        int threads = tree.getInt("threads", 1);
+        if (!tree.has("sockets") && !tree.has("cores") && !tree.has("threads")) {
+            cores = cpus; // plain "-c N": one socket of N cores, as bhyve does
+        }
+        Topology topology;
+        try {
+            topology = new Topology(cpus, sockets, cores, threads);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("invalid CPU topology: " + e.getMessage());
+        }
+        long memory = ConfigTree.parseMemorySize(tree.getString("memory.size", "256M"));
+        if (memory % 4096 != 0) {
+            memory = (memory + 4095) & ~4095L;
+        }
+        Map<Integer, List<Integer>> pinning = new TreeMap<>();
+        for (String vcpu : tree.children("vcpu")) {
+            String cpuset = tree.getString("vcpu." + vcpu + ".cpuset", "");
+            int index = parseIndex(vcpu, "vcpu");
+            if (index >= cpus) {
+                throw new ConfigException("vcpu " + index + " pinned but the VM has " + cpus + " vCPUs");
+            }
+            List<Integer> hostCpus = new ArrayList<>();
+            for (String c : cpuset.split(",")) {
+                if (!c.isBlank()) {
+                    hostCpus.add(parseIndex(c.trim(), "host cpu"));
+                }
+            }
+            pinning.put(index, List.copyOf(hostCpus));
+        }
+        Map<String, String> coms = new TreeMap<>();
+        for (int n = 1; n <= 4; n++) {
+            String key = "com" + n;
+            tree.get("lpc." + key + ".path").ifPresent(p -> coms.put(key, p));
+        }
+        return new MachineSpec(name, topology, memory,
+                tree.getBoolean("memory.wired", false), tree.getBoolean("memory.guest_in_core", false),
+                Map.copyOf(pinning), tree.getBoolean("x86.strictio", false),
+                !tree.getBoolean("rtc.use_localtime", true), tree.getBoolean("acpi_tables", false),
+                tree.get("boot.kernel").map(Path::of).orElse(null), tree.get("boot.initrd").map(Path::of).orElse(null),
+                tree.getString("boot.cmdline", ""), Map.copyOf(coms), tree.getBoolean("lpc.pc-testdev", false),
+                tree.get("lpc.bootrom").orElse(null), pciSlots(tree), tree);
+    }
+
+    private static List<PciSlot> pciSlots(ConfigTree tree) {
+        List<PciSlot> slots = new ArrayList<>();
+        for (String bus : tree.children("pci")) {
+            for (String slot : tree.children("pci." + bus)) {
+                for (String fn : tree.children("pci." + bus + "." + slot)) {
+                    String node = "pci." + bus + "." + slot + "." + fn;
+                    String device = tree.get(node + ".device")
+                            .orElseThrow(() -> new ConfigException(node + ": no device= given"));
+                    slots.add(new PciSlot(parseIndex(bus, "PCI bus"), parseIndex(slot, "PCI slot"),
+                            parseIndex(fn, "PCI function"), device, node));
+                }
+            }
+        }
+        return List.copyOf(slots);
+    }
+
+    private static int parseIndex(String text, String what) {
+        try {
+            int v = Integer.parseInt(text);
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new ConfigException("invalid " + what + " number '" + text + "'");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package org.jbhyve.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jbhyve.bus.IoBus;
+import org.jbhyve.irq.KvmIrqLine;
+import org.jbhyve.kvm.Kvm;
+import org.jbhyve.kvm.VcpuFd;
+import org.jbhyve.kvm.VcpuStats;
+import org.jbhyve.kvm.VmFd;
+import org.jbhyve.machine.boot.EntryState;
+import org.jbhyve.machine.boot.KernelLoader;
+import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.memory.GuestRam;
+import org.jbhyve.memory.MemoryMap;
+import org.jbhyve.pci.BarAllocator;
+import org.jbhyve.pci.PciFunction;
+import org.jbhyve.pci.PciRoot;
+import org.jbhyve.sys.Affinity;
+import org.jbhyve.sys.SysException;
+import org.jbhyve.vcpu.ExitStatus;
+import org.jbhyve.vcpu.VcpuLoop;
+
+/**
+ * A running VM built from a {@link MachineSpec}, in phases: KVM and its in-kernel chips, guest
+ * RAM, buses and devices, the kernel image, vCPUs; then it runs until the first exit request and
+ * tears everything down in reverse. {@link #run} returns how it ended.
+ */
+public final class VirtualMachine implements AutoCloseable {
+    private static final long IDLE_POLL_MILLIS = 200;
+
+    private final MachineSpec spec;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final VmLifecycle lifecycle;
+    private final List<VcpuLoop> loops = new ArrayList<>();
+    private final List<VcpuStats> stats = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+
+    public VirtualMachine(MachineSpec spec) {
+        this.spec = spec;
+        this.lifecycle = new VmLifecycle(spec.topology().cpus());
+    }
+
+    /** How the VM ended: bhyve's status, the process exit code, and an optional message. */
+    public record Result(ExitStatus status, int exitCode, String message) {}
+
+    /** Builds and runs the VM to its end. Start-up problems throw {@link MachineException} or KVM's own. */
+    public Result run() throws InterruptedException {
+        Kvm kvm = own(Kvm.open());
+        int max = kvm.maxVcpus();
+        if (spec.topology().cpus() > max) {
+            throw new MachineException(spec.topology().cpus() + " vCPUs requested; KVM on this host allows at most " + max);
+        }
+        VmFd vm = own(kvm.createVm());
+        vm.setTssAddress(MemoryMap.KVM_TSS);
+        vm.setIdentityMapAddress(MemoryMap.KVM_IDENTITY_MAP);
+        vm.createIrqchip();
+        vm.createPit();
+
+        MemoryMap map = MemoryMap.forSize(spec.memoryBytes());
+        GuestRam ram = own(allocateRam(map));
+        int slot = 0;
+        for (GuestMemory.Region r : ram.memory().regions()) {
+            vm.setUserMemoryRegion(slot++, r.guestBase(), r.host());
+        }
+
+        IoBus ports = new IoBus("port I/O");
+        IoBus mmio = new IoBus("MMIO");
+        if (spec.strictIo()) {
+            ports.onUnclaimed((port, size, write) -> lifecycle.requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(),
+                    String.format("unhandled %s of %d byte%s at I/O port 0x%x (-e)", write ? "write" : "read",
+                            size, size == 1 ? "" : "s", port)));
+        }
+        PciRoot pci = buildPci(map, ports, mmio);
+        own(new IsaDevices(spec, map, ports, mmio, pci, gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
+            @Override
+            public void reset() {
+                lifecycle.requestExit(ExitStatus.RESET, ExitStatus.RESET.code(), null);
+            }
+
+            @Override
+            public void debugExit(int status) {
+                lifecycle.requestExit(ExitStatus.POWEROFF, status, null);
+            }
+        }));
+
+        EntryState entry = loadGuest(ram.memory(), map);
+        CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology());
+        for (int i = 0; i < spec.topology().cpus(); i++) {
+            VcpuFd vcpu = own(vm.createVcpu(spec.topology().apicId(i)));
+            vcpu.setCpuid(cpuid.forVcpu(i));
+            if (i == 0) {
+                BootCpu.enter(vcpu, entry);
+            }
+            loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle));
+            openStats(vcpu);
+        }
+        lifecycle.setVcpus(loops);
+        startVcpus();
+        VmLifecycle.Outcome outcome = lifecycle.awaitExit(stats.size() == loops.size() ? this::allBlocked : null,
+                IDLE_POLL_MILLIS);
+        for (Thread t : threads) {
+            t.join();
+        }
+        return new Result(outcome.status(), outcome.code(), outcome.message());
+    }
+
+    /** Asks the VM to stop (signals, control requests); the first request wins. */
+    public void requestExit(ExitStatus status, String message) {
+        lifecycle.requestExit(status, status.code(), message);
+    }
+
+    private GuestRam allocateRam(MemoryMap map) {
+        try {
+            return new GuestRam(map, spec.guestInCore(), spec.wired());
+        } catch (SysException e) {
+            throw new MachineException("cannot allocate " + (map.totalRam() >> 20) + " MiB of guest memory"
+                    + (spec.wired() ? " (wired, -S)" : "") + ": " + e.getMessage());
+        }
+    }
+
+    private PciRoot buildPci(MemoryMap map, IoBus ports, IoBus mmio) {
+        PciRoot pci = new PciRoot();
+        BarAllocator bars = new BarAllocator(map);
+        if (spec.pcTestDev()) {
+            bars.reserveIo(org.jbhyve.devices.lpc.PcTestDev.IRQ_PORT_BASE, 0x20);
+        }
+        BusBarMapper mapper = new BusBarMapper(ports, mmio);
+        for (MachineSpec.PciSlot s : spec.pciSlots()) {
+            PciFunction f = PciDeviceCatalog.create(s, spec.tree());
+            pci.add(s.bus(), s.slot(), s.function(), s.device(), f, mapper);
+            f.bars().forEach(bar -> f.assignBar(bar.index(), bars.allocate(bar)));
+        }
+        mmio.register(MemoryMap.ECAM_BASE, MemoryMap.ECAM_SIZE, "pci-ecam", pci.ecam());
+        return pci;
+    }
+
+    private EntryState loadGuest(GuestMemory memory, MemoryMap map) {
+        if (spec.kernel() == null) {
+            throw new MachineException(spec.bootrom() != null
+                    ? "-l bootrom: firmware boot is not available in this build; use -o boot.kernel=PATH"
+                    : "nothing to boot: give -o boot.kernel=PATH (and optionally boot.initrd, boot.cmdline)");
+        }
+        return new KernelLoader(memory, map).load(spec.kernel(), spec.initrd(), spec.cmdline(), 0);
+    }
+
+    private void openStats(VcpuFd vcpu) {
+        try {
+            VcpuStats s = own(vcpu.openStats());
+            if (s.has("blocking")) {
+                stats.add(s);
+            }
+        } catch (SysException e) {
+            // Kernels before 5.14 lack binary stats: the VM then never exits on a halted guest.
+        }
+    }
+
+    private boolean allBlocked() {
+        for (VcpuStats s : stats) {
+            if (s.read("blocking") == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void startVcpus() throws InterruptedException {
+        for (VcpuLoop loop : loops) {
+            List<Integer> pin = spec.pinning().get(loop.index());
+            Thread t = Thread.ofPlatform().name("vcpu " + loop.index()).daemon(true).unstarted(() -> {
+                if (pin != null && !pin.isEmpty()) {
+                    Affinity.pinCurrentThread(pin);
+                }
+                loop.run();
+            });
+            threads.add(t);
+            t.start();
+        }
+        for (VcpuLoop loop : loops) {
+            loop.awaitStarted();
+        }
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    @Override
+    public void close() {
+        lifecycle.requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(), null);
+        for (Thread t : threads) {
+            try {
+                t.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                // best effort while tearing down
+            }
+        }
+        resources.clear();
+    }
+}

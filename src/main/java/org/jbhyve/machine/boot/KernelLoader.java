@@ -1,0 +1,132 @@
+package org.jbhyve.machine.boot;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.jbhyve.machine.boot.E820Map.Entry;
+import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.memory.MemoryMap;
+
+/**
+ * Loads a kernel without firmware ({@code -o boot.kernel=PATH}), choosing the protocol from the
+ * image: an ELF with a PVH note is entered through PVH; an ELF without one through the Linux
+ * 64-bit boot protocol at its entry point; a bzImage ("HdrS" at 0x202) through the Linux 32-bit
+ * boot protocol. Everything the guest will read (start info, boot_params, e820, command line,
+ * GDT, page tables) is written into guest memory here.
+ */
+public final class KernelLoader {
+    private final GuestMemory memory;
+    private final MemoryMap map;
+
+    public KernelLoader(GuestMemory memory, MemoryMap map) {
+        this.memory = memory;
+        this.map = map;
+    }
+
+    /**
+     * @param rsdp guest address of the ACPI RSDP, or 0 when the VM has no ACPI tables
+     * @throws BootException for unreadable or malformed images and images that do not fit
+     */
+    public EntryState load(Path kernel, Path initrd, String cmdline, long rsdp) {
+        byte[] image = readFile(kernel, "kernel");
+        byte[] ramdisk = initrd == null ? null : readFile(initrd, "initrd");
+        byte[] commandLine = commandLine(cmdline);
+        memory.write(BootLayout.CMDLINE, commandLine);
+        EntryState entry;
+        if (ElfImage.looksLikeElf(image)) {
+            ElfImage elf = ElfImage.parse(image, kernel.toString());
+            loadSegments(elf, kernel.toString());
+            if (elf.pvhEntry().isPresent()) {
+                entry = PvhStartInfo.write(memory, map, elf.pvhEntry().getAsLong(), commandLine.length,
+                        placeInitrd(ramdisk, 0xFFFF_FFFFL), ramdisk == null ? 0 : ramdisk.length, rsdp);
+            } else {
+                if (!elf.is64Bit()) {
+                    throw new BootException(kernel + ": a 32-bit ELF needs a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
+                }
+                long params = LinuxBootParams.writeFor64BitElf(memory, map, commandLine.length,
+                        placeInitrd(ramdisk, 0xFFFF_FFFFL), ramdisk == null ? 0 : ramdisk.length);
+                PageTables.writeIdentity4G(memory);
+                entry = new EntryState(EntryState.Mode.LONG_64, elf.entry(), 0, params, "linux64");
+            }
+        } else if (LinuxBootParams.isBzImage(image)) {
+            entry = LinuxBootParams.loadBzImage(memory, map, image, kernel.toString(), commandLine.length,
+                    ramdisk, this::placeInitrd);
+        } else {
+            throw new BootException(kernel + ": neither an ELF kernel nor a Linux bzImage");
+        }
+        GdtWriter.write(memory, entry.mode());
+        return entry;
+    }
+
+    private static byte[] readFile(Path path, String what) {
+        try {
+            return Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new BootException("cannot read " + what + " " + path + ": "
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+    }
+
+    private static byte[] commandLine(String cmdline) {
+        byte[] text = (cmdline == null ? "" : cmdline).getBytes(StandardCharsets.UTF_8);
+        if (text.length >= BootLayout.CMDLINE_MAX) {
+            throw new BootException("boot.cmdline is longer than " + (BootLayout.CMDLINE_MAX - 1) + " bytes");
+        }
+        byte[] terminated = new byte[text.length + 1];
+        System.arraycopy(text, 0, terminated, 0, text.length);
+        return terminated;
+    }
+
+    private void loadSegments(ElfImage elf, String name) {
+        for (ElfImage.Segment s : elf.segments()) {
+            checkFits(s.physicalAddress(), s.memorySize(), name + " segment at 0x" + Long.toHexString(s.physicalAddress()));
+            byte[] data = new byte[(int) s.memorySize()];
+            System.arraycopy(elf.bytes(), (int) s.offset(), data, 0, (int) s.fileSize());
+            memory.write(s.physicalAddress(), data);
+        }
+    }
+
+    /** Checks that [address, address+size) is RAM the loader does not own. */
+    void checkFits(long address, long size, String what) {
+        if (address < BootLayout.KERNEL_MIN || !isRam(address, size)) {
+            throw new BootException(String.format("%s (0x%x bytes) does not fit in guest memory (%d MiB)",
+                    what, size, map.totalRam() / MemoryMap.MiB));
+        }
+    }
+
+    private boolean isRam(long address, long size) {
+        for (Entry e : E820Map.of(map)) {
+            if (address >= e.address() && size <= e.address() + e.size() - address) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Copies the initrd to the highest page-aligned spot of low RAM below {@code limit}; returns its address (0 if none). */
+    long placeInitrd(byte[] ramdisk, long limit) {
+        if (ramdisk == null) {
+            return 0;
+        }
+        long top = Math.min(map.lowMemory(), limit + 1);
+        long address = (top - ramdisk.length) & ~0xFFFL;
+        checkFits(address, ramdisk.length, "initrd");
+        memory.write(address, ramdisk);
+        return address;
+    }
+
+    static void writeE820(GuestMemory memory, MemoryMap map, long at, int entrySize, int max) {
+        List<Entry> entries = E820Map.of(map);
+        if (entries.size() > max) {
+            throw new IllegalStateException("memory map has too many entries");
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            long o = at + (long) i * entrySize;
+            memory.putLong(o, entries.get(i).address());
+            memory.putLong(o + 8, entries.get(i).size());
+            memory.putInt(o + 16, entries.get(i).type());
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package org.jbhyve.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+
+/** sched_setaffinity(2) for the calling thread (bhyve's -p vcpu:hostcpu). */
+public final class Affinity {
+    private static final int CPU_SETSIZE = 1024;
+    private static final MethodHandle SCHED_SETAFFINITY = LibC.function("sched_setaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+
+    private Affinity() {}
+
+    /** Restricts the calling thread to {@code cpus} (host CPU numbers below 1024). */
+    public static void pinCurrentThread(List<Integer> cpus) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(CPU_SETSIZE / 8, 8);
+            for (int cpu : cpus) {
+                if (cpu < 0 || cpu >= CPU_SETSIZE) {
+                    throw new IllegalArgumentException("host CPU " + cpu + " out of range");
+                }
+                long word = mask.getAtIndex(JAVA_LONG, cpu / 64);
+                mask.setAtIndex(JAVA_LONG, cpu / 64, word | 1L << (cpu % 64));
+            }
+            int r = (int) SCHED_SETAFFINITY.invokeExact(LibC.errnoSegment(), 0, mask.byteSize(), mask);
+            LibC.check(r, "sched_setaffinity");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package org.jbhyve.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The vCPU kick signal, handled without a signal handler.
+ *
+ * <p>A vCPU thread blocks {@link #KICK} for itself, then tells KVM (KVM_SET_SIGNAL_MASK) to use
+ * a mask without it while inside KVM_RUN. A kick is {@code tgkill(tid, KICK)}: if the thread is
+ * in the guest, KVM_RUN returns EINTR at once; if it is in the VMM, the signal stays pending
+ * (blocked) and the next KVM_RUN returns EINTR before entering the guest, so no kick is lost.
+ * Because the signal is blocked again when KVM_RUN returns, it is never delivered: the thread
+ * takes it off the pending set with {@link #consumeKick()}. No Java code ever runs in a handler.
+ */
+public final class Signals {
+    /** SIGRTMIN + 8 in glibc's numbering: unused by the JVM. */
+    public static final int KICK = 42;
+    private static final int SIG_BLOCK = 0;
+    private static final int SIGSET_BYTES = 128;
+
+    private static final MethodHandle PTHREAD_SIGMASK = LibC.plainFunction("pthread_sigmask",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SIGTIMEDWAIT = LibC.function("sigtimedwait",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+
+    private Signals() {}
+
+    private static long bit(int signal) {
+        return 1L << (signal - 1);
+    }
+
+    /**
+     * Blocks {@link #KICK} in the calling thread.
+     *
+     * @return the kernel signal mask (signals 1-64) to use inside KVM_RUN: the thread's previous
+     *         mask, which does not contain KICK
+     */
+    public static long blockKickInThisThread() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(SIGSET_BYTES, 8);
+            MemorySegment old = arena.allocate(SIGSET_BYTES, 8);
+            set.set(JAVA_LONG, 0, bit(KICK));
+            int r = (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, set, old);
+            if (r != 0) {
+                throw new SysException("pthread_sigmask", r);
+            }
+            return old.get(JAVA_LONG, 0) & ~bit(KICK);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** Removes a pending {@link #KICK} from the calling thread, if any; never blocks. */
+    public static void consumeKick() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(SIGSET_BYTES, 8);
+            set.set(JAVA_LONG, 0, bit(KICK));
+            MemorySegment zero = arena.allocate(16, 8);
+            int r = (int) SIGTIMEDWAIT.invokeExact(LibC.errnoSegment(), set, MemorySegment.NULL, zero);
+            if (r == -1 && LibC.lastErrno() != Errno.EAGAIN && LibC.lastErrno() != Errno.EINTR) {
+                throw new SysException("sigtimedwait", LibC.lastErrno());
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** Kicks thread {@code tid} of this process. */
+    public static void kick(int tid) {
+        Posix.tgkill(tid, KICK);
+    }
+}

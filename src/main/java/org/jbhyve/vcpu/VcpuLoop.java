@@ -1,0 +1,164 @@
+package org.jbhyve.vcpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.jbhyve.bus.IoBus;
+import org.jbhyve.kvm.KvmRun;
+import org.jbhyve.kvm.Registers;
+import org.jbhyve.kvm.VcpuExit;
+import org.jbhyve.kvm.VcpuFd;
+import org.jbhyve.sys.Signals;
+
+/**
+ * One vCPU's thread body: KVM_RUN, decode the exit, dispatch it to the port or MMIO bus, repeat,
+ * until the VM is told to stop. Runs on its own platform thread (KVM_RUN blocks in native code).
+ *
+ * <p>Other threads reach it only through {@link #kick()} (a signal that makes KVM_RUN return;
+ * see {@link Signals}) and the idle-probe flag.
+ */
+public final class VcpuLoop implements Runnable {
+    private static final int MP_STATE_UNINITIALIZED = 1;
+    private static final int MP_STATE_INIT_RECEIVED = 2;
+
+    private final int index;
+    private final VcpuFd vcpu;
+    private final IoBus ports;
+    private final IoBus mmio;
+    private final VmControl control;
+    private volatile int tid;
+    private volatile boolean idleProbeRequested;
+    private final Object started = new Object();
+
+    public VcpuLoop(int index, VcpuFd vcpu, IoBus ports, IoBus mmio, VmControl control) {
+        this.index = index;
+        this.vcpu = vcpu;
+        this.ports = ports;
+        this.mmio = mmio;
+        this.control = control;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    /** Blocks until the thread has set up its signal mask (so it can be kicked). */
+    public void awaitStarted() throws InterruptedException {
+        synchronized (started) {
+            while (tid == 0) {
+                started.wait();
+            }
+        }
+    }
+
+    /** Makes the vCPU leave KVM_RUN soon (at once if it is in the guest). */
+    public void kick() {
+        int t = tid;
+        if (t > 0) {
+            Signals.kick(t);
+        }
+    }
+
+    /** Asks the vCPU to report (via {@link VmControl#idleProbed}) whether it is halted for good. */
+    public void requestIdleProbe() {
+        idleProbeRequested = true;
+        kick();
+    }
+
+    @Override
+    public void run() {
+        long kvmMask = Signals.blockKickInThisThread();
+        vcpu.setSignalMask(kvmMask);
+        synchronized (started) {
+            tid = org.jbhyve.sys.Posix.gettid();
+            started.notifyAll();
+        }
+        try {
+            while (!control.stopRequested()) {
+                VcpuExit exit = vcpu.run();
+                handle(exit);
+            }
+        } catch (RuntimeException e) {
+            control.requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(),
+                    "vcpu " + index + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+    }
+
+    private void handle(VcpuExit exit) {
+        switch (exit) {
+            case VcpuExit.Io io -> handlePortIo(io);
+            case VcpuExit.Mmio m -> handleMmio(m);
+            case VcpuExit.Interrupted i -> {
+                Signals.consumeKick();
+                if (idleProbeRequested) {
+                    idleProbeRequested = false;
+                    control.idleProbed(index, haltedForGood());
+                }
+            }
+            case VcpuExit.Shutdown s -> control.requestExit(ExitStatus.TRIPLE_FAULT, ExitStatus.TRIPLE_FAULT.code(),
+                    null);
+            case VcpuExit.SystemEvent e -> {
+                switch (e.type()) {
+                    case VcpuExit.SystemEvent.RESET -> control.requestExit(ExitStatus.RESET, 0, null);
+                    case VcpuExit.SystemEvent.SHUTDOWN -> control.requestExit(ExitStatus.POWEROFF, 1, null);
+                    default -> control.requestExit(ExitStatus.ERROR, 4,
+                            "vcpu " + index + ": guest crash (system event " + e.type() + ")");
+                }
+            }
+            case VcpuExit.Halt h -> control.idleProbed(index, !vcpu.kvmRun().interruptsEnabled());
+            case VcpuExit.FailEntry f -> control.requestExit(ExitStatus.ERROR, 4,
+                    String.format("vcpu %d: VM entry failed (hardware reason 0x%x)", index, f.reason()));
+            case VcpuExit.InternalError e -> control.requestExit(ExitStatus.ERROR, 4,
+                    String.format("vcpu %d: KVM internal error %d at rip 0x%x", index, e.suberror(),
+                            vcpu.getRegisters().get(Registers.RIP)));
+            case VcpuExit.Msr m -> vcpu.kvmRun().setMsrResult(0, true);
+            case VcpuExit.Other o -> control.requestExit(ExitStatus.ERROR, 4,
+                    "vcpu " + index + ": unhandled VM exit reason " + o.reason());
+        }
+    }
+
+    private void handlePortIo(VcpuExit.Io io) {
+        KvmRun run = vcpu.kvmRun();
+        MemorySegment data = run.ioData(io);
+        for (int i = 0; i < io.count(); i++) {
+            long at = (long) i * io.size();
+            if (io.write()) {
+                ports.write(io.port(), io.size(), readLittleEndian(data, at, io.size()));
+            } else {
+                writeLittleEndian(data, at, io.size(), ports.read(io.port(), io.size()));
+            }
+        }
+    }
+
+    private void handleMmio(VcpuExit.Mmio m) {
+        if (m.write()) {
+            long mask = m.length() >= 8 ? -1L : (1L << (8 * m.length())) - 1;
+            mmio.write(m.address(), m.length(), m.data() & mask);
+        } else {
+            vcpu.kvmRun().setMmioReadData(mmio.read(m.address(), m.length()));
+        }
+    }
+
+    /** HLT (or waiting for INIT/SIPI, for an AP) with RFLAGS.IF clear: nothing will wake it. */
+    private boolean haltedForGood() {
+        int state = vcpu.getMpState();
+        if (state == MP_STATE_UNINITIALIZED || state == MP_STATE_INIT_RECEIVED) {
+            return true;
+        }
+        return state == VcpuFd.MP_STATE_HALTED
+                && (vcpu.getRegisters().get(Registers.RFLAGS) & Registers.RFLAGS_IF) == 0;
+    }
+
+    private static long readLittleEndian(MemorySegment s, long at, int size) {
+        long v = 0;
+        for (int i = 0; i < size; i++) {
+            v |= Byte.toUnsignedLong(s.get(ValueLayout.JAVA_BYTE, at + i)) << (8 * i);
+        }
+        return v;
+    }
+
+    private static void writeLittleEndian(MemorySegment s, long at, int size, long value) {
+        for (int i = 0; i < size; i++) {
+            s.set(ValueLayout.JAVA_BYTE, at + i, (byte) (value >>> (8 * i)));
+        }
+    }
+}
