@@ -1,0 +1,16 @@
+package org.jbhyve.backend.chr;
+
+/**
+ * A serial backend value that cannot be used: an unknown kind, a path that is not a terminal, a
+ * second {@code stdio}, an address that cannot be bound. The message is one line naming the
+ * device and the value, e.g. {@code com1: cannot open /dev/ttyS9: No such file or directory}.
+ */
+public final class CharBackendException extends IllegalArgumentException {
+    public CharBackendException(String device, String value, String problem) {
+        super(device + ": " + problem + " (" + value + ")");
+    }
+
+    public CharBackendException(String device, String value, String problem, Throwable cause) {
+        super(device + ": " + problem + " (" + value + ")", cause);
+    }
+}
