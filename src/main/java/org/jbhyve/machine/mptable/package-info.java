@@ -1,0 +1,6 @@
+/**
+ * Intel MP Specification 1.4 floating pointer and configuration table (bhyve's mptbl.c
+ * layout at 0xF0000; the machine skips it with {@code -Y}). APIC ids come from
+ * {@link org.jbhyve.machine.acpi.CpuTopology}, the same as the MADT's.
+ */
+package org.jbhyve.machine.mptable;
