@@ -3,6 +3,7 @@ package org.jbhyve.machine;
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.kvm.CpuidEntry;
+import org.jbhyve.machine.acpi.CpuTopology;
 
 /**
  * A vCPU's CPUID table: KVM's supported list with the topology leaves rewritten so the guest sees
@@ -30,9 +31,9 @@ public final class CpuidBuilder {
     private static final int LEVEL_SMT = 1, LEVEL_CORE = 2;
 
     private final List<CpuidEntry> supported;
-    private final Topology topology;
+    private final CpuTopology topology;
 
-    public CpuidBuilder(List<CpuidEntry> supported, Topology topology) {
+    public CpuidBuilder(List<CpuidEntry> supported, CpuTopology topology) {
         this.supported = supported;
         this.topology = topology;
     }
@@ -50,7 +51,7 @@ public final class CpuidBuilder {
                 case LEAF_CACHES -> out.add(cacheLeaf(e));
                 case LEAF_TOPOLOGY, LEAF_TOPOLOGY_V2 -> out.add(topologyLeaf(e, apicId));
                 case LEAF_AMD_SIZES -> out.add(e.withRegisters(e.eax(), e.ebx(),
-                        (e.ecx() & ~0xF0FF) | (topology.perPackage() - 1)
+                        (e.ecx() & ~0xF0FF) | ((topology.cores() * topology.threads()) - 1)
                                 | (topology.coreBits() + topology.threadBits()) << 12, e.edx()));
                 default -> out.add(e);
             }
@@ -63,7 +64,7 @@ public final class CpuidBuilder {
             return e; // no more cache levels
         }
         int level = (e.eax() >>> 5) & 0x7;
-        int sharing = level >= 3 ? topology.perPackage() : topology.threads();
+        int sharing = level >= 3 ? (topology.cores() * topology.threads()) : topology.threads();
         int eax = (e.eax() & 0x3FFF) | ((sharing - 1) & 0xFFF) << 14 | ((topology.cores() - 1) & 0x3F) << 26;
         return e.withRegisters(eax, e.ebx(), e.ecx(), e.edx());
     }
@@ -71,7 +72,7 @@ public final class CpuidBuilder {
     private CpuidEntry topologyLeaf(CpuidEntry e, int apicId) {
         return switch (e.index()) {
             case 0 -> e.withRegisters(topology.threadBits(), topology.threads(), LEVEL_SMT << 8, apicId);
-            case 1 -> e.withRegisters(topology.threadBits() + topology.coreBits(), topology.perPackage(),
+            case 1 -> e.withRegisters(topology.threadBits() + topology.coreBits(), (topology.cores() * topology.threads()),
                     1 | LEVEL_CORE << 8, apicId);
             default -> e.withRegisters(0, 0, e.index() & 0xFF, apicId);
         };

@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.jbhyve.config.ConfigException;
 import org.jbhyve.config.ConfigTree;
+import org.jbhyve.config.Topology;
+import org.jbhyve.machine.acpi.CpuTopology;
 
 /**
  * The typed view of a bhyve_config(5) tree that the machine is built from. Reading the tree
@@ -19,7 +21,7 @@ import org.jbhyve.config.ConfigTree;
  * pci.BUS.SLOT.FUNC.device (+ that node's other keys as device options)
  * </pre>
  */
-public record MachineSpec(String name, Topology topology, long memoryBytes, boolean wired, boolean guestInCore,
+public record MachineSpec(String name, CpuTopology topology, long memoryBytes, boolean wired, boolean guestInCore,
                           Map<Integer, List<Integer>> pinning, boolean strictIo, boolean rtcUtc, boolean acpi,
                           Path kernel, Path initrd, String cmdline, Map<String, String> comPorts,
                           boolean pcTestDev, String bootrom, List<PciSlot> pciSlots, ConfigTree tree) {
@@ -31,19 +33,9 @@ public record MachineSpec(String name, Topology topology, long memoryBytes, bool
 
     public static MachineSpec from(ConfigTree tree) {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
-        int cpus = tree.getInt("cpus", 1);
-        int sockets = tree.getInt("sockets", 1);
-        int cores = tree.getInt("cores", 1);
-        int threads = tree.getInt("threads", 1);
-        if (!tree.has("sockets") && !tree.has("cores") && !tree.has("threads")) {
-            cores = cpus; // plain "-c N": one socket of N cores, as bhyve does
-        }
-        Topology topology;
-        try {
-            topology = new Topology(cpus, sockets, cores, threads);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException("invalid CPU topology: " + e.getMessage());
-        }
+        Topology parsed = Topology.from(tree);
+        int cpus = parsed.cpus();
+        CpuTopology topology = new CpuTopology(parsed.sockets(), parsed.cores(), parsed.threads());
         long memory = ConfigTree.parseMemorySize(tree.getString("memory.size", "256M"));
         if (memory % 4096 != 0) {
             memory = (memory + 4095) & ~4095L;

@@ -38,7 +38,7 @@ public final class VirtualMachine implements AutoCloseable {
 
     public VirtualMachine(MachineSpec spec) {
         this.spec = spec;
-        this.lifecycle = new VmLifecycle(spec.topology().cpus());
+        this.lifecycle = new VmLifecycle(spec.topology().vcpus());
     }
 
     /** How the VM ended: bhyve's status, the process exit code, and an optional message. */
@@ -48,8 +48,8 @@ public final class VirtualMachine implements AutoCloseable {
     public Result run() throws InterruptedException {
         Kvm kvm = own(Kvm.open());
         int max = kvm.maxVcpus();
-        if (spec.topology().cpus() > max) {
-            throw new MachineException(spec.topology().cpus() + " vCPUs requested; KVM on this host allows at most " + max);
+        if (spec.topology().vcpus() > max) {
+            throw new MachineException(spec.topology().vcpus() + " vCPUs requested; KVM on this host allows at most " + max);
         }
         VmFd vm = own(kvm.createVm());
         vm.setTssAddress(MemoryMap.KVM_TSS);
@@ -86,7 +86,7 @@ public final class VirtualMachine implements AutoCloseable {
 
         EntryState entry = loadGuest(ram.memory(), map);
         CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology());
-        for (int i = 0; i < spec.topology().cpus(); i++) {
+        for (int i = 0; i < spec.topology().vcpus(); i++) {
             VcpuFd vcpu = own(vm.createVcpu(spec.topology().apicId(i)));
             vcpu.setCpuid(cpuid.forVcpu(i));
             if (i == 0) {

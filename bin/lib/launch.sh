@@ -1,0 +1,26 @@
+# Sourced by bin/bhyve, bin/bhyvectl, bin/bhyveload: finds a JDK 25, builds the project when the
+# jar is missing or older than the sources, then runs the given main class.
+# Usage: jbhyve_launch MAIN_CLASS ARGS...
+
+jbhyve_launch() {
+    local main=$1; shift
+    local home; home=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    . "$home/bin/lib/jdk.sh"
+    jbhyve_find_jdk || exit 4
+    local jar="$home/target/jbhyve.jar"
+    if [ ! -f "$jar" ] || [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+        echo "jbhyve: building (first run or sources changed)..." >&2
+        if ! (cd "$home" && mvn -B -q -DskipTests package >"$home/target.build.log" 2>&1); then
+            echo "jbhyve: build failed; see $home/target.build.log" >&2
+            exit 4
+        fi
+        rm -f "$home/target.build.log"
+    fi
+    # Serial GC and a small heap: the VMM's own heap is tiny (guest RAM is off-heap);
+    # the class-data archive makes the next start faster.
+    exec "$JAVA_HOME/bin/java" \
+        --enable-native-access=ALL-UNNAMED \
+        -XX:+UseSerialGC -Xms8m -Xmx256m -XX:TieredStopAtLevel=1 \
+        -XX:SharedArchiveFile="$home/target/jbhyve.jsa" -XX:+AutoCreateSharedArchive -Xlog:cds=off -Xlog:cds+dynamic=off \
+        -cp "$jar" "$main" "$@"
+}
