@@ -106,8 +106,12 @@ static void __attribute__((noreturn)) do_triple_fault(void)
 	} __attribute__((packed)) empty_idt = { 0, 0 };
 
 	printf("JBT triple\n");
-	/* int3 cannot be delivered (#GP), nor can #GP (#DF), nor #DF. */
-	__asm__ volatile("lidt %0; int3" : : "m"(empty_idt));
+	/*
+	 * With an empty IDT the #UD cannot be delivered (#GP), nor can the #GP
+	 * (#DF), nor the #DF: the CPU shuts down.  UD2 rather than INT3: some
+	 * ring-0 emulators do not turn a software interrupt into a shutdown.
+	 */
+	__asm__ volatile("lidt %0; ud2" : : "m"(empty_idt));
 	halt_forever();
 }
 

@@ -17,6 +17,8 @@ extern uint8_t pt_pool[];		/* boot.S: spare page-table pages */
 extern uint8_t trap_stack_top[];	/* boot.S: ring-0 stack for traps */
 extern uint8_t isr_stubs[];		/* traps.S: 32 stubs, 16 bytes each */
 extern uint8_t user_return_gate[];	/* traps.S: INT 0x80 handler */
+extern uint8_t user_exit_point[];	/* traps.S: UD2 after fn returns */
+void __attribute__((noreturn)) resume_kernel(long result);	/* traps.S */
 
 #define KERNEL_CS 0x08
 #define TSS_SEL 0x28
@@ -47,7 +49,12 @@ struct idt_gate {
 	uint32_t reserved;
 } __attribute__((packed));
 
-static struct tss tss;
+/* The TSS, followed by an I/O permission bitmap allowing every port. */
+static struct {
+	struct tss tss;
+	uint8_t iomap[8192 + 1];	/* one bit per port, 0 = allowed */
+} __attribute__((packed)) tss_io;
+#define tss tss_io.tss
 static struct idt_gate idt[256];
 static struct boot_info boot_info;
 
@@ -63,8 +70,11 @@ void trap_handler(struct trap_frame *f);
 
 void trap_handler(struct trap_frame *f)
 {
-	printf("JBT exception %lu err %lx rip %lx cs %lx rsp %lx cr2 %lx\n",
-	       f->vector, f->error, f->rip, f->cs, f->rsp, read_cr2());
+	if ((f->cs & 3) == 3 && f->rip == (uint64_t)user_exit_point)
+		resume_kernel((long)f->rdi);	/* ring-3 function returned */
+	printf("JBT exception %lu err %lx rip %lx cs %lx rflags %lx rsp %lx cr2 %lx\n",
+	       f->vector, f->error, f->rip, f->cs, f->rflags, f->rsp,
+	       read_cr2());
 	debug_exit(0x7e, 4);
 	halt_forever();
 }
@@ -89,11 +99,12 @@ static void tables_init(void)
 		uint16_t limit;
 		uint64_t base;
 	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
-	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	uint64_t base = (uint64_t)&tss_io, limit = sizeof(tss_io) - 1;
 
 	/* TSS descriptor (16 bytes): type 9 = available 64-bit TSS, present. */
 	tss.rsp[0] = (uint64_t)trap_stack_top;
-	tss.iomap_base = sizeof(tss);	/* no I/O bitmap: IOPL decides */
+	tss.iomap_base = sizeof(tss);	/* bitmap follows the TSS */
+	tss_io.iomap[8192] = 0xff;	/* the bitmap must end with all-ones */
 	gdt[TSS_SEL / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
 			   0x89ULL << 40 | (limit >> 16 & 0xf) << 48 |
 			   (base >> 24 & 0xff) << 56;
@@ -206,6 +217,12 @@ void runtime_start(void)
 
 	serial_init();
 	tables_init();
+	/*
+	 * Mask both 8259 interrupt controllers: a BIOS may have left the
+	 * timer enabled, and some hypervisors run ring 3 with interrupts on.
+	 */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 
 	bi->protocol = (enum boot_protocol)boot_proto;
 	bi->cmdline = "";

@@ -76,19 +76,24 @@ run_user:
 	movq	%rsi, %rdi
 	iretq
 
-/* Runs in ring 3: call fn(arg), then trap back to ring 0 with the result. */
+/*
+ * Runs in ring 3: call fn(arg), then trap back to ring 0 with the result
+ * (trap_handler in runtime.c recognises the UD2 at user_exit_point).
+ */
 user_trampoline:
 	call	*%rax
 	movq	%rax, %rdi
-	int	$0x80
-	ud2
+	.globl	user_exit_point
+user_exit_point:
+	ud2				/* #UD from ring 3 here = "fn returned" */
 
 /*
  * INT 0x80 gate (DPL 3).  The CPU has switched to TSS.RSP0; drop that frame,
  * return to run_user's caller on the saved kernel stack.
  */
-	.globl	user_return_gate
+	.globl	user_return_gate, resume_kernel
 user_return_gate:
+resume_kernel:				/* also called from trap_handler */
 	movl	$KERNEL_DS, %eax
 	movl	%eax, %ds
 	movl	%eax, %es
