@@ -181,6 +181,39 @@ static void __attribute__((noreturn)) do_poke(const char *arg)
 	do_exit(0, 4);
 }
 
+/*
+ * Self-test of the Linux 64-bit entry: build a boot_params ("zero page")
+ * from what we were given, then jump to linux64_entry as a 64-bit loader
+ * would (long mode, identity mapped, RSI = boot_params).  The probe starts
+ * over and reports "JBT protocol linux64".
+ */
+#define REENTER_BP 0x7000UL
+#define REENTER_CMDLINE 0x6000UL
+
+static void __attribute__((noreturn)) do_reenter64(const struct boot_info *bi)
+{
+	extern char linux64_entry[];
+	static const char cmdline[] = "jbt.reentered action=exit:6";
+	uint8_t *bp = (uint8_t *)REENTER_BP;
+	unsigned n = bi->mem_count < 128 ? bi->mem_count : 128;
+
+	printf("JBT reenter64\n");
+	memset(bp, 0, 4096);
+	memcpy((void *)REENTER_CMDLINE, cmdline, sizeof(cmdline));
+	*(uint32_t *)(bp + BP_HDR_CMD_LINE_PTR) = REENTER_CMDLINE;
+	*(uint32_t *)(bp + BP_HDR_RAMDISK_IMAGE) = (uint32_t)bi->initrd_addr;
+	*(uint32_t *)(bp + BP_HDR_RAMDISK_SIZE) = (uint32_t)bi->initrd_size;
+	bp[BP_E820_ENTRIES] = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *e = bp + BP_E820_TABLE + 20 * i;
+		*(uint64_t *)e = bi->mem[i].addr;
+		*(uint64_t *)(e + 8) = bi->mem[i].size;
+		*(uint32_t *)(e + 16) = bi->mem[i].type;
+	}
+	__asm__ volatile("jmp *%0" : : "r"(linux64_entry), "S"(bp));
+	__builtin_unreachable();
+}
+
 static void run_action(const struct boot_info *bi)
 {
 	char action[64];
@@ -217,6 +250,8 @@ static void run_action(const struct boot_info *bi)
 		do_ecam();
 	} else if (!strcmp(action, "ring3")) {
 		do_ring3();
+	} else if (!strcmp(action, "reenter64")) {
+		do_reenter64(bi);
 	} else if (starts_with(action, "poke:")) {
 		do_poke(action + 5);
 	}
