@@ -57,15 +57,28 @@ public final class Signals {
         }
     }
 
-    /** Removes a pending {@link #KICK} from the calling thread, if any; never blocks. */
-    public static void consumeKick() {
+    /**
+     * Removes every pending {@link #KICK} from the calling thread (real-time signals queue, so
+     * several kicks may be waiting); never blocks. Must also run before a vCPU thread ends:
+     * the JVM resets a dying thread's signal mask, and a kick still pending then would take the
+     * default action for real-time signals, which ends the process.
+     */
+    public static void consumeKicks() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment set = arena.allocate(SIGSET_BYTES, 8);
             set.set(JAVA_LONG, 0, bit(KICK));
             MemorySegment zero = arena.allocate(16, 8);
-            int r = (int) SIGTIMEDWAIT.invokeExact(LibC.errnoSegment(), set, MemorySegment.NULL, zero);
-            if (r == -1 && LibC.lastErrno() != Errno.EAGAIN && LibC.lastErrno() != Errno.EINTR) {
-                throw new SysException("sigtimedwait", LibC.lastErrno());
+            while (true) {
+                int r = (int) SIGTIMEDWAIT.invokeExact(LibC.errnoSegment(), set, MemorySegment.NULL, zero);
+                if (r == -1) {
+                    int errno = LibC.lastErrno();
+                    if (errno == Errno.EAGAIN) {
+                        return;
+                    }
+                    if (errno != Errno.EINTR) {
+                        throw new SysException("sigtimedwait", errno);
+                    }
+                }
             }
         } catch (Throwable t) {
             throw LibC.rethrow(t);

@@ -44,7 +44,7 @@ public final class VcpuLoop implements Runnable {
     /** Blocks until the thread has set up its signal mask (so it can be kicked). */
     public void awaitStarted() throws InterruptedException {
         synchronized (started) {
-            while (tid == 0) {
+            while (tid == 0) { // -1 once retired
                 started.wait();
             }
         }
@@ -52,9 +52,10 @@ public final class VcpuLoop implements Runnable {
 
     /** Makes the vCPU leave KVM_RUN soon (at once if it is in the guest). */
     public void kick() {
-        int t = tid;
-        if (t > 0) {
-            Signals.kick(t);
+        synchronized (started) {
+            if (tid > 0) {
+                Signals.kick(tid);
+            }
         }
     }
 
@@ -80,7 +81,17 @@ public final class VcpuLoop implements Runnable {
         } catch (RuntimeException e) {
             control.requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(),
                     "vcpu " + index + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        } finally {
+            retire();
         }
+    }
+
+    /** Stops further kicks, then drains those already queued (see {@link Signals#consumeKicks}). */
+    private void retire() {
+        synchronized (started) {
+            tid = -1;
+        }
+        Signals.consumeKicks();
     }
 
     private void handle(VcpuExit exit) {
@@ -88,7 +99,7 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.Io io -> handlePortIo(io);
             case VcpuExit.Mmio m -> handleMmio(m);
             case VcpuExit.Interrupted i -> {
-                Signals.consumeKick();
+                Signals.consumeKicks();
                 if (idleProbeRequested) {
                     idleProbeRequested = false;
                     control.idleProbed(index, haltedForGood());
