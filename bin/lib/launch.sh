@@ -8,7 +8,11 @@ jbhyve_launch() {
     . "$home/bin/lib/jdk.sh"
     jbhyve_find_jdk || exit 4
     local jar="$home/target/jbhyve.jar"
-    if [ ! -f "$jar" ] || [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+    if [ -n "${JBHYVE_NO_BUILD:-}" ] && [ ! -f "$jar" ]; then
+        echo "jbhyve: $jar is missing (JBHYVE_NO_BUILD is set, so it is not built here)" >&2
+        exit 4
+    fi
+    if [ -z "${JBHYVE_NO_BUILD:-}" ] && { [ ! -f "$jar" ] || [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; }; then
         echo "jbhyve: building (first run or sources changed)..." >&2
         if ! (cd "$home" && mvn -B -q -DskipTests package >"$home/target.build.log" 2>&1); then
             echo "jbhyve: build failed; see $home/target.build.log" >&2
