@@ -3,6 +3,7 @@ package org.jbhyve.sys;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -83,7 +84,7 @@ public final class Termios {
         /** A copy with {@code c_cflag} replaced. */
         public Attributes withCflag(int cflag) {
             byte[] copy = image.clone();
-            MemorySegment.ofArray(copy).set(JAVA_INT, 8, cflag);
+            MemorySegment.ofArray(copy).set(JAVA_INT_UNALIGNED, 8, cflag);
             return new Attributes(copy);
         }
 
@@ -100,7 +101,7 @@ public final class Termios {
         }
 
         private int field(long offset) {
-            return MemorySegment.ofArray(image).get(JAVA_INT, offset);
+            return MemorySegment.ofArray(image).get(JAVA_INT_UNALIGNED, offset);
         }
 
         @Override
