@@ -49,8 +49,8 @@ final class IsaDevices implements AutoCloseable {
             ports.register(RtcCmos.PORT_BASE, RtcCmos.PORT_COUNT, "rtc",
                     new RtcCmos(map.lowMemory(), map.highMemory(), spec.rtcUtc(), Clock.systemUTC(),
                             isaIrq.apply(RtcCmos.IRQ)));
-            PostPort post = new PostPort();
-            ports.register(PostPort.POST_CODE_PORT, 1, "post", post);
+            ports.register(PostPort.POST_CODE_PORT, 1, "post", new PostPort());
+            ports.register(PostPort.BHYVE_POST_PORT, 1, "post", new PostPort());
             ResetControl reset = new ResetControl(requests::reset);
             ports.register(PciRoot.CONFIG_ADDRESS_PORT, PciRoot.CONFIG_PORTS_LENGTH, "pci-config",
                     pci.configPorts(reset.resetRegister()));

@@ -1,0 +1,136 @@
+package org.jbhyve.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** bin/bhyve as a user meets it: help, config dump, and one-line errors with status 4. */
+class CommandLineIT {
+    @TempDir
+    Path dir;
+
+    private static void assertOneLineError(VmRun run, String expectedFragment) {
+        assertEquals(4, run.exitCode, run::toString);
+        List<String> lines = run.stderr.lines().toList();
+        assertEquals(1, lines.size(), "exactly one line on stderr:\n" + run.stderr);
+        assertTrue(lines.get(0).startsWith("bhyve: "), run::toString);
+        assertTrue(lines.get(0).contains(expectedFragment), "expected '" + expectedFragment + "' in " + lines.get(0));
+        assertTrue(!run.stderr.contains("\tat "), "no stack trace");
+    }
+
+    @Test
+    void helpListsOptionsAndExitsZero() {
+        VmRun run = VmRun.bhyve("-h");
+        assertEquals(0, run.exitCode, run::toString);
+        assertTrue(run.stdout.contains("Usage: bhyve"), run::toString);
+        for (String option : List.of("-A", "-c", "-l", "-m", "-o", "-s", "-S", "-u", "-U", "-x", "-Y")) {
+            assertTrue(run.stdout.contains(option), "help mentions " + option);
+        }
+    }
+
+    @Test
+    void slotAndLpcHelpListBhyveNames() {
+        VmRun slots = VmRun.bhyve("-s", "help");
+        assertEquals(0, slots.exitCode, slots::toString);
+        for (String name : List.of("hostbridge", "amd_hostbridge", "lpc", "virtio-blk", "virtio-net", "ahci-cd",
+                "nvme", "e1000", "fbuf", "xhci", "passthru")) {
+            assertTrue(slots.stdout.contains(name), "-s help lists " + name);
+        }
+        VmRun lpc = VmRun.bhyve("-l", "help");
+        assertEquals(0, lpc.exitCode, lpc::toString);
+        for (String name : List.of("com1", "com4", "bootrom", "pc-testdev")) {
+            assertTrue(lpc.stdout.contains(name), "-l help lists " + name);
+        }
+    }
+
+    @Test
+    void configDumpPrintsTheTreeOneKeyPerLine() {
+        VmRun run = VmRun.bhyve("-c", "2", "-m", "1G", "-s", "0,hostbridge", "-s", "1,lpc", "-s",
+                "2,virtio-blk,disk.img,ro", "-l", "com1,stdio", "-A", "-H", "-P", "-o", "config.dump=1", "vm1");
+        assertEquals(0, run.exitCode, run::toString);
+        List<String> lines = run.stdout.lines().toList();
+        for (String expected : List.of("cpus=2", "memory.size=1G", "pci.0.0.0.device=hostbridge",
+                "pci.0.1.0.device=lpc", "pci.0.2.0.device=virtio-blk", "pci.0.2.0.path=disk.img",
+                "pci.0.2.0.ro=true", "lpc.com1.path=stdio", "acpi_tables=true", "name=vm1")) {
+            assertTrue(lines.contains(expected), "dump has " + expected + ":\n" + run.stdout);
+        }
+        assertTrue(lines.stream().allMatch(l -> l.matches("[^=\\s]+=.*")), run::toString);
+    }
+
+    @Test
+    void unknownOption() {
+        assertOneLineError(VmRun.bhyve("-Q", "vm"), "-Q");
+    }
+
+    @Test
+    void missingVmName() {
+        assertOneLineError(VmRun.bhyve("-m", "256M"), "name");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"12Q", "0", "-5", "lots"})
+    void badMemorySize(String size) {
+        assertOneLineError(VmRun.bhyve("-m", size, "vm"), size);
+    }
+
+    @Test
+    void inconsistentTopology() {
+        assertOneLineError(VmRun.bhyve("-c", "3,sockets=2", "vm"), "3");
+    }
+
+    @Test
+    void badSlot() {
+        assertOneLineError(VmRun.bhyve("-s", "32,hostbridge", "vm"), "32");
+    }
+
+    @Test
+    void missingKernelFile() {
+        assertOneLineError(VmRun.bhyve("-s", "0,hostbridge", "-o", "boot.kernel=/nonexistent/kernel", "vm"),
+                "/nonexistent/kernel");
+    }
+
+    @Test
+    void kernelThatIsNeitherElfNorBzImage() throws Exception {
+        Path junk = dir.resolve("junk.bin");
+        Files.write(junk, new byte[4096]);
+        assertOneLineError(VmRun.bhyve("-o", "boot.kernel=" + junk, "vm"), "neither an ELF kernel nor a Linux bzImage");
+    }
+
+    @Test
+    void truncatedElf() throws Exception {
+        byte[] elf = Files.readAllBytes(VmRun.testGuest("probe.elf"));
+        Path cut = dir.resolve("cut.elf");
+        Files.write(cut, java.util.Arrays.copyOf(elf, 200));
+        assertOneLineError(VmRun.bhyve("-o", "boot.kernel=" + cut, "vm"), "cut.elf");
+    }
+
+    @Test
+    void nothingToBoot() {
+        assertOneLineError(VmRun.bhyve("-s", "0,hostbridge", "vm"), "boot.kernel");
+    }
+
+    @Test
+    void unimplementedEmulationIsRefusedClearly() {
+        assertOneLineError(VmRun.bhyve("-s", "0,hostbridge", "-s", "3,hda", "-o",
+                "boot.kernel=" + VmRun.testGuest("probe.elf"), "vm"), "hda");
+    }
+
+    @Test
+    void lpcOnlyOnBusZero() {
+        assertOneLineError(VmRun.bhyve("-s", "1:0:0,lpc", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"), "vm"),
+                "bus 0");
+    }
+
+    @Test
+    void unusableSerialBackend() {
+        assertOneLineError(VmRun.bhyve("-l", "com1,nosuchbackend", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"),
+                "vm"), "com1");
+    }
+}

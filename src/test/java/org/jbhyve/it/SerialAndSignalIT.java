@@ -1,0 +1,107 @@
+package org.jbhyve.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** COM1 with stdio and tcp= backends, and stopping a running VM with SIGTERM. */
+class SerialAndSignalIT {
+    @BeforeAll
+    static void kvm() {
+        VmRun.requireKvm();
+    }
+
+    @Test
+    void stdinReachesTheGuestThroughCom1() {
+        VmRun run = VmRun.bhyveWithInput("hello q".getBytes(StandardCharsets.US_ASCII), "-s", "0,hostbridge",
+                "-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"),
+                "-o", "boot.cmdline=action=echo", "vm");
+        assertEquals(1, run.exitCode, run::toString);
+        String afterReady = run.stdout.substring(run.stdout.indexOf("echo-ready"));
+        assertTrue(afterReady.contains("hello q"), run::toString);
+    }
+
+    @Test
+    void tcpBackendServesOneClient() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        Process vm = new ProcessBuilder(VmRun.HOME.resolve("bin/bhyve").toString(), "-s", "0,hostbridge",
+                "-l", "com1,tcp=127.0.0.1:" + port, "-l", "pc-testdev",
+                "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"), "-o", "boot.cmdline=action=echo", "vm")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true).start();
+        try (Socket client = connectWithRetry(port)) {
+            InputStream in = client.getInputStream();
+            OutputStream out = client.getOutputStream();
+            String seen = readUntil(in, "echo-ready");
+            assertTrue(seen.contains("JBT hello"), seen);
+            out.write("xyz q".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readUntil(in, "xyz q").endsWith("xyz q"));
+            assertTrue(vm.waitFor(60, TimeUnit.SECONDS), "VM exits after 'q'");
+            assertEquals(1, vm.exitValue());
+        } finally {
+            vm.destroyForcibly();
+        }
+    }
+
+    @Test
+    void sigtermStopsARunningGuestCleanly() throws Exception {
+        Process vm = new ProcessBuilder(VmRun.HOME.resolve("bin/bhyve").toString(), "-s", "0,hostbridge",
+                "-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"),
+                "-o", "boot.cmdline=action=spin", "vm")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        try {
+            String seen = readUntil(vm.getInputStream(), "JBT spinning");
+            assertTrue(seen.contains("JBT spinning"));
+            new ProcessBuilder("kill", "-TERM", Long.toString(vm.pid())).start().waitFor();
+            assertTrue(vm.waitFor(30, TimeUnit.SECONDS), "bhyve stops after SIGTERM");
+            assertEquals(4, vm.exitValue());
+            List<String> err = new String(vm.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            assertEquals(List.of("bhyve: stopped by SIGTERM"), err);
+        } finally {
+            vm.destroyForcibly();
+        }
+    }
+
+    private static Socket connectWithRetry(int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                Socket s = new Socket();
+                s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+                s.setSoTimeout(60_000);
+                return s;
+            } catch (java.io.IOException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    private static String readUntil(InputStream in, String marker) throws Exception {
+        StringBuilder seen = new StringBuilder();
+        int b;
+        while ((b = in.read()) != -1) {
+            seen.append((char) b);
+            if (seen.indexOf(marker) >= 0) {
+                return seen.toString();
+            }
+        }
+        return seen.toString();
+    }
+}

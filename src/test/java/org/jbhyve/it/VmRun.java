@@ -1,0 +1,98 @@
+package org.jbhyve.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@code bin/bhyve} as a user would (a separate process, stdin at /dev/null unless given)
+ * and captures what it printed and how it exited. KVM tests call {@link #requireKvm()} first:
+ * without a usable /dev/kvm they fail, never skip.
+ */
+final class VmRun {
+    static final Path HOME = Path.of(System.getProperty("jbhyve.home", "."));
+    static final Path TEST_GUESTS = Path.of(System.getProperty("jbhyve.testGuests", "target/test-guest"));
+    static final Path GUESTS = Path.of(System.getProperty("jbhyve.guests", "target/guest"));
+
+    final int exitCode;
+    final String stdout;
+    final String stderr;
+
+    private VmRun(int exitCode, String stdout, String stderr) {
+        this.exitCode = exitCode;
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    static void requireKvm() {
+        Path kvm = Path.of("/dev/kvm");
+        assertTrue(Files.isReadable(kvm) && Files.isWritable(kvm),
+                "these tests boot guests and need a usable /dev/kvm (read/write access)");
+    }
+
+    static Path testGuest(String name) {
+        Path p = TEST_GUESTS.resolve(name);
+        assertTrue(Files.isRegularFile(p), "test guest " + p + " was not built");
+        return p;
+    }
+
+    static VmRun bhyve(String... args) {
+        return bhyveWithInput(null, args);
+    }
+
+    /** Runs bhyve with {@code input} on stdin (null: /dev/null), 120 s at most. */
+    static VmRun bhyveWithInput(byte[] input, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(HOME.resolve("bin/bhyve").toString());
+        command.addAll(List.of(args));
+        try {
+            Path out = Files.createTempFile("bhyve", ".out");
+            Path err = Files.createTempFile("bhyve", ".err");
+            ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            if (input == null) {
+                pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            }
+            Process p = pb.start();
+            if (input != null) {
+                p.getOutputStream().write(input);
+                p.getOutputStream().close();
+            }
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("bhyve did not exit within 120 s: " + command + "\n" + Files.readString(out));
+            }
+            VmRun run = new VmRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+            Files.delete(out);
+            Files.delete(err);
+            return run;
+        } catch (IOException e) {
+            throw new AssertionError("cannot run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The probe guest's "JBT ..." lines, without the prefix. */
+    List<String> probeLines() {
+        return stdout.lines().filter(l -> l.startsWith("JBT ")).map(l -> l.substring(4)).toList();
+    }
+
+    List<String> probeLines(String kind) {
+        return probeLines().stream().filter(l -> l.startsWith(kind + " ")).map(l -> l.substring(kind.length() + 1))
+                .toList();
+    }
+
+    @Override
+    public String toString() {
+        return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+    }
+}
