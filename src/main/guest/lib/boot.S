@@ -89,8 +89,9 @@ long_mode_entry:
 	leaq	__bss_start(%rip), %rdi	/* zero .bss */
 	leaq	__bss_end(%rip), %rcx
 	subq	%rdi, %rcx
+	shrq	$3, %rcx		/* .bss is 16-byte aligned and sized */
 	xorl	%eax, %eax
-	rep stosb
+	rep stosq
 	call	runtime_start
 1:	cli
 	hlt
