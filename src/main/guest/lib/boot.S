@@ -68,6 +68,7 @@ enter_long_mode:
 linux64_entry:
 	cli
 	cld
+	leaq	boot_stack_top(%rip), %rsp	/* the loader's RSP may be junk */
 	movq	%rsi, boot_ptr(%rip)
 	movl	$PROTO_LINUX64, boot_proto(%rip)
 	lgdt	gdt_ptr(%rip)
