@@ -210,7 +210,9 @@ static void __attribute__((noreturn)) do_reenter64(const struct boot_info *bi)
 		*(uint64_t *)(e + 8) = bi->mem[i].size;
 		*(uint32_t *)(e + 16) = bi->mem[i].type;
 	}
-	__asm__ volatile("jmp *%0" : : "r"(linux64_entry), "S"(bp));
+	/* RSP = 0: the entry must not rely on the loader's stack. */
+	__asm__ volatile("xorl %%esp, %%esp; jmp *%0"
+			 : : "r"(linux64_entry), "S"(bp));
 	__builtin_unreachable();
 }
 

@@ -68,6 +68,7 @@ enter_long_mode:
 linux64_entry:
 	cli
 	cld
+	leaq	boot_stack_top(%rip), %rsp	/* the loader's RSP may be junk */
 	movq	%rsi, boot_ptr(%rip)
 	movl	$PROTO_LINUX64, boot_proto(%rip)
 	lgdt	gdt_ptr(%rip)
@@ -89,8 +90,9 @@ long_mode_entry:
 	leaq	__bss_start(%rip), %rdi	/* zero .bss */
 	leaq	__bss_end(%rip), %rcx
 	subq	%rdi, %rcx
+	shrq	$3, %rcx		/* .bss is 16-byte aligned and sized */
 	xorl	%eax, %eax
-	rep stosb
+	rep stosq
 	call	runtime_start
 1:	cli
 	hlt

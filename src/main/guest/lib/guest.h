@@ -10,6 +10,7 @@
 #ifndef GUEST_GUEST_H
 #define GUEST_GUEST_H
 
+#include "acpi.h"
 #include "boot_info.h"
 #include "cmdline.h"
 #include "cpu.h"

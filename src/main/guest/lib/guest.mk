@@ -33,7 +33,7 @@ GUEST_CFLAGS := -ffreestanding -nostdlib -fno-pic -fno-pie -no-pie \
 GUEST_LDFLAGS := -nostdlib -static -T $(LIB)/guest.ld --build-id=none \
 	-z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-GUEST_LIB_NAMES := boot traps runtime serial printf string pci rtc power cmdline
+GUEST_LIB_NAMES := boot traps runtime serial printf string pci rtc power cmdline acpi
 GUEST_LIB_OBJS := $(addprefix $(OUT)/lib/,$(addsuffix .o,$(GUEST_LIB_NAMES)))
 GUEST_PVH_NOTE := $(OUT)/lib/pvhnote.o
 

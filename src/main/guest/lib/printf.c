@@ -19,12 +19,18 @@ static void emit(struct sink *s, char c)
 }
 
 static void emit_padded(struct sink *s, const char *str, int n, int width,
-			char pad)
+			int left)
 {
-	for (; width > n; width--)
-		emit(s, pad);
+	int fill = width > n ? width - n : 0;
+
+	if (!left)
+		while (fill-- > 0)
+			emit(s, ' ');
 	while (n-- > 0)
 		emit(s, *str++);
+	if (left)
+		while (fill-- > 0)
+			emit(s, ' ');
 }
 
 static void emit_number(struct sink *s, uint64_t v, unsigned base, int neg,
@@ -57,16 +63,20 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 {
 	for (; *fmt; fmt++) {
 		char pad = ' ';
-		int width = 0, lng = 0;
+		int width = 0, lng = 0, left = 0;
 
 		if (*fmt != '%') {
 			emit(s, *fmt);
 			continue;
 		}
 		fmt++;
-		if (*fmt == '0') {
-			pad = '0';
-			fmt++;
+		for (;; fmt++) {
+			if (*fmt == '0')
+				pad = '0';
+			else if (*fmt == '-')
+				left = 1;
+			else
+				break;
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
@@ -98,7 +108,7 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 			break;
 		case 'c': {
 			char c = (char)va_arg(ap, int);
-			emit_padded(s, &c, 1, width, ' ');
+			emit_padded(s, &c, 1, width, left);
 			break;
 		}
 		case 's': {
@@ -109,7 +119,7 @@ static void format(struct sink *s, const char *fmt, va_list ap)
 				str = "(null)";
 			while (str[n])
 				n++;
-			emit_padded(s, str, n, width, ' ');
+			emit_padded(s, str, n, width, left);
 			break;
 		}
 		case '\0':

@@ -2,7 +2,8 @@
  * A tiny printf writing to COM1.
  *
  * Conversions: %s %d %u %x %c %p %%, with the length modifiers l and ll
- * (%ld %lu %lx %llx ...), a field width and the '0' flag (e.g. %08x).
+ * (%ld %lu %lx %llx ...), a field width, the '0' flag (e.g. %08x) and
+ * the '-' flag (left-justify strings and characters: %-12s).
  * %p prints 0x followed by the hex value.
  */
 #ifndef GUEST_PRINTF_H
