@@ -14,11 +14,13 @@ jbhyve_launch() {
     fi
     if [ -z "${JBHYVE_NO_BUILD:-}" ] && { [ ! -f "$jar" ] || [ -n "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; }; then
         echo "jbhyve: building (first run or sources changed)..." >&2
-        if ! (cd "$home" && mvn -B -q -DskipTests package >"$home/target.build.log" 2>&1); then
+        # stdin is the guest's console: the build must not read it.
+        if ! (cd "$home" && mvn -B -q -DskipTests package </dev/null >"$home/target.build.log" 2>&1); then
             echo "jbhyve: build failed; see $home/target.build.log" >&2
             exit 4
         fi
         rm -f "$home/target.build.log"
+        touch "$jar" # the jar plugin leaves an unchanged jar untouched; record that it is current
     fi
     # Serial GC and a small heap: the VMM's own heap is tiny (guest RAM is off-heap);
     # the class-data archive makes the next start faster.

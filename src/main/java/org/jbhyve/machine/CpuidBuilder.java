@@ -42,18 +42,29 @@ public final class CpuidBuilder {
         int apicId = topology.apicId(vcpu);
         int perPackage = 1 << (topology.coreBits() + topology.threadBits());
         List<CpuidEntry> out = new ArrayList<>();
+        boolean topologyV2 = false;
         for (CpuidEntry e : supported) {
+            if (e.function() == LEAF_TOPOLOGY || e.function() == LEAF_TOPOLOGY_V2) {
+                // Rebuilt below: the host's list mirrors the host's own levels, not the guest's.
+                topologyV2 |= e.function() == LEAF_TOPOLOGY_V2;
+                continue;
+            }
             switch (e.function()) {
+                case 0 -> out.add(e.withRegisters(Math.max(e.eax(), LEAF_TOPOLOGY), e.ebx(), e.ecx(), e.edx()));
                 case LEAF_FEATURES -> out.add(e.withRegisters(e.eax(),
                         (e.ebx() & 0x0000FFFF) | (Math.min(perPackage, 255) << 16) | (apicId & 0xFF) << 24,
                         e.ecx() | ECX_HYPERVISOR,
                         perPackage > 1 ? e.edx() | EDX_HTT : e.edx() & ~EDX_HTT));
                 case LEAF_CACHES -> out.add(cacheLeaf(e));
-                case LEAF_TOPOLOGY, LEAF_TOPOLOGY_V2 -> out.add(topologyLeaf(e, apicId));
                 case LEAF_AMD_SIZES -> out.add(e.withRegisters(e.eax(), e.ebx(),
                         (e.ecx() & ~0xF0FF) | ((topology.cores() * topology.threads()) - 1)
                                 | (topology.coreBits() + topology.threadBits()) << 12, e.edx()));
                 default -> out.add(e);
+            }
+        }
+        for (int leaf : topologyV2 ? new int[] {LEAF_TOPOLOGY, LEAF_TOPOLOGY_V2} : new int[] {LEAF_TOPOLOGY}) {
+            for (int level = 0; level < 3; level++) {
+                out.add(topologyLeaf(new CpuidEntry(leaf, level, CpuidEntry.FLAG_SIGNIFICANT_INDEX, 0, 0, 0, 0), apicId));
             }
         }
         return out;
