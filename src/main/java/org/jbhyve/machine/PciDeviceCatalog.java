@@ -15,16 +15,16 @@ import org.jbhyve.pci.PciFunction;
 final class PciDeviceCatalog {
     /** Builds one function from its config node. */
     interface Factory {
-        PciFunction create(MachineSpec.PciSlot slot, ConfigTree tree);
+        PciFunction create(DeviceContext context);
     }
 
     private static final Map<String, Factory> FACTORIES = new LinkedHashMap<>();
 
     static {
-        FACTORIES.put("hostbridge", (slot, tree) -> hostBridge(slot, tree));
-        FACTORIES.put("amd_hostbridge", (slot, tree) -> new HostBridge(HostBridge.AMD_VENDOR, HostBridge.AMD_DEVICE));
-        FACTORIES.put("lpc", (slot, tree) -> {
-            if (slot.bus() != 0) {
+        FACTORIES.put("hostbridge", c -> hostBridge(c.slot(), c.tree()));
+        FACTORIES.put("amd_hostbridge", c -> new HostBridge(HostBridge.AMD_VENDOR, HostBridge.AMD_DEVICE));
+        FACTORIES.put("lpc", c -> {
+            if (c.slot().bus() != 0) {
                 throw new MachineException("lpc: the LPC bridge can only be configured on bus 0");
             }
             return new LpcBridge();
@@ -33,13 +33,14 @@ final class PciDeviceCatalog {
 
     private PciDeviceCatalog() {}
 
-    static PciFunction create(MachineSpec.PciSlot slot, ConfigTree tree) {
+    static PciFunction create(DeviceContext context) {
+        MachineSpec.PciSlot slot = context.slot();
         Factory f = FACTORIES.get(slot.device());
         if (f == null) {
             throw new MachineException(String.format("pci %d:%d:%d: emulation '%s' is not available in this build",
                     slot.bus(), slot.slot(), slot.function(), slot.device()));
         }
-        return f.create(slot, tree);
+        return f.create(context);
     }
 
     /** hostbridge honours current bhyve's vendor/devid keys (how amd_hostbridge is stored). */

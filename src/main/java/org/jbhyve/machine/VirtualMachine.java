@@ -13,9 +13,6 @@ import org.jbhyve.machine.boot.KernelLoader;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestRam;
 import org.jbhyve.memory.MemoryMap;
-import org.jbhyve.pci.BarAllocator;
-import org.jbhyve.pci.PciFunction;
-import org.jbhyve.pci.PciRoot;
 import org.jbhyve.sys.Affinity;
 import org.jbhyve.sys.SysException;
 import org.jbhyve.vcpu.ExitStatus;
@@ -71,8 +68,8 @@ public final class VirtualMachine implements AutoCloseable {
                     String.format("unhandled %s of %d byte%s at I/O port 0x%x (-e)", write ? "write" : "read",
                             size, size == 1 ? "" : "s", port)));
         }
-        PciRoot pci = buildPci(map, ports, mmio);
-        own(new IsaDevices(spec, map, ports, mmio, pci, gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
+        PciAssembly pci = new PciAssembly(spec, map, ram.memory(), vm, ports, mmio);
+        own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
             @Override
             public void reset() {
                 lifecycle.requestExit(ExitStatus.RESET, ExitStatus.RESET.code(), null);
@@ -117,22 +114,6 @@ public final class VirtualMachine implements AutoCloseable {
             throw new MachineException("cannot allocate " + (map.totalRam() >> 20) + " MiB of guest memory"
                     + (spec.wired() ? " (wired, -S)" : "") + ": " + e.getMessage());
         }
-    }
-
-    private PciRoot buildPci(MemoryMap map, IoBus ports, IoBus mmio) {
-        PciRoot pci = new PciRoot();
-        BarAllocator bars = new BarAllocator(map);
-        if (spec.pcTestDev()) {
-            bars.reserveIo(org.jbhyve.devices.lpc.PcTestDev.IRQ_PORT_BASE, 0x20);
-        }
-        BusBarMapper mapper = new BusBarMapper(ports, mmio);
-        for (MachineSpec.PciSlot s : spec.pciSlots()) {
-            PciFunction f = PciDeviceCatalog.create(s, spec.tree());
-            pci.add(s.bus(), s.slot(), s.function(), s.device(), f, mapper);
-            f.bars().forEach(bar -> f.assignBar(bar.index(), bars.allocate(bar)));
-        }
-        mmio.register(MemoryMap.ECAM_BASE, MemoryMap.ECAM_SIZE, "pci-ecam", pci.ecam());
-        return pci;
     }
 
     private EntryState loadGuest(GuestMemory memory, MemoryMap map) {

@@ -1,0 +1,92 @@
+package org.jbhyve.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.jbhyve.bus.IoBus;
+import org.jbhyve.devices.lpc.PcTestDev;
+import org.jbhyve.irq.IrqLine;
+import org.jbhyve.irq.KvmIrqLine;
+import org.jbhyve.kvm.VmFd;
+import org.jbhyve.machine.acpi.PlatformDescription.PciInterruptRoute;
+import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.memory.MemoryMap;
+import org.jbhyve.pci.BarAllocator;
+import org.jbhyve.pci.PciConfigSpace;
+import org.jbhyve.pci.PciFunction;
+import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.pci.PciRoot;
+
+/**
+ * Builds the PCI hierarchy from the spec's {@code -s} slots: each function from the catalog,
+ * placed on the root, its BARs assigned, its INTx wired.
+ *
+ * <p>INTx routing follows bhyve: the four pins of each occupied bus-0 slot, in slot order, take
+ * IOAPIC pins 16-23 round robin ({@link PciInterruptRoute#roundRobin}); the same list feeds the
+ * DSDT's _PRT and the MP table, and a function's interrupt line register holds its pin's GSI.
+ */
+final class PciAssembly {
+    private static final int FIRST_PCI_GSI = 16;
+    private static final int PCI_GSI_COUNT = 8;
+
+    private final PciRoot root = new PciRoot();
+    private final BarAllocator bars;
+    private final List<PciInterruptRoute> routes;
+
+    PciAssembly(MachineSpec spec, MemoryMap map, GuestMemory memory, VmFd vm, IoBus ports, IoBus mmio) {
+        this.bars = new BarAllocator(map);
+        if (spec.pcTestDev()) {
+            bars.reserveIo(PcTestDev.IRQ_PORT_BASE, 0x20);
+        }
+        List<Integer> slots = spec.pciSlots().stream().filter(s -> s.bus() == 0).map(MachineSpec.PciSlot::slot)
+                .distinct().sorted().toList();
+        this.routes = PciInterruptRoute.roundRobin(slots, FIRST_PCI_GSI, PCI_GSI_COUNT);
+        BusBarMapper mapper = new BusBarMapper(ports, mmio);
+        for (MachineSpec.PciSlot s : spec.pciSlots()) {
+            int gsi = gsiFor(s.bus(), s.slot(), 0);
+            IrqLine intx = gsi < 0 ? IrqLine.NONE : new KvmIrqLine(vm, gsi);
+            PciInterrupts interrupts = new PciInterrupts() {
+                @Override
+                public IrqLine intx() {
+                    return intx;
+                }
+
+                @Override
+                public void sendMsi(long address, int data) {
+                    vm.signalMsi(address, data);
+                }
+            };
+            PciFunction f = PciDeviceCatalog.create(new DeviceContext(s, spec.tree(), memory, interrupts, spec.name()));
+            root.add(s.bus(), s.slot(), s.function(), s.device(), f, mapper);
+            if (gsi >= 0 && f.config().get8(PciConfigSpace.INTERRUPT_PIN) != 0) {
+                f.config().put8(PciConfigSpace.INTERRUPT_LINE, gsi);
+            }
+            f.bars().forEach(bar -> f.assignBar(bar.index(), bars.allocate(bar)));
+        }
+        mmio.register(MemoryMap.ECAM_BASE, MemoryMap.ECAM_SIZE, "pci-ecam", root.ecam());
+    }
+
+    private int gsiFor(int bus, int slot, int pin) {
+        for (PciInterruptRoute r : routes) {
+            if (r.bus() == bus && r.slot() == slot && r.pin() == pin) {
+                return r.gsi();
+            }
+        }
+        return -1;
+    }
+
+    PciRoot root() {
+        return root;
+    }
+
+    List<PciInterruptRoute> routes() {
+        return routes;
+    }
+
+    long pci64Base() {
+        return bars.pci64Base();
+    }
+
+    long pci64Limit() {
+        return bars.pci64Limit();
+    }
+}
