@@ -77,6 +77,11 @@ public final class BhyveMain {
         }
     }
 
+    /**
+     * SIGTERM presses the ACPI power button (bhyve(8)): the guest shuts down and bhyve exits 1.
+     * When nothing can react to the button (no -A, or the guest never enabled it), and for
+     * SIGINT, the VM is stopped at once with status 4. A second signal forces the exit.
+     */
     private static void installSignalHandlers(VirtualMachine vm) {
         AtomicInteger signals = new AtomicInteger();
         for (String name : new String[] {"TERM", "INT"}) {
@@ -84,6 +89,9 @@ public final class BhyveMain {
                 if (signals.incrementAndGet() > 1) {
                     StdioBackend.restoreAll();
                     Runtime.getRuntime().halt(ExitStatus.ERROR.code());
+                }
+                if (sig.getName().equals("TERM") && vm.pressPowerButton()) {
+                    return;
                 }
                 vm.requestExit(ExitStatus.ERROR, "stopped by SIG" + sig.getName());
             });
