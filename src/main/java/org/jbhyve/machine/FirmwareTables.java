@@ -28,6 +28,7 @@ import org.jbhyve.memory.MemoryMap;
  * the PCI windows the BAR allocator uses, the INTx routes, the LPC bridge and the COM ports.
  */
 final class FirmwareTables {
+    static final String DUMP_KEY = "acpi.dump_dir";
     private static final List<String> SMBIOS_PREFIXES = List.of("bios.", "system.", "board.", "chassis.");
 
     private FirmwareTables() {}
@@ -45,7 +46,23 @@ final class FirmwareTables {
         }
         AcpiTables.Result acpi = AcpiTables.build(p);
         TableBlob.writeAll(acpi.blobs(), writer);
+        spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(acpi.blobs(), Path.of(dir)));
         return acpi.rsdpAddress();
+    }
+
+    /**
+     * jbhyve's {@code acpi.dump_dir=DIR}: also writes each ACPI table to DIR/SIG.aml, as the guest
+     * sees it, for {@code iasl -d} (bhyve generated its tables with iasl and could keep them).
+     */
+    private static void dump(List<TableBlob> blobs, Path dir) {
+        try {
+            Files.createDirectories(dir);
+            for (TableBlob b : blobs) {
+                Files.write(dir.resolve(b.name() + ".aml"), b.bytes());
+            }
+        } catch (IOException e) {
+            throw new MachineException(DUMP_KEY + ": cannot write the ACPI tables to " + dir + ": " + e.getMessage());
+        }
     }
 
     static PlatformDescription describe(MachineSpec spec, MemoryMap map, PciAssembly pci, List<Integer> comPorts) {
