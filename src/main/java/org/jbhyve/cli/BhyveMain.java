@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jbhyve.backend.chr.CharBackendException;
 import org.jbhyve.backend.chr.StdioBackend;
+import org.jbhyve.backend.net.NetBackendException;
 import org.jbhyve.config.ConfigException;
 import org.jbhyve.kvm.KvmUnavailableException;
 import org.jbhyve.machine.MachineException;
@@ -106,6 +107,7 @@ public final class BhyveMain {
             case BootException e -> e.getMessage();
             case KvmUnavailableException e -> e.getMessage();
             case CharBackendException e -> e.getMessage();
+            case NetBackendException e -> e.getMessage();
             case SysException e -> "system call failed: " + e.getMessage();
             default -> "internal error: " + t;
         };
