@@ -113,51 +113,36 @@ public final class Posix {
 
     /** read(2) into {@code buf}, retrying EINTR; returns bytes read, 0 at end of file. */
     public static long read(Fd fd, MemorySegment buf, long len) {
-        try {
-            while (true) {
-                long n = (long) READ.invokeExact(LibC.errnoSegment(), fd.number(), buf, len);
-                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, "read");
-                }
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return restartable("read", () -> (long) READ.invokeExact(LibC.errnoSegment(), fd.number(), buf, len));
     }
 
     /** write(2) from {@code buf}, retrying EINTR; returns bytes written. */
     public static long write(Fd fd, MemorySegment buf, long len) {
-        try {
-            while (true) {
-                long n = (long) WRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len);
-                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, "write");
-                }
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return restartable("write", () -> (long) WRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len));
     }
 
     public static long pread(Fd fd, MemorySegment buf, long len, long offset) {
-        try {
-            while (true) {
-                long n = (long) PREAD.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset);
-                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, "pread");
-                }
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return restartable("pread",
+                () -> (long) PREAD.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset));
     }
 
     public static long pwrite(Fd fd, MemorySegment buf, long len, long offset) {
+        return restartable("pwrite",
+                () -> (long) PWRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset));
+    }
+
+    /** A downcall returning a byte count or -1 with errno. */
+    private interface CountingCall {
+        long invoke() throws Throwable;
+    }
+
+    /** Runs {@code call} until it does not fail with EINTR; throws on any other failure. */
+    private static long restartable(String name, CountingCall call) {
         try {
             while (true) {
-                long n = (long) PWRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset);
+                long n = call.invoke();
                 if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, "pwrite");
+                    return LibC.check(n, name);
                 }
             }
         } catch (Throwable t) {

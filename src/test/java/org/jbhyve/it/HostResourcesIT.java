@@ -35,7 +35,7 @@ class HostResourcesIT {
         Process vm = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            waitFor(vm.getInputStream(), "JBT spinning");
+            assertTrue(VmRun.readUntil(vm.getInputStream(), "JBT spinning").contains("JBT spinning"));
             check.accept(vm.pid());
         } finally {
             vm.destroy();
@@ -44,14 +44,6 @@ class HostResourcesIT {
         }
     }
 
-    private static void waitFor(InputStream in, String marker) throws Exception {
-        StringBuilder seen = new StringBuilder();
-        int b;
-        while (seen.indexOf(marker) < 0 && (b = in.read()) != -1) {
-            seen.append((char) b);
-        }
-        assertTrue(seen.indexOf(marker) >= 0, seen::toString);
-    }
 
     private static String status(long pid, String field) {
         try {
@@ -129,7 +121,7 @@ class HostResourcesIT {
                     "-o", "boot.cmdline=action=spin", "vm")
                     .redirectInput(new File(tty)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try {
-                waitFor(vm.getInputStream(), "JBT spinning");
+                assertTrue(VmRun.readUntil(vm.getInputStream(), "JBT spinning").contains("JBT spinning"));
                 String during = stty(tty, "-a");
                 assertTrue(during.contains("-icanon") && during.contains("-echo "), during);
                 vm.destroy(); // SIGTERM: no ACPI here, so the VM stops with status 4

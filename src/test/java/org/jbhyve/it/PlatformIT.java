@@ -92,10 +92,10 @@ class PlatformIT {
         cmd.addAll(args("wait-button"));
         Process vm = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         try {
-            String seen = readUntil(vm.getInputStream(), "JBT waiting-button");
+            String seen = VmRun.readUntil(vm.getInputStream(), "JBT waiting-button");
             assertTrue(seen.contains("JBT waiting-button"), seen);
             new ProcessBuilder("kill", "-TERM", Long.toString(vm.pid())).start().waitFor();
-            String rest = readUntil(vm.getInputStream(), "JBT poweroff");
+            String rest = VmRun.readUntil(vm.getInputStream(), "JBT poweroff");
             assertTrue(rest.contains("JBT button"), rest);
             assertTrue(vm.waitFor(60, TimeUnit.SECONDS), "the guest powers off");
             assertEquals(1, vm.exitValue());
@@ -104,12 +104,4 @@ class PlatformIT {
         }
     }
 
-    private static String readUntil(InputStream in, String marker) throws Exception {
-        StringBuilder seen = new StringBuilder();
-        int b;
-        while (seen.indexOf(marker) < 0 && (b = in.read()) != -1) {
-            seen.append((char) b);
-        }
-        return seen.toString();
-    }
 }

@@ -28,10 +28,10 @@ class SerialAndSignalIT {
                 "-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"),
                 "-o", "boot.cmdline=action=echo", "vm").start();
         try {
-            assertTrue(readUntil(vm.getInputStream(), "echo-ready").contains("JBT hello"));
+            assertTrue(VmRun.readUntil(vm.getInputStream(), "echo-ready").contains("JBT hello"));
             vm.getOutputStream().write("hello q".getBytes(StandardCharsets.US_ASCII));
             vm.getOutputStream().flush();
-            assertTrue(readUntil(vm.getInputStream(), "hello q").endsWith("hello q"));
+            assertTrue(VmRun.readUntil(vm.getInputStream(), "hello q").endsWith("hello q"));
             assertTrue(vm.waitFor(60, TimeUnit.SECONDS), "VM exits after 'q'");
             assertEquals(1, vm.exitValue());
         } finally {
@@ -57,14 +57,14 @@ class SerialAndSignalIT {
             // banner may be gone: wait a little for the guest to reach its echo loop.
             client.setSoTimeout(3000);
             try {
-                readUntil(in, "echo-ready");
+                VmRun.readUntil(in, "echo-ready");
             } catch (java.net.SocketTimeoutException alreadyPrinted) {
                 // the guest printed it before we connected
             }
             client.setSoTimeout(60_000);
             out.write("xyz q".getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            assertTrue(readUntil(in, "xyz q").endsWith("xyz q"));
+            assertTrue(VmRun.readUntil(in, "xyz q").endsWith("xyz q"));
             assertTrue(vm.waitFor(60, TimeUnit.SECONDS), "VM exits after 'q'");
             assertEquals(1, vm.exitValue());
         } finally {
@@ -79,7 +79,7 @@ class SerialAndSignalIT {
                 "-o", "boot.cmdline=action=spin", "vm")
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         try {
-            String seen = readUntil(vm.getInputStream(), "JBT spinning");
+            String seen = VmRun.readUntil(vm.getInputStream(), "JBT spinning");
             assertTrue(seen.contains("JBT spinning"));
             new ProcessBuilder("kill", "-TERM", Long.toString(vm.pid())).start().waitFor();
             assertTrue(vm.waitFor(30, TimeUnit.SECONDS), "bhyve stops after SIGTERM");
@@ -108,15 +108,4 @@ class SerialAndSignalIT {
         }
     }
 
-    private static String readUntil(InputStream in, String marker) throws Exception {
-        StringBuilder seen = new StringBuilder();
-        int b;
-        while ((b = in.read()) != -1) {
-            seen.append((char) b);
-            if (seen.indexOf(marker) >= 0) {
-                return seen.toString();
-            }
-        }
-        return seen.toString();
-    }
 }

@@ -81,6 +81,19 @@ final class VmRun {
         }
     }
 
+    /**
+     * Reads {@code in} until {@code marker} has been seen or the stream ends; returns what was
+     * read (check it contains the marker).
+     */
+    static String readUntil(java.io.InputStream in, String marker) throws IOException {
+        StringBuilder seen = new StringBuilder();
+        int b;
+        while (seen.indexOf(marker) < 0 && (b = in.read()) != -1) {
+            seen.append((char) b);
+        }
+        return seen.toString();
+    }
+
     /** The probe guest's "JBT ..." lines, without the prefix. */
     List<String> probeLines() {
         return stdout.lines().filter(l -> l.startsWith("JBT ")).map(l -> l.substring(4)).toList();
