@@ -225,6 +225,98 @@ static void section_pci(const struct boot_info *bi)
 		printf("    none\n");
 }
 
+/* ---- disk and network card ---------------------------------------------- */
+
+/*
+ * Both read what a driver would read first, without driving the device:
+ * a transitional virtio function's legacy I/O BAR0 has its device config at
+ * offset 0x14 (while MSI-X is off): virtio-blk's capacity in 512-byte
+ * sectors (u64), virtio-net's MAC (6 bytes) then status (u16, bit 0 link up).
+ * An e1000's MMIO BAR0 has STATUS at 0x8 (bit 1 link up) and the first
+ * receive address at RAL 0x5400 / RAH 0x5404.
+ */
+#define VIRTIO_LEGACY_CONFIG 0x14
+#define E1000_STATUS 0x8
+#define E1000_RAL 0x5400
+#define E1000_RAH 0x5404
+
+struct found {
+	struct pci_func f;
+	int present;
+	uint16_t vendor;
+	uint16_t devices[2];
+};
+
+static void find_first(const struct pci_func *f, void *ctx)
+{
+	struct found *want = ctx;
+
+	if (!want->present && f->vendor == want->vendor &&
+	    (f->device == want->devices[0] || f->device == want->devices[1])) {
+		want->f = *f;
+		want->present = 1;
+	}
+}
+
+static uint16_t io_bar0(const struct pci_func *f)
+{
+	return (uint16_t)(pci_read32(f->bus, f->dev, f->fn, 0x10) & ~0x3u);
+}
+
+static void section_disk(const struct boot_info *bi)
+{
+	struct found blk = { .vendor = 0x1af4, .devices = { 0x1001, 0x1001 } };
+	char size[32];
+
+	(void)bi;
+	pci_scan_bus(0, find_first, &blk);
+	label("disk");
+	if (!blk.present) {
+		printf("none\n");
+		return;
+	}
+	uint16_t io = io_bar0(&blk.f);
+	uint64_t sectors = inl(io + VIRTIO_LEGACY_CONFIG) |
+			   (uint64_t)inl(io + VIRTIO_LEGACY_CONFIG + 4) << 32;
+	format_size(size, sizeof(size), sectors * 512);
+	printf("virtio-blk at %02x:%02x.%x, %s (%lu sectors)\n", blk.f.bus,
+	       blk.f.dev, blk.f.fn, size, (unsigned long)sectors);
+}
+
+static void section_network(const struct boot_info *bi)
+{
+	struct found vnet = { .vendor = 0x1af4, .devices = { 0x1000, 0x1000 } };
+	struct found e1000 = { .vendor = 0x8086, .devices = { 0x100f, 0x100e } };
+	uint8_t mac[6];
+	int link;
+
+	(void)bi;
+	pci_scan_bus(0, find_first, &vnet);
+	pci_scan_bus(0, find_first, &e1000);
+	label("network");
+	if (vnet.present) {
+		uint16_t io = io_bar0(&vnet.f);
+		for (int i = 0; i < 6; i++)
+			mac[i] = inb(io + VIRTIO_LEGACY_CONFIG + i);
+		link = inw(io + VIRTIO_LEGACY_CONFIG + 6) & 1;
+		printf("virtio-net at %02x:%02x.%x", vnet.f.bus, vnet.f.dev, vnet.f.fn);
+	} else if (e1000.present) {
+		uint64_t mmio = pci_read32(e1000.f.bus, e1000.f.dev, e1000.f.fn, 0x10) & ~0xfull;
+		uint32_t ral = mmio_read32(mmio + E1000_RAL), rah = mmio_read32(mmio + E1000_RAH);
+		for (int i = 0; i < 4; i++)
+			mac[i] = (uint8_t)(ral >> (8 * i));
+		mac[4] = (uint8_t)rah;
+		mac[5] = (uint8_t)(rah >> 8);
+		link = (mmio_read32(mmio + E1000_STATUS) >> 1) & 1;
+		printf("e1000 at %02x:%02x.%x", e1000.f.bus, e1000.f.dev, e1000.f.fn);
+	} else {
+		printf("none\n");
+		return;
+	}
+	printf(", mac %02x:%02x:%02x:%02x:%02x:%02x, link %s\n", mac[0], mac[1],
+	       mac[2], mac[3], mac[4], mac[5], link ? "up" : "down");
+}
+
 /* ---- report ------------------------------------------------------------- */
 
 static void (*const sections[])(const struct boot_info *) = {
@@ -233,6 +325,8 @@ static void (*const sections[])(const struct boot_info *) = {
 	section_cpus,
 	section_clock,
 	section_pci,
+	section_disk,
+	section_network,
 };
 
 void guest_main(const struct boot_info *bi)
@@ -241,6 +335,7 @@ void guest_main(const struct boot_info *bi)
 	for (unsigned i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
 		sections[i](bi);
 	printf("  powering off\n");
-	debug_exit(0, 4);	/* the VMM exits with status 1: power-off */
+	acpi_poweroff(bi);	/* S5 through the FADT when the VM has ACPI (-A) */
+	debug_exit(0, 4);	/* else pc-testdev: the VMM exits with status 1 */
 	halt_forever();
 }

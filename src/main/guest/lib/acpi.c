@@ -76,3 +76,32 @@ unsigned acpi_count_cpus(const struct boot_info *bi)
 	}
 	return n;
 }
+
+/* FADT fields: SMI_CMD (u32 at 48), ACPI_ENABLE (u8 at 52), PM1a_CNT_BLK (u32 at 64). */
+#define FADT_SMI_CMD 48
+#define FADT_ACPI_ENABLE 52
+#define FADT_PM1A_CNT 64
+#define PM1_SCI_EN 0x0001
+#define PM1_SLP_EN 0x2000
+#define SLP_TYP_S5 5
+
+void acpi_poweroff(const struct boot_info *bi)
+{
+	uint64_t fadt = acpi_find_table(bi, "FACP");
+
+	if (!fadt)
+		return;
+	const uint8_t *f = phys_ptr(fadt);
+	uint32_t smi_cmd = *(const uint32_t *)(f + FADT_SMI_CMD);
+	uint8_t enable = f[FADT_ACPI_ENABLE];
+	uint16_t pm1a_cnt = (uint16_t)*(const uint32_t *)(f + FADT_PM1A_CNT);
+
+	if (!pm1a_cnt)
+		return;
+	if (!(inw(pm1a_cnt) & PM1_SCI_EN) && smi_cmd && enable) {
+		outb((uint16_t)smi_cmd, enable);
+		for (int i = 0; i < 1000 && !(inw(pm1a_cnt) & PM1_SCI_EN); i++)
+			;
+	}
+	outw(pm1a_cnt, (uint16_t)(SLP_TYP_S5 << 10 | PM1_SLP_EN));
+}

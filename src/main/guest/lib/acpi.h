@@ -21,5 +21,12 @@ uint64_t acpi_rsdp(const struct boot_info *bi);
 uint64_t acpi_find_table(const struct boot_info *bi, const char *sig);
 /* Number of enabled processors in the MADT, or 0 if there is no MADT. */
 unsigned acpi_count_cpus(const struct boot_info *bi);
+/*
+ * Enters S5 (soft off) through the FADT: switches to ACPI mode through SMI_CMD
+ * if SCI_EN is clear, then writes SLP_TYP | SLP_EN to PM1a_CNT.  Uses SLP_TYP 5,
+ * the \_S5 value of bhyve's DSDT (a general OS would evaluate \_S5 in AML).
+ * Returns only if there is no FADT or the write did not power off.
+ */
+void acpi_poweroff(const struct boot_info *bi);
 
 #endif
