@@ -91,6 +91,7 @@ public final class MockQueue {
         int head = mem.getInt(e);
         int len = mem.getInt(e + 4);
         lastUsed = (lastUsed + 1) & 0xFFFF;
+        setUsedEvent(lastUsed); // as a driver with EVENT_IDX does: interrupt me for the next one
         int d = head;
         for (int i = 0; i < chainLength[head % size]; i++) {
             free.add(d);
