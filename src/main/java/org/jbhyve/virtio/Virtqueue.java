@@ -21,8 +21,9 @@ import org.jbhyve.memory.GuestMemoryException;
  * indirect tables may not nest, and every address goes through {@link GuestMemory}. Violations
  * throw {@link VirtqueueException} and mark the queue broken.
  *
- * <p>Threads: {@link #pop} (the notification side) and {@link #addUsed} (completion side, maybe
- * backend workers) may run concurrently; both lock this object, which keeps them short.
+ * <p>Threads: {@link #pop} (the notification side, locks this object) and {@link #addUsed} /
+ * {@link #needsInterrupt} (the completion side, backend workers, lock {@code usedLock}) run
+ * concurrently without contending; layout changes (reset, enable...) take both locks.
  */
 public final class Virtqueue {
     public static final int MAX_SIZE = 32768;
@@ -33,6 +34,8 @@ public final class Virtqueue {
     private static final int DESC_SIZE = 16;
 
     private final GuestMemory memory;
+    /** Guards the used side (addUsed, needsInterrupt); {@code this} guards the available side. */
+    private final Object usedLock = new Object();
     private final int index;
     private final int maxSize;
     private int size;
@@ -45,7 +48,7 @@ public final class Virtqueue {
     private int lastAvail;
     private int nextUsed;
     private int signalledUsed;
-    private int vector = VirtioPci.NO_VECTOR;
+    private volatile int vector = VirtioPci.NO_VECTOR;
 
     public Virtqueue(GuestMemory memory, int index, int maxSize) {
         if (maxSize <= 0 || maxSize > MAX_SIZE || Integer.bitCount(maxSize) != 1) {
@@ -71,22 +74,28 @@ public final class Virtqueue {
 
     /** Back to the state after device reset: not ready, full size, no addresses. */
     public synchronized void reset() {
-        size = maxSize;
-        descAddr = availAddr = usedAddr = 0;
-        ready = false;
-        broken = false;
-        lastAvail = nextUsed = signalledUsed = 0;
-        vector = VirtioPci.NO_VECTOR;
+        synchronized (usedLock) {
+            size = maxSize;
+            descAddr = availAddr = usedAddr = 0;
+            ready = false;
+            broken = false;
+            lastAvail = nextUsed = signalledUsed = 0;
+            vector = VirtioPci.NO_VECTOR;
+        }
     }
 
     synchronized void setSize(int size) {
-        this.size = size;
+        synchronized (usedLock) {
+            this.size = size;
+        }
     }
 
     synchronized void setAddresses(long desc, long avail, long used) {
-        this.descAddr = desc;
-        this.availAddr = avail;
-        this.usedAddr = used;
+        synchronized (usedLock) {
+            this.descAddr = desc;
+            this.availAddr = avail;
+            this.usedAddr = used;
+        }
     }
 
     synchronized long descAddr() {
@@ -101,11 +110,11 @@ public final class Virtqueue {
         return usedAddr;
     }
 
-    synchronized int vector() {
+    int vector() {
         return vector;
     }
 
-    synchronized void setVector(int vector) {
+    void setVector(int vector) {
         this.vector = vector;
     }
 
@@ -114,19 +123,21 @@ public final class Virtqueue {
      * maximum, aligned rings entirely inside guest RAM. Throws {@link VirtqueueException}.
      */
     synchronized void enable(boolean eventIdx) {
-        if (size == 0 || size > maxSize || Integer.bitCount(size) != 1) {
-            throw new VirtqueueException("queue " + index + ": bad size " + size);
+        synchronized (usedLock) {
+            if (size == 0 || size > maxSize || Integer.bitCount(size) != 1) {
+                throw new VirtqueueException("queue " + index + ": bad size " + size);
+            }
+            if ((descAddr & 15) != 0 || (availAddr & 1) != 0 || (usedAddr & 3) != 0
+                    || !memory.contains(descAddr, (long) DESC_SIZE * size)
+                    || !memory.contains(availAddr, 6 + 2L * size)
+                    || !memory.contains(usedAddr, 6 + 8L * size)) {
+                throw new VirtqueueException(String.format("queue %d: rings 0x%x/0x%x/0x%x (size %d) misaligned or not RAM",
+                        index, descAddr, availAddr, usedAddr, size));
+            }
+            this.eventIdx = eventIdx;
+            this.ready = true;
+            this.broken = false;
         }
-        if ((descAddr & 15) != 0 || (availAddr & 1) != 0 || (usedAddr & 3) != 0
-                || !memory.contains(descAddr, (long) DESC_SIZE * size)
-                || !memory.contains(availAddr, 6 + 2L * size)
-                || !memory.contains(usedAddr, 6 + 8L * size)) {
-            throw new VirtqueueException(String.format("queue %d: rings 0x%x/0x%x/0x%x (size %d) misaligned or not RAM",
-                    index, descAddr, availAddr, usedAddr, size));
-        }
-        this.eventIdx = eventIdx;
-        this.ready = true;
-        this.broken = false;
     }
 
     public synchronized boolean isReady() {
@@ -134,7 +145,9 @@ public final class Virtqueue {
     }
 
     synchronized void disable() {
-        ready = false;
+        synchronized (usedLock) {
+            ready = false;
+        }
     }
 
     /** The driver's and device's ring positions (saved state, tests). */
@@ -249,7 +262,13 @@ public final class Virtqueue {
      * Returns chain {@code head} to the driver with {@code written} bytes written into its
      * buffers. Publishes the used index; call {@link #needsInterrupt} after a batch.
      */
-    public synchronized void addUsed(int head, int written) {
+    public void addUsed(int head, int written) {
+        synchronized (usedLock) {
+            addUsedLocked(head, written);
+        }
+    }
+
+    private void addUsedLocked(int head, int written) {
         if (!ready) {
             return; // reset while the request was in flight: the driver forgot it
         }
@@ -267,7 +286,13 @@ public final class Virtqueue {
      * Whether the driver wants an interrupt for the used entries added since the last call:
      * with EVENT_IDX when the used index passed used_event, else unless NO_INTERRUPT is set.
      */
-    public synchronized boolean needsInterrupt() {
+    public boolean needsInterrupt() {
+        synchronized (usedLock) {
+            return needsInterruptLocked();
+        }
+    }
+
+    private boolean needsInterruptLocked() {
         if (!ready || nextUsed == signalledUsed) {
             return false;
         }

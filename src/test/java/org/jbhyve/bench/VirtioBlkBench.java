@@ -60,6 +60,8 @@ public final class VirtioBlkBench {
         System.out.printf("file %s, %d GiB, %s, depth %d, %d s per run%n", file, sizeGib,
                 noCache ? "nocache (O_DIRECT)" : "page cache", depth, seconds);
         System.out.printf("%-12s %-7s %10s %10s %10s %10s%n", "pattern", "side", "MB/s", "IOPS", "p50 us", "p99 us");
+        device(file, size, PATTERNS[0], depth, 2, noCache); // warm-up: JIT, page tables, caches
+        host(file, size, PATTERNS[0], depth, 1, noCache);
         double ratio = 0;
         for (Pattern p : PATTERNS) {
             Result dev = device(file, size, p, depth, seconds, noCache);

@@ -232,10 +232,8 @@ public final class VirtioBlock implements VirtioDevice {
     }
 
     private void complete(VirtioTransport t, Virtqueue q, DescriptorChain c, int gen, int written) {
-        synchronized (this) {
-            if (gen != generation) {
-                return; // the driver reset the device meanwhile
-            }
+        if (gen != generation) {
+            return; // the driver reset the device meanwhile (the queue drops late entries too)
         }
         q.addUsed(c.head(), written);
         t.notifyUsed(q);
