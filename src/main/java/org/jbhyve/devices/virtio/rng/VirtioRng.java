@@ -116,8 +116,13 @@ public final class VirtioRng implements VirtioDevice {
         t.notifyUsed(q);
         if (tokens <= 0 && (retry == null || retry.isDone())) {
             long waitNanos = Math.max(1_000_000, -tokens * 1_000_000_000L / bytesPerSecond + 1_000_000);
-            retry = timer.schedule(() -> queueNotified(queue), waitNanos, TimeUnit.NANOSECONDS);
+            retry = timer.schedule(() -> retry(queue), waitNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    private synchronized void retry(int queue) {
+        retry = null;
+        queueNotified(queue);
     }
 
     private void refill() {
