@@ -45,7 +45,9 @@ class VirtioRngTest {
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             assertEquals(8, done);
-            assertTrue(total / seconds < 4 * 64 * 1024, "rate " + total / seconds + " B/s exceeds the limit");
+            // token bucket: never more than the burst plus what the rate allowed meanwhile
+            double allowed = 64 * 1024 + 64 * 1024 * seconds + 4096;
+            assertTrue(total <= allowed, total + " bytes in " + seconds + " s exceeds the bucket");
             f.close();
         }
     }
