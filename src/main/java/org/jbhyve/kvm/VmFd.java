@@ -121,6 +121,69 @@ public final class VmFd implements AutoCloseable {
         }
     }
 
+    /** One MSI entry of the GSI routing table: raising {@code gsi} sends this message. */
+    public record MsiRoute(int gsi, long address, int data) {}
+
+    /** GSIs 0-23 belong to the PIC/IOAPIC pins; MSI routes use numbers from here up. */
+    public static final int FIRST_MSI_GSI = 24;
+    private static final int IOAPIC_PINS = 24;
+    private static final int ROUTE_IRQCHIP = 1;
+    private static final int ROUTE_MSI = 2;
+    private static final int IRQCHIP_PIC_MASTER = 0;
+    private static final int IRQCHIP_PIC_SLAVE = 1;
+    private static final int IRQCHIP_IOAPIC = 2;
+    private static final long ROUTE_ENTRY_SIZE = 48;
+
+    /**
+     * KVM_SET_GSI_ROUTING with the in-kernel irqchip's default entries plus {@code msis}.
+     * The ioctl replaces the whole table, so the defaults the kernel installs at
+     * KVM_CREATE_IRQCHIP are written again: GSI n (n &lt; 16) to PIC pin n and IOAPIC pin n,
+     * GSIs 16-23 to IOAPIC pins 16-23 (virt/kvm/irqchip.c, arch/x86/kvm/irq_comm.c).
+     *
+     * <pre>
+     * struct kvm_irq_routing { u32 nr; u32 flags; struct kvm_irq_routing_entry entries[nr]; }
+     * struct kvm_irq_routing_entry {            // 48 bytes
+     *     u32 gsi; u32 type; u32 flags; u32 pad;
+     *     union { struct { u32 irqchip, pin; } irqchip;
+     *             struct { u32 address_lo, address_hi, data, pad; } msi; u32 pad[8]; } u;
+     * }
+     * </pre>
+     */
+    public void setGsiRouting(java.util.List<MsiRoute> msis) {
+        int n = 16 + IOAPIC_PINS + msis.size();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment t = arena.allocate(8 + ROUTE_ENTRY_SIZE * n, 8);
+            t.set(JAVA_INT, 0, n);
+            int i = 0;
+            for (int gsi = 0; gsi < 16; gsi++) {
+                irqchipEntry(t, i++, gsi, gsi < 8 ? IRQCHIP_PIC_MASTER : IRQCHIP_PIC_SLAVE, gsi % 8);
+            }
+            for (int gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+                irqchipEntry(t, i++, gsi, IRQCHIP_IOAPIC, gsi);
+            }
+            for (MsiRoute m : msis) {
+                if (m.gsi() < FIRST_MSI_GSI) {
+                    throw new IllegalArgumentException("MSI route on irqchip GSI " + m.gsi());
+                }
+                long e = 8 + ROUTE_ENTRY_SIZE * i++;
+                t.set(JAVA_INT, e, m.gsi());
+                t.set(JAVA_INT, e + 4, ROUTE_MSI);
+                t.set(JAVA_INT, e + 16, (int) m.address());
+                t.set(JAVA_INT, e + 20, (int) (m.address() >>> 32));
+                t.set(JAVA_INT, e + 24, m.data());
+            }
+            Posix.ioctl(fd, KvmIoctls.SET_GSI_ROUTING, t);
+        }
+    }
+
+    private static void irqchipEntry(MemorySegment t, int i, int gsi, int chip, int pin) {
+        long e = 8 + ROUTE_ENTRY_SIZE * i;
+        t.set(JAVA_INT, e, gsi);
+        t.set(JAVA_INT, e + 4, ROUTE_IRQCHIP);
+        t.set(JAVA_INT, e + 16, chip);
+        t.set(JAVA_INT, e + 20, pin);
+    }
+
     /** KVM_ENABLE_CAP on the VM with up to four arguments. */
     public void enableCap(int capability, long... args) {
         try (Arena arena = Arena.ofConfined()) {

@@ -73,7 +73,7 @@ public final class VirtualMachine implements AutoCloseable {
                     String.format("unhandled %s of %d byte%s at I/O port 0x%x (-e)", write ? "write" : "read",
                             size, size == 1 ? "" : "s", port)));
         }
-        PciAssembly pci = new PciAssembly(spec, map, ram.memory(), vm, ports, mmio);
+        PciAssembly pci = own(new PciAssembly(spec, map, ram.memory(), vm, ports, mmio));
         isa = own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
             @Override
             public void reset() {

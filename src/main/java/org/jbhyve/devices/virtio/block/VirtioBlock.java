@@ -1,0 +1,246 @@
+package org.jbhyve.devices.virtio.block;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import org.jbhyve.backend.block.BlockBackend;
+import org.jbhyve.backend.block.BlockIoException;
+import org.jbhyve.virtio.DescriptorChain;
+import org.jbhyve.virtio.VirtioDevice;
+import org.jbhyve.virtio.VirtioTransport;
+import org.jbhyve.virtio.Virtqueue;
+import org.jbhyve.virtio.VirtqueueException;
+
+/**
+ * virtio-blk (P3), one request queue. A request (virtio 1.x 5.2.6) is a chain:
+ *
+ * <pre>
+ * le32 type | le32 reserved | le64 sector     device-readable header, 16 bytes
+ * data...                                      readable (OUT, DISCARD...) or writable (IN, GET_ID)
+ * u8 status                                    last writable byte: 0 OK, 1 IOERR, 2 UNSUPP
+ * </pre>
+ * Types: 0 IN, 1 OUT, 4 FLUSH, 8 GET_ID (20-byte serial), 11 DISCARD, 13 WRITE_ZEROES (each a
+ * list of {le64 sector, le32 num_sectors, le32 flags}). Sectors are always 512 bytes here.
+ *
+ * <p>The event-loop thread parses requests and hands them to the backend's workers, so many are
+ * in flight; each completes on its worker (status byte, used entry, interrupt if the driver
+ * wants one). A reset bumps a generation so completions of the old session are dropped.
+ */
+public final class VirtioBlock implements VirtioDevice {
+    public static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9, F_TOPOLOGY = 10;
+    public static final int F_DISCARD = 13, F_WRITE_ZEROES = 14;
+    public static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11, T_WRITE_ZEROES = 13;
+    public static final int S_OK = 0, S_IOERR = 1, S_UNSUPP = 2;
+    public static final int QUEUE_SIZE = 128;
+    public static final int ID_BYTES = 20;
+    private static final int SIZE_MAX = 1 << 20;
+    private static final int MAX_DISCARD_SEGMENTS = 16;
+
+    private final BlockBackend disk;
+    private final byte[] config;
+    private final byte[] serial;
+    private volatile VirtioTransport transport;
+    private volatile int generation;
+
+    public VirtioBlock(BlockBackend disk, String serial) {
+        this.disk = disk;
+        this.config = BlockConfig.build(disk, QUEUE_SIZE - 2, SIZE_MAX);
+        this.serial = new byte[ID_BYTES];
+        byte[] s = (serial != null ? serial : defaultSerial(disk.path())).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(s, 0, this.serial, 0, Math.min(s.length, ID_BYTES));
+    }
+
+    /** bhyve's default: "BHYVE-" and the first six bytes of the MD5 of the path, as XXXX-XXXX-XXXX. */
+    public static String defaultSerial(String path) {
+        try {
+            byte[] d = MessageDigest.getInstance("MD5").digest(path.getBytes(StandardCharsets.UTF_8));
+            return String.format("BHYVE-%02X%02X-%02X%02X-%02X%02X", d[0], d[1], d[2], d[3], d[4], d[5]);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public int deviceType() {
+        return 2;
+    }
+
+    @Override
+    public int legacyPciDeviceId() {
+        return 0x1001;
+    }
+
+    @Override
+    public int pciClass() {
+        return 0x010000; // bhyve: mass storage, SCSI
+    }
+
+    @Override
+    public long features() {
+        long f = 1L << F_SIZE_MAX | 1L << F_SEG_MAX | 1L << F_BLK_SIZE | 1L << F_FLUSH | 1L << F_TOPOLOGY;
+        if (disk.readOnly()) {
+            f |= 1L << F_RO;
+        }
+        if (disk.canDelete()) {
+            f |= 1L << F_DISCARD | 1L << F_WRITE_ZEROES;
+        }
+        return f;
+    }
+
+    @Override
+    public int queueCount() {
+        return 1;
+    }
+
+    @Override
+    public int queueMaxSize() {
+        return QUEUE_SIZE;
+    }
+
+    @Override
+    public int configSize() {
+        return BlockConfig.SIZE;
+    }
+
+    @Override
+    public long readConfig(int offset, int size) {
+        long v = 0;
+        for (int i = 0; i < size && i < 8; i++) {
+            int at = offset + i;
+            v |= (at >= 0 && at < config.length ? config[at] & 0xFFL : 0) << (8 * i);
+        }
+        return v;
+    }
+
+    @Override
+    public void activate(VirtioTransport transport) {
+        this.transport = transport;
+    }
+
+    @Override
+    public synchronized void reset() {
+        generation++;
+        transport = null;
+    }
+
+    @Override
+    public void queueNotified(int queue) {
+        VirtioTransport t = transport;
+        if (t == null) {
+            return;
+        }
+        Virtqueue q = t.queue(0);
+        int gen = generation;
+        try {
+            for (int budget = q.size(); budget > 0; budget--) { // bounded: at most one ring's worth per kick
+                DescriptorChain c = q.pop();
+                if (c == null) {
+                    return;
+                }
+                start(t, q, c, gen);
+            }
+            disk.submit(() -> queueNotified(queue)); // more left: continue without starving others
+        } catch (VirtqueueException e) {
+            t.queueBroken(q, e);
+        }
+    }
+
+    private void start(VirtioTransport t, Virtqueue q, DescriptorChain c, int gen) {
+        BlockRequest r = BlockRequest.parse(c);
+        if (r == null) { // no status byte: nothing can be reported, return the buffers
+            complete(t, q, c, gen, 0);
+            return;
+        }
+        switch (r.type()) {
+            case T_IN, T_OUT, T_FLUSH, T_DISCARD, T_WRITE_ZEROES -> disk.submit(() -> {
+                int status = execute(r);
+                r.setStatus(status);
+                complete(t, q, c, gen, r.writtenOnSuccess(status));
+            });
+            case T_GET_ID -> {
+                r.fill(serial);
+                r.setStatus(S_OK);
+                complete(t, q, c, gen, r.writtenOnSuccess(S_OK));
+            }
+            default -> {
+                r.setStatus(S_UNSUPP);
+                complete(t, q, c, gen, 1);
+            }
+        }
+    }
+
+    private int execute(BlockRequest r) {
+        try {
+            switch (r.type()) {
+                case T_IN, T_OUT -> {
+                    long offset = r.sector() << 9;
+                    long length = r.dataBytes();
+                    if (!inRange(r.sector(), length) || length % disk.logicalSectorSize() != 0
+                            || offset % disk.logicalSectorSize() != 0) {
+                        return S_IOERR;
+                    }
+                    if (r.type() == T_IN) {
+                        disk.read(offset, r.data(), r.dataCount());
+                    } else {
+                        if (disk.readOnly()) {
+                            return S_IOERR;
+                        }
+                        disk.write(offset, r.data(), r.dataCount());
+                    }
+                    return S_OK;
+                }
+                case T_FLUSH -> {
+                    disk.flush();
+                    return S_OK;
+                }
+                default -> {
+                    return discard(r, r.type() == T_WRITE_ZEROES);
+                }
+            }
+        } catch (BlockIoException e) {
+            return S_IOERR;
+        }
+    }
+
+    private int discard(BlockRequest r, boolean zero) throws BlockIoException {
+        if (!disk.canDelete()) {
+            return disk.readOnly() ? S_IOERR : S_UNSUPP;
+        }
+        long bytes = r.dataBytes();
+        if (bytes % 16 != 0 || bytes / 16 > MAX_DISCARD_SEGMENTS) {
+            return S_IOERR;
+        }
+        byte[] ranges = r.gather((int) bytes);
+        MemorySegment s = MemorySegment.ofArray(ranges);
+        for (int i = 0; i < bytes / 16; i++) {
+            long sector = s.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i);
+            long count = Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT_UNALIGNED, 16L * i + 8));
+            if (!inRange(sector, count << 9) || ((sector << 9) | (count << 9)) % disk.logicalSectorSize() != 0) {
+                return S_IOERR;
+            }
+            if (count > 0) {
+                disk.discard(sector << 9, count << 9, zero);
+            }
+        }
+        return S_OK;
+    }
+
+    private boolean inRange(long sector, long bytes) {
+        return sector >= 0 && sector <= (Long.MAX_VALUE >> 9) && bytes >= 0 && (sector << 9) + bytes <= disk.size();
+    }
+
+    private void complete(VirtioTransport t, Virtqueue q, DescriptorChain c, int gen, int written) {
+        if (gen != generation) {
+            return; // the driver reset the device meanwhile (the queue drops late entries too)
+        }
+        q.addUsed(c.head(), written);
+        t.notifyUsed(q);
+    }
+
+    @Override
+    public void close() {
+        disk.close();
+    }
+}

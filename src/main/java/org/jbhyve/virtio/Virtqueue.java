@@ -1,0 +1,310 @@
+package org.jbhyve.virtio;
+
+import java.lang.invoke.VarHandle;
+import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.memory.GuestMemoryException;
+
+/**
+ * A split virtqueue (virtio 1.x section 2.7), device side.
+ *
+ * <pre>
+ * descriptor table  16 bytes x size:  le64 addr | le32 len | le16 flags | le16 next
+ *                   flags: 1 NEXT, 2 WRITE (device writes), 4 INDIRECT (addr/len is a table)
+ * available ring    le16 flags (1 = NO_INTERRUPT) | le16 idx | le16 ring[size] | le16 used_event
+ * used ring         le16 flags (1 = NO_NOTIFY)    | le16 idx | {le32 id, le32 len}[size]
+ *                   | le16 avail_event
+ * </pre>
+ * Indexes are free-running u16 counters; entry i lives at ring[i % size].
+ *
+ * <p>Everything the driver wrote is untrusted: every walk is bounded (a chain has at most
+ * {@code size} descriptors, including those of an indirect table), indexes are range-checked,
+ * indirect tables may not nest, and every address goes through {@link GuestMemory}. Violations
+ * throw {@link VirtqueueException} and mark the queue broken.
+ *
+ * <p>Threads: {@link #pop} (the notification side, locks this object) and {@link #addUsed} /
+ * {@link #needsInterrupt} (the completion side, backend workers, lock {@code usedLock}) run
+ * concurrently without contending; layout changes (reset, enable...) take both locks.
+ */
+public final class Virtqueue {
+    public static final int MAX_SIZE = 32768;
+    static final int F_NEXT = 1;
+    static final int F_WRITE = 2;
+    static final int F_INDIRECT = 4;
+    private static final int AVAIL_F_NO_INTERRUPT = 1;
+    private static final int DESC_SIZE = 16;
+
+    private final GuestMemory memory;
+    /** Guards the used side (addUsed, needsInterrupt); {@code this} guards the available side. */
+    private final Object usedLock = new Object();
+    private final int index;
+    private final int maxSize;
+    private int size;
+    private long descAddr;
+    private long availAddr;
+    private long usedAddr;
+    private boolean ready;
+    private boolean eventIdx;
+    private boolean broken;
+    private int lastAvail;
+    private int nextUsed;
+    private int signalledUsed;
+    private volatile int vector = VirtioPci.NO_VECTOR;
+
+    public Virtqueue(GuestMemory memory, int index, int maxSize) {
+        if (maxSize <= 0 || maxSize > MAX_SIZE || Integer.bitCount(maxSize) != 1) {
+            throw new IllegalArgumentException("queue size must be a power of two up to 32768: " + maxSize);
+        }
+        this.memory = memory;
+        this.index = index;
+        this.maxSize = maxSize;
+        reset();
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public int maxSize() {
+        return maxSize;
+    }
+
+    public synchronized int size() {
+        return size;
+    }
+
+    /** Back to the state after device reset: not ready, full size, no addresses. */
+    public synchronized void reset() {
+        synchronized (usedLock) {
+            size = maxSize;
+            descAddr = availAddr = usedAddr = 0;
+            ready = false;
+            broken = false;
+            lastAvail = nextUsed = signalledUsed = 0;
+            vector = VirtioPci.NO_VECTOR;
+        }
+    }
+
+    synchronized void setSize(int size) {
+        synchronized (usedLock) {
+            this.size = size;
+        }
+    }
+
+    synchronized void setAddresses(long desc, long avail, long used) {
+        synchronized (usedLock) {
+            this.descAddr = desc;
+            this.availAddr = avail;
+            this.usedAddr = used;
+        }
+    }
+
+    synchronized long descAddr() {
+        return descAddr;
+    }
+
+    synchronized long availAddr() {
+        return availAddr;
+    }
+
+    synchronized long usedAddr() {
+        return usedAddr;
+    }
+
+    int vector() {
+        return vector;
+    }
+
+    void setVector(int vector) {
+        this.vector = vector;
+    }
+
+    /**
+     * Makes the queue live after checking the driver's layout: a power-of-two size within the
+     * maximum, aligned rings entirely inside guest RAM. Throws {@link VirtqueueException}.
+     */
+    synchronized void enable(boolean eventIdx) {
+        synchronized (usedLock) {
+            if (size == 0 || size > maxSize || Integer.bitCount(size) != 1) {
+                throw new VirtqueueException("queue " + index + ": bad size " + size);
+            }
+            if ((descAddr & 15) != 0 || (availAddr & 1) != 0 || (usedAddr & 3) != 0
+                    || !memory.contains(descAddr, (long) DESC_SIZE * size)
+                    || !memory.contains(availAddr, 6 + 2L * size)
+                    || !memory.contains(usedAddr, 6 + 8L * size)) {
+                throw new VirtqueueException(String.format("queue %d: rings 0x%x/0x%x/0x%x (size %d) misaligned or not RAM",
+                        index, descAddr, availAddr, usedAddr, size));
+            }
+            this.eventIdx = eventIdx;
+            this.ready = true;
+            this.broken = false;
+        }
+    }
+
+    public synchronized boolean isReady() {
+        return ready && !broken;
+    }
+
+    synchronized void disable() {
+        synchronized (usedLock) {
+            ready = false;
+        }
+    }
+
+    /** The driver's and device's ring positions (saved state, tests). */
+    public synchronized int lastAvailIndex() {
+        return lastAvail;
+    }
+
+    /**
+     * The next available chain, or null when the ring is empty (or the queue is not ready).
+     * With EVENT_IDX, an empty ring re-arms the driver's notification (avail_event) and looks
+     * again, so a null means the driver will notify for whatever it adds next.
+     */
+    public synchronized DescriptorChain pop() {
+        if (!ready || broken) {
+            return null;
+        }
+        try {
+            int avail = availIdx();
+            if (avail == lastAvail && eventIdx) {
+                memory.putShort(usedAddr + 4 + 8L * size, (short) lastAvail);
+                // Full fence: our avail_event store must be visible before we re-read the avail
+                // index, or a driver that added a buffer just now may skip the notification.
+                VarHandle.fullFence();
+                avail = availIdx();
+            }
+            if (avail == lastAvail) {
+                return null;
+            }
+            if (((avail - lastAvail) & 0xFFFF) > size) {
+                throw new VirtqueueException("queue " + index + ": avail index moved by more than the queue size");
+            }
+            // Acquire: the ring entry and descriptors the driver wrote before bumping idx are
+            // read only after idx (pairs with the driver's write barrier before its idx store).
+            VarHandle.acquireFence();
+            int head = Short.toUnsignedInt(memory.getShort(availAddr + 4 + 2L * (lastAvail % size)));
+            DescriptorChain chain = walk(head);
+            lastAvail = (lastAvail + 1) & 0xFFFF;
+            return chain;
+        } catch (VirtqueueException e) {
+            broken = true;
+            throw e;
+        } catch (GuestMemoryException e) {
+            broken = true;
+            throw new VirtqueueException("queue " + index + ": " + e.getMessage());
+        }
+    }
+
+    private int availIdx() {
+        return Short.toUnsignedInt(memory.getShort(availAddr + 2));
+    }
+
+    private DescriptorChain walk(int head) {
+        if (head >= size) {
+            throw new VirtqueueException("queue " + index + ": head index " + head + " >= size " + size);
+        }
+        DescriptorChain chain = new DescriptorChain(memory, head);
+        int budget = size; // at most size descriptors in one chain, indirect ones included
+        long table = descAddr;
+        int tableSize = size;
+        int i = head;
+        boolean indirect = false;
+        while (true) {
+            if (budget-- <= 0) {
+                throw new VirtqueueException("queue " + index + ": chain from " + head + " is longer than the queue (loop?)");
+            }
+            long d = table + (long) DESC_SIZE * i;
+            long addr = memory.getLong(d);
+            int len = memory.getInt(d + 8);
+            int flags = Short.toUnsignedInt(memory.getShort(d + 12));
+            int next = Short.toUnsignedInt(memory.getShort(d + 14));
+            if ((flags & F_INDIRECT) != 0) {
+                if (indirect) {
+                    throw new VirtqueueException("queue " + index + ": nested indirect table");
+                }
+                if ((flags & F_NEXT) != 0) {
+                    throw new VirtqueueException("queue " + index + ": indirect descriptor with NEXT");
+                }
+                long bytes = Integer.toUnsignedLong(len);
+                if (bytes == 0 || bytes % DESC_SIZE != 0 || bytes / DESC_SIZE > size
+                        || !memory.contains(addr, bytes)) {
+                    throw new VirtqueueException(String.format("queue %d: bad indirect table 0x%x+0x%x",
+                            index, addr, bytes));
+                }
+                if (!indirectAllowed) {
+                    throw new VirtqueueException("queue " + index + ": indirect descriptor not negotiated");
+                }
+                indirect = true;
+                table = addr;
+                tableSize = (int) (bytes / DESC_SIZE);
+                i = 0;
+                budget++; // the indirect descriptor itself carries no buffer
+                continue;
+            }
+            chain.add(addr, len, (flags & F_WRITE) != 0);
+            if ((flags & F_NEXT) == 0) {
+                return chain;
+            }
+            if (next >= tableSize) {
+                throw new VirtqueueException("queue " + index + ": next index " + next + " out of range");
+            }
+            i = next;
+        }
+    }
+
+    private boolean indirectAllowed = true;
+
+    synchronized void setIndirectAllowed(boolean allowed) {
+        this.indirectAllowed = allowed;
+    }
+
+    /**
+     * Returns chain {@code head} to the driver with {@code written} bytes written into its
+     * buffers. Publishes the used index; call {@link #needsInterrupt} after a batch.
+     */
+    public void addUsed(int head, int written) {
+        synchronized (usedLock) {
+            addUsedLocked(head, written);
+        }
+    }
+
+    private void addUsedLocked(int head, int written) {
+        if (!ready) {
+            return; // reset while the request was in flight: the driver forgot it
+        }
+        long entry = usedAddr + 4 + 8L * (nextUsed % size);
+        memory.putInt(entry, head);
+        memory.putInt(entry + 4, written);
+        nextUsed = (nextUsed + 1) & 0xFFFF;
+        // Release: the entry (and the data the device wrote into the buffers) must be visible
+        // before the driver can see the new used index.
+        VarHandle.releaseFence();
+        memory.putShort(usedAddr + 2, (short) nextUsed);
+    }
+
+    /**
+     * Whether the driver wants an interrupt for the used entries added since the last call:
+     * with EVENT_IDX when the used index passed used_event, else unless NO_INTERRUPT is set.
+     */
+    public boolean needsInterrupt() {
+        synchronized (usedLock) {
+            return needsInterruptLocked();
+        }
+    }
+
+    private boolean needsInterruptLocked() {
+        if (!ready || nextUsed == signalledUsed) {
+            return false;
+        }
+        // Full fence: our used-index store must be visible before we read the driver's
+        // suppression state, or we may read a stale used_event and lose a wake-up.
+        VarHandle.fullFence();
+        int old = signalledUsed;
+        signalledUsed = nextUsed;
+        if (eventIdx) {
+            int usedEvent = Short.toUnsignedInt(memory.getShort(availAddr + 4 + 2L * size));
+            return ((nextUsed - usedEvent - 1) & 0xFFFF) < ((nextUsed - old) & 0xFFFF);
+        }
+        return (memory.getShort(availAddr) & AVAIL_F_NO_INTERRUPT) == 0;
+    }
+}
