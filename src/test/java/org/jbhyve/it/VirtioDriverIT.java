@@ -107,6 +107,23 @@ class VirtioDriverIT {
                 "file unchanged");
     }
 
+    /** Connects to a Unix socket, retrying while it is not yet accepting (as a user's client would). */
+    private static SocketChannel connect(Path sock, long deadline) throws Exception {
+        while (true) {
+            SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                c.connect(UnixDomainSocketAddress.of(sock));
+                return c;
+            } catch (java.net.ConnectException e) {
+                c.close();
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} interface")
     @ValueSource(strings = {"legacy", "modern"})
     void consolePortIsAUnixSocket(String iface) throws Exception {
@@ -122,8 +139,7 @@ class VirtioDriverIT {
                 Thread.sleep(20);
             }
             assertTrue(Files.exists(sock), "bhyve creates the port's socket");
-            try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-                client.connect(UnixDomainSocketAddress.of(sock));
+            try (SocketChannel client = connect(sock, deadline)) {
                 InputStream in = Channels.newInputStream(client);
                 OutputStream out = Channels.newOutputStream(client);
                 byte[] got = in.readNBytes("HelloConsole".length());
