@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jbhyve.backend.chr.CharBackendException;
 import org.jbhyve.backend.chr.StdioBackend;
+import org.jbhyve.backend.net.NetBackendException;
 import org.jbhyve.config.ConfigException;
 import org.jbhyve.kvm.KvmUnavailableException;
 import org.jbhyve.machine.MachineException;
@@ -77,6 +78,11 @@ public final class BhyveMain {
         }
     }
 
+    /**
+     * SIGTERM presses the ACPI power button (bhyve(8)): the guest shuts down and bhyve exits 1.
+     * When nothing can react to the button (no -A, or the guest never enabled it), and for
+     * SIGINT, the VM is stopped at once with status 4. A second signal forces the exit.
+     */
     private static void installSignalHandlers(VirtualMachine vm) {
         AtomicInteger signals = new AtomicInteger();
         for (String name : new String[] {"TERM", "INT"}) {
@@ -84,6 +90,9 @@ public final class BhyveMain {
                 if (signals.incrementAndGet() > 1) {
                     StdioBackend.restoreAll();
                     Runtime.getRuntime().halt(ExitStatus.ERROR.code());
+                }
+                if (sig.getName().equals("TERM") && vm.pressPowerButton()) {
+                    return;
                 }
                 vm.requestExit(ExitStatus.ERROR, "stopped by SIG" + sig.getName());
             });
@@ -98,6 +107,7 @@ public final class BhyveMain {
             case BootException e -> e.getMessage();
             case KvmUnavailableException e -> e.getMessage();
             case CharBackendException e -> e.getMessage();
+            case NetBackendException e -> e.getMessage();
             case SysException e -> "system call failed: " + e.getMessage();
             default -> "internal error: " + t;
         };

@@ -26,6 +26,8 @@ public final class Kvm implements AutoCloseable {
     public static final int CAP_IMMEDIATE_EXIT = 136;
     public static final int CAP_X86_USER_SPACE_MSR = 188;
     public static final int CAP_BINARY_STATS_FD = 203;
+    /** KVM_CAP_X86_USER_SPACE_MSR argument: exit to user space for MSRs KVM does not know. */
+    public static final long MSR_EXIT_REASON_UNKNOWN = 1 << 1;
 
     private static final int MAX_CPUID_ENTRIES = 256;
 

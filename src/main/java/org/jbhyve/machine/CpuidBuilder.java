@@ -30,12 +30,17 @@ public final class CpuidBuilder {
     private static final int EDX_HTT = 1 << 28;
     private static final int LEVEL_SMT = 1, LEVEL_CORE = 2;
 
+    private static final int ECX_X2APIC = 1 << 21;
+
     private final List<CpuidEntry> supported;
     private final CpuTopology topology;
+    private final boolean x2apic;
 
-    public CpuidBuilder(List<CpuidEntry> supported, CpuTopology topology) {
+    /** @param x2apic bhyve's -x: offer x2APIC (CPUID.1:ECX[21]); bhyve hides it otherwise */
+    public CpuidBuilder(List<CpuidEntry> supported, CpuTopology topology, boolean x2apic) {
         this.supported = supported;
         this.topology = topology;
+        this.x2apic = x2apic;
     }
 
     public List<CpuidEntry> forVcpu(int vcpu) {
@@ -53,7 +58,7 @@ public final class CpuidBuilder {
                 case 0 -> out.add(e.withRegisters(Math.max(e.eax(), LEAF_TOPOLOGY), e.ebx(), e.ecx(), e.edx()));
                 case LEAF_FEATURES -> out.add(e.withRegisters(e.eax(),
                         (e.ebx() & 0x0000FFFF) | (Math.min(perPackage, 255) << 16) | (apicId & 0xFF) << 24,
-                        e.ecx() | ECX_HYPERVISOR,
+                        (x2apic ? e.ecx() | ECX_X2APIC : e.ecx() & ~ECX_X2APIC) | ECX_HYPERVISOR,
                         perPackage > 1 ? e.edx() | EDX_HTT : e.edx() & ~EDX_HTT));
                 case LEAF_CACHES -> out.add(cacheLeaf(e));
                 case LEAF_AMD_SIZES -> out.add(e.withRegisters(e.eax(), e.ebx(),

@@ -3,11 +3,11 @@ package org.jbhyve.machine;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.IntFunction;
 import org.jbhyve.backend.chr.CharBackend;
 import org.jbhyve.backend.chr.CharBackends;
 import org.jbhyve.bus.IoBus;
+import org.jbhyve.devices.lpc.AcpiPowerManagement;
 import org.jbhyve.devices.lpc.LpcComPorts;
 import org.jbhyve.devices.lpc.PcTestDev;
 import org.jbhyve.devices.lpc.PostPort;
@@ -31,21 +31,41 @@ final class IsaDevices implements AutoCloseable {
         void reset();
 
         void debugExit(int status);
+
+        /** The guest entered ACPI sleep state {@code slpTyp} (5 = S5, soft off). */
+        void sleep(int slpTyp);
     }
+
+    private final List<Integer> comPorts = new ArrayList<>();
+    private final AcpiPowerManagement pm;
 
     IsaDevices(MachineSpec spec, MemoryMap map, IoBus ports, IoBus mmio, PciRoot pci,
                IntFunction<IrqLine> isaIrq, Requests requests) {
         boolean ok = false;
         try {
-            for (Map.Entry<String, String> com : spec.comPorts().entrySet()) {
-                LpcComPorts port = LpcComPorts.byName(com.getKey())
-                        .orElseThrow(() -> new MachineException("unknown LPC device " + com.getKey()));
-                CharBackend backend = CharBackends.open(com.getValue(), com.getKey());
-                owned.add(backend);
-                Uart16550 uart = new Uart16550(com.getKey(), isaIrq.apply(port.irq()), backend);
+            // bhyve's LPC bridge always has COM1 and COM2 (unconnected unless -l gives a backend).
+            for (int n = 1; n <= 4; n++) {
+                String name = "com" + n;
+                String path = spec.comPorts().get(name);
+                if (path == null && n > 2) {
+                    continue;
+                }
+                LpcComPorts port = LpcComPorts.byName(name).orElseThrow();
+                CharBackend backend = path == null ? null : CharBackends.open(path, name);
+                if (backend != null) {
+                    owned.add(backend);
+                }
+                Uart16550 uart = new Uart16550(name, isaIrq.apply(port.irq()), backend);
                 owned.add(uart);
-                ports.register(port.base(), Uart16550.REGISTER_COUNT, com.getKey(), uart);
+                ports.register(port.base(), Uart16550.REGISTER_COUNT, name, uart);
+                comPorts.add(n);
             }
+            pm = new AcpiPowerManagement(isaIrq.apply(AcpiPowerManagement.SCI_IRQ), requests::sleep, System::nanoTime);
+            ports.register(AcpiPowerManagement.PM1_EVT_PORT, AcpiPowerManagement.PM1_EVT_LENGTH, "pm1-evt", pm.eventBlock());
+            ports.register(AcpiPowerManagement.PM1_CNT_PORT, AcpiPowerManagement.PM1_CNT_LENGTH, "pm1-cnt",
+                    pm.controlBlock());
+            ports.register(AcpiPowerManagement.PM_TMR_PORT, AcpiPowerManagement.PM_TMR_LENGTH, "pm-tmr", pm.timerBlock());
+            ports.register(AcpiPowerManagement.SMI_CMD_PORT, 1, "smi-cmd", pm.smiCommand());
             ports.register(RtcCmos.PORT_BASE, RtcCmos.PORT_COUNT, "rtc",
                     new RtcCmos(map.lowMemory(), map.highMemory(), spec.rtcUtc(), Clock.systemUTC(),
                             isaIrq.apply(RtcCmos.IRQ)));
@@ -69,6 +89,15 @@ final class IsaDevices implements AutoCloseable {
                 close();
             }
         }
+    }
+
+    /** The COM ports present (1-4), for the DSDT. */
+    List<Integer> comPorts() {
+        return List.copyOf(comPorts);
+    }
+
+    AcpiPowerManagement powerManagement() {
+        return pm;
     }
 
     @Override

@@ -29,6 +29,7 @@ final class PciDeviceCatalog {
             }
             return new LpcBridge();
         });
+        FACTORIES.put("e1000", c -> { try { return new org.jbhyve.devices.net.E1000(org.jbhyve.backend.net.NetConfig.open("e1000", c::option, c.slot().slot(), c.slot().function(), c.vmName()), c.memory(), c.interrupts()); } catch (org.jbhyve.backend.net.NetBackendException e) { throw new MachineException(e.getMessage()); } });
     }
 
     private PciDeviceCatalog() {}

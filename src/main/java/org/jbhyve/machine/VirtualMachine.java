@@ -3,6 +3,7 @@ package org.jbhyve.machine;
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoBus;
+import org.jbhyve.devices.lpc.AcpiPowerManagement;
 import org.jbhyve.irq.KvmIrqLine;
 import org.jbhyve.kvm.Kvm;
 import org.jbhyve.kvm.VcpuFd;
@@ -32,6 +33,7 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<VcpuLoop> loops = new ArrayList<>();
     private final List<VcpuStats> stats = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private volatile IsaDevices isa;
 
     public VirtualMachine(MachineSpec spec) {
         this.spec = spec;
@@ -53,6 +55,9 @@ public final class VirtualMachine implements AutoCloseable {
         vm.setIdentityMapAddress(MemoryMap.KVM_IDENTITY_MAP);
         vm.createIrqchip();
         vm.createPit();
+        if (kvm.checkExtension(Kvm.CAP_X86_USER_SPACE_MSR) != 0) {
+            vm.enableCap(Kvm.CAP_X86_USER_SPACE_MSR, Kvm.MSR_EXIT_REASON_UNKNOWN);
+        }
 
         MemoryMap map = MemoryMap.forSize(spec.memoryBytes());
         GuestRam ram = own(allocateRam(map));
@@ -69,7 +74,7 @@ public final class VirtualMachine implements AutoCloseable {
                             size, size == 1 ? "" : "s", port)));
         }
         PciAssembly pci = new PciAssembly(spec, map, ram.memory(), vm, ports, mmio);
-        own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
+        isa = own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
             @Override
             public void reset() {
                 lifecycle.requestExit(ExitStatus.RESET, ExitStatus.RESET.code(), null);
@@ -79,17 +84,27 @@ public final class VirtualMachine implements AutoCloseable {
             public void debugExit(int status) {
                 lifecycle.requestExit(ExitStatus.POWEROFF, status, null);
             }
+
+            @Override
+            public void sleep(int slpTyp) {
+                if (slpTyp == AcpiPowerManagement.S5) {
+                    lifecycle.requestExit(ExitStatus.POWEROFF, ExitStatus.POWEROFF.code(), null);
+                }
+            }
         }));
 
-        EntryState entry = loadGuest(ram.memory(), map);
-        CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology());
+        long rsdp = FirmwareTables.install(spec, map, ram.memory(), pci, isa.comPorts());
+        EntryState entry = loadGuest(ram.memory(), map, rsdp);
+        boolean x2apic = spec.tree().getBoolean("x86.x2apic", false);
+        boolean ignoreMsrs = !spec.tree().getBoolean("x86.strictmsr", true);
+        CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology(), x2apic);
         for (int i = 0; i < spec.topology().vcpus(); i++) {
             VcpuFd vcpu = own(vm.createVcpu(spec.topology().apicId(i)));
             vcpu.setCpuid(cpuid.forVcpu(i));
             if (i == 0) {
                 BootCpu.enter(vcpu, entry);
             }
-            loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle));
+            loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle, ignoreMsrs));
             openStats(vcpu);
         }
         lifecycle.setVcpus(loops);
@@ -100,6 +115,19 @@ public final class VirtualMachine implements AutoCloseable {
             t.join();
         }
         return new Result(outcome.status(), outcome.code(), outcome.message());
+    }
+
+    /**
+     * Presses the ACPI power button (what SIGTERM does to a bhyve VM). Returns false when the VM
+     * has no ACPI tables or the guest never armed the button, so nothing would react to it.
+     */
+    public boolean pressPowerButton() {
+        IsaDevices devices = isa;
+        if (!spec.acpi() || devices == null || !devices.powerManagement().powerButtonArmed()) {
+            return false;
+        }
+        devices.powerManagement().pressPowerButton();
+        return true;
     }
 
     /** Asks the VM to stop (signals, control requests); the first request wins. */
@@ -116,13 +144,13 @@ public final class VirtualMachine implements AutoCloseable {
         }
     }
 
-    private EntryState loadGuest(GuestMemory memory, MemoryMap map) {
+    private EntryState loadGuest(GuestMemory memory, MemoryMap map, long rsdp) {
         if (spec.kernel() == null) {
             throw new MachineException(spec.bootrom() != null
                     ? "-l bootrom: firmware boot is not available in this build; use -o boot.kernel=PATH"
                     : "nothing to boot: give -o boot.kernel=PATH (and optionally boot.initrd, boot.cmdline)");
         }
-        return new KernelLoader(memory, map).load(spec.kernel(), spec.initrd(), spec.cmdline(), 0);
+        return new KernelLoader(memory, map).load(spec.kernel(), spec.initrd(), spec.cmdline(), rsdp);
     }
 
     private void openStats(VcpuFd vcpu) {

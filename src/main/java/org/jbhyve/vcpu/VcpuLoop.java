@@ -29,7 +29,14 @@ public final class VcpuLoop implements Runnable {
     private volatile boolean idleProbeRequested;
     private final Object started = new Object();
 
-    public VcpuLoop(int index, VcpuFd vcpu, IoBus ports, IoBus mmio, VmControl control) {
+    private final boolean ignoreUnknownMsrs;
+
+    /**
+     * @param ignoreUnknownMsrs bhyve's -w: MSRs KVM does not know read as 0 and ignore writes;
+     *                          otherwise the guest gets #GP, as on bhyve
+     */
+    public VcpuLoop(int index, VcpuFd vcpu, IoBus ports, IoBus mmio, VmControl control, boolean ignoreUnknownMsrs) {
+        this.ignoreUnknownMsrs = ignoreUnknownMsrs;
         this.index = index;
         this.vcpu = vcpu;
         this.ports = ports;
@@ -121,7 +128,7 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.InternalError e -> control.requestExit(ExitStatus.ERROR, 4,
                     String.format("vcpu %d: KVM internal error %d at rip 0x%x", index, e.suberror(),
                             vcpu.getRegisters().get(Registers.RIP)));
-            case VcpuExit.Msr m -> vcpu.kvmRun().setMsrResult(0, true);
+            case VcpuExit.Msr m -> vcpu.kvmRun().setMsrResult(0, !ignoreUnknownMsrs);
             case VcpuExit.Other o -> control.requestExit(ExitStatus.ERROR, 4,
                     "vcpu " + index + ": unhandled VM exit reason " + o.reason());
         }

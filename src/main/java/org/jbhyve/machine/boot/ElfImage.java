@@ -53,6 +53,9 @@ public final class ElfImage {
         if (elfClass != 1 && !is64) {
             throw new BootException(name + ": unknown ELF class " + elfClass);
         }
+        if (file.length < (is64 ? 64 : 52)) {
+            throw new BootException(name + ": ELF header is truncated");
+        }
         int machine = Short.toUnsignedInt(b.getShort(18));
         if (machine != EM_386 && machine != EM_X86_64) {
             throw new BootException(name + ": not an x86 ELF file (machine " + machine + ")");

@@ -1,0 +1,72 @@
+"""Measures start-up to first guest output and resident memory: jbhyve vs QEMU (see bench/startup)."""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+home, work = sys.argv[1], sys.argv[2]
+first = os.path.join(work, "first.elf")
+probe = os.path.join(work, "tg", "probe.elf")
+
+def jbhyve(kernel, cmdline=""):
+    cmd = [os.path.join(home, "bin/bhyve"), "-m", "256M", "-s", "0,hostbridge", "-s", "1,lpc",
+           "-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + kernel]
+    if cmdline:  # bhyve refuses "-o key=" with an empty value
+        cmd += ["-o", "boot.cmdline=" + cmdline]
+    return cmd + ["bench"]
+
+def qemu(kernel, cmdline=""):
+    return ["qemu-system-x86_64", "-enable-kvm", "-M", "microvm", "-m", "256M", "-nographic",
+            "-no-reboot", "-nodefaults", "-serial", "stdio", "-kernel", kernel, "-append", cmdline or " ",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+
+def time_to_first_byte(cmd, marker):
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen = b""
+    while marker not in seen:
+        b = p.stdout.read(1)
+        if not b:
+            break
+        seen += b
+    elapsed = time.perf_counter() - start
+    p.wait(timeout=30)
+    if marker not in seen:
+        raise SystemExit("no guest output from " + cmd[0])
+    return elapsed * 1000
+
+def rss_after_boot(cmd, marker):
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    seen = b""
+    while marker not in seen:
+        b = p.stdout.read(1)
+        if not b:
+            raise SystemExit("no guest output from " + cmd[0])
+        seen += b
+    time.sleep(1.0)
+    pid = p.pid
+    # bin/bhyve execs java, so the pid is the VMM itself
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    return rss / 1024
+
+runs = 5
+rows = []
+for name, build in (("jbhyve", jbhyve), ("qemu microvm", qemu)):
+    build(first)  # nothing to warm: each run is a cold process start
+    times = [time_to_first_byte(build(first), b"!") for _ in range(runs)]
+    rss = rss_after_boot(build(probe, "action=spin"), b"JBT spinning")
+    rows.append((name, statistics.median(times), min(times), max(times), rss))
+
+print(f"{'VMM':<14}{'start-up median ms':>20}{'min':>9}{'max':>9}{'RSS MiB (256M guest)':>22}")
+for name, med, lo, hi, rss in rows:
+    print(f"{name:<14}{med:>20.1f}{lo:>9.1f}{hi:>9.1f}{rss:>22.1f}")
+j, q = rows[0], rows[1]
+print(f"startup_ratio={j[1] / q[1]:.2f}")
+print(f"rss_ratio={j[4] / q[4]:.2f}")

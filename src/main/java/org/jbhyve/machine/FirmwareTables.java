@@ -1,0 +1,118 @@
+package org.jbhyve.machine;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.jbhyve.config.ConfigException;
+import org.jbhyve.devices.lpc.LpcComPorts;
+import org.jbhyve.machine.acpi.AcpiTables;
+import org.jbhyve.machine.acpi.PlatformDescription;
+import org.jbhyve.machine.acpi.PlatformDescription.IsaDevice;
+import org.jbhyve.machine.acpi.PlatformDescription.PciAddress;
+import org.jbhyve.machine.acpi.PlatformDescription.PciWindow;
+import org.jbhyve.machine.acpi.TableBlob;
+import org.jbhyve.machine.mptable.MpTable;
+import org.jbhyve.machine.smbios.SmbiosTables;
+import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.memory.MemoryMap;
+
+/**
+ * Writes the firmware tables bhyve provides into the BIOS area below 1 MiB: the MP table at
+ * 0xF0000 (unless {@code -Y}), SMBIOS at 0xF1000 (always), and with {@code -A} the ACPI tables from
+ * the RSDP at 0xF2400. The platform they describe is the machine as built: its topology, RAM,
+ * the PCI windows the BAR allocator uses, the INTx routes, the LPC bridge and the COM ports.
+ */
+final class FirmwareTables {
+    static final String DUMP_KEY = "acpi.dump_dir";
+    private static final List<String> SMBIOS_PREFIXES = List.of("bios.", "system.", "board.", "chassis.");
+
+    private FirmwareTables() {}
+
+    /** Writes the tables; returns the RSDP address, or 0 without ACPI. */
+    static long install(MachineSpec spec, MemoryMap map, GuestMemory memory, PciAssembly pci, List<Integer> comPorts) {
+        PlatformDescription p = describe(spec, map, pci, comPorts);
+        TableBlob.GuestWriter writer = memory::write;
+        if (spec.tree().getBoolean("x86.mptable", true)) {
+            TableBlob.writeAll(List.of(MpTable.build(p)), writer);
+        }
+        TableBlob.writeAll(List.of(SmbiosTables.build(p, smbiosSettings(spec), hostName())), writer);
+        if (!spec.acpi()) {
+            return 0;
+        }
+        AcpiTables.Result acpi = AcpiTables.build(p);
+        TableBlob.writeAll(acpi.blobs(), writer);
+        spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(acpi.blobs(), Path.of(dir)));
+        return acpi.rsdpAddress();
+    }
+
+    /**
+     * jbhyve's {@code acpi.dump_dir=DIR}: also writes each ACPI table to DIR/SIG.aml, as the guest
+     * sees it, for {@code iasl -d} (bhyve generated its tables with iasl and could keep them).
+     */
+    private static void dump(List<TableBlob> blobs, Path dir) {
+        try {
+            Files.createDirectories(dir);
+            for (TableBlob b : blobs) {
+                Files.write(dir.resolve(b.name() + ".aml"), b.bytes());
+            }
+        } catch (IOException e) {
+            throw new MachineException(DUMP_KEY + ": cannot write the ACPI tables to " + dir + ": " + e.getMessage());
+        }
+    }
+
+    static PlatformDescription describe(MachineSpec spec, MemoryMap map, PciAssembly pci, List<Integer> comPorts) {
+        List<PciWindow> windows = List.of(
+                PciWindow.io(0x0000, 0x0CF8),
+                PciWindow.io(0x0D00, 0x10000 - 0x0D00),
+                PciWindow.memory(MemoryMap.PCI32_BASE, MemoryMap.PCI32_END - MemoryMap.PCI32_BASE),
+                PciWindow.memory(pci.pci64Base(), pci.pci64Limit() - pci.pci64Base()));
+        List<IsaDevice> isa = new ArrayList<>();
+        for (int n : comPorts) {
+            LpcComPorts port = LpcComPorts.byName("com" + n).orElseThrow();
+            isa.add(IsaDevice.comPort(n, port.base(), port.irq()));
+        }
+        isa.add(IsaDevice.rtc());
+        PciAddress lpc = spec.pciSlots().stream().filter(s -> s.device().equals("lpc")).findFirst()
+                .map(s -> new PciAddress(s.bus(), s.slot(), s.function())).orElse(null);
+        return new PlatformDescription(spec.topology(), spec.tree().getBoolean("x86.x2apic", false),
+                map.lowMemory(), map.highMemory(), windows, MemoryMap.ECAM_BASE, 256, lpc, isa, pci.routes(),
+                false, PlatformDescription.BHYVE_HPET_BLOCK_ID, spec.name(), uuid(spec));
+    }
+
+    private static UUID uuid(MachineSpec spec) {
+        String text = spec.tree().get("uuid").orElse(null);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return UUID.fromString(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("invalid UUID '" + text + "'");
+        }
+    }
+
+    private static Map<String, String> smbiosSettings(MachineSpec spec) {
+        Map<String, String> settings = new TreeMap<>();
+        for (String prefix : SMBIOS_PREFIXES) {
+            String node = prefix.substring(0, prefix.length() - 1);
+            for (String key : spec.tree().children(node)) {
+                spec.tree().get(prefix + key).ifPresent(v -> settings.put(prefix + key, v));
+            }
+        }
+        return settings;
+    }
+
+    /** The host name bhyve hashes into the default UUID. */
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

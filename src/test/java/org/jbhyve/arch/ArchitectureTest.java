@@ -1,0 +1,113 @@
+package org.jbhyve.arch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The dependency rules of DESIGN.md, checked on the sources' import lines (ArchUnit 1.3 cannot
+ * read class files compiled for JDK 25, so the rules are checked where they are written):
+ *
+ * <ul>
+ *   <li>only {@code sys} holds downcalls (java.lang.foreign.Linker);</li>
+ *   <li>{@code sys} depends on no other project package; {@code kvm} only on {@code sys};</li>
+ *   <li>device models ({@code devices..}) never import {@code kvm} or {@code sys}: interrupts,
+ *       guest memory and backends are handed to them;</li>
+ *   <li>nothing below {@code cli} imports {@code cli}.</li>
+ * </ul>
+ */
+class ArchitectureTest {
+    private static final Path SOURCES = Path.of(System.getProperty("jbhyve.home", ".")).resolve("src/main/java");
+    private static final Pattern IMPORT = Pattern.compile("^import (?:static )?(org\\.jbhyve\\.[a-z0-9_.]+?)\\.[A-Z]",
+            Pattern.MULTILINE);
+
+    private record Source(String pkg, Path file, String text) {
+        List<String> importedPackages() {
+            List<String> out = new ArrayList<>();
+            Matcher m = IMPORT.matcher(text);
+            while (m.find()) {
+                out.add(m.group(1));
+            }
+            return out;
+        }
+    }
+
+    private static List<Source> sources() {
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            return files.filter(p -> p.toString().endsWith(".java")).map(p -> {
+                try {
+                    String pkg = SOURCES.relativize(p.getParent()).toString().replace('/', '.');
+                    return new Source(pkg, p, Files.readString(p));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static boolean in(String pkg, String root) {
+        return pkg.equals(root) || pkg.startsWith(root + ".");
+    }
+
+    private static List<String> violations(java.util.function.Predicate<Source> scope,
+                                           java.util.function.Predicate<String> forbidden) {
+        List<String> bad = new ArrayList<>();
+        for (Source s : sources()) {
+            if (scope.test(s)) {
+                for (String imported : s.importedPackages()) {
+                    if (forbidden.test(imported)) {
+                        bad.add(SOURCES.relativize(s.file()) + " imports " + imported);
+                    }
+                }
+            }
+        }
+        return bad;
+    }
+
+    @Test
+    void sourcesAreFound() {
+        assertTrue(sources().size() > 50, "scanned " + SOURCES.toAbsolutePath());
+    }
+
+    @Test
+    void onlySysLinksNativeCode() {
+        List<String> bad = sources().stream()
+                .filter(s -> !in(s.pkg(), "org.jbhyve.sys") && s.text().contains("java.lang.foreign.Linker"))
+                .map(s -> s.file().toString()).toList();
+        assertEquals(List.of(), bad);
+    }
+
+    @Test
+    void sysDependsOnNothingElse() {
+        assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.sys"), imp -> !in(imp, "org.jbhyve.sys")));
+    }
+
+    @Test
+    void kvmDependsOnlyOnSys() {
+        assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.kvm"),
+                imp -> !in(imp, "org.jbhyve.kvm") && !in(imp, "org.jbhyve.sys")));
+    }
+
+    @Test
+    void deviceModelsNeverTouchKvmOrSys() {
+        assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.devices"),
+                imp -> in(imp, "org.jbhyve.kvm") || in(imp, "org.jbhyve.sys")));
+    }
+
+    @Test
+    void onlyCliImportsCli() {
+        assertEquals(List.of(), violations(s -> !in(s.pkg(), "org.jbhyve.cli"), imp -> in(imp, "org.jbhyve.cli")));
+    }
+}
