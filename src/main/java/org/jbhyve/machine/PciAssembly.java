@@ -4,8 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoBus;
 import org.jbhyve.devices.lpc.PcTestDev;
+import org.jbhyve.irq.GuestDoorbells;
+import org.jbhyve.irq.IoEventLoop;
 import org.jbhyve.irq.IrqLine;
 import org.jbhyve.irq.KvmIrqLine;
+import org.jbhyve.irq.KvmMsiRouter;
+import org.jbhyve.irq.MsiVector;
 import org.jbhyve.kvm.VmFd;
 import org.jbhyve.machine.acpi.PlatformDescription.PciInterruptRoute;
 import org.jbhyve.memory.GuestMemory;
@@ -23,14 +27,22 @@ import org.jbhyve.pci.PciRoot;
  * <p>INTx routing follows bhyve: the four pins of each occupied bus-0 slot, in slot order, take
  * IOAPIC pins 16-23 round robin ({@link PciInterruptRoute#roundRobin}); the same list feeds the
  * DSDT's _PRT and the MP table, and a function's interrupt line register holds its pin's GSI.
+ *
+ * <p>Fast paths: devices get irqfd-backed MSI vectors ({@link KvmMsiRouter}: GSIs from 24 up,
+ * routed with KVM_SET_GSI_ROUTING) and doorbells served by one event-loop thread
+ * ({@link IoEventLoop}: KVM_IOEVENTFD + epoll). Functions that own host resources are closed
+ * by {@link #close()}, then the event loop and the vectors.
  */
-final class PciAssembly {
+final class PciAssembly implements AutoCloseable {
     private static final int FIRST_PCI_GSI = 16;
     private static final int PCI_GSI_COUNT = 8;
 
     private final PciRoot root = new PciRoot();
     private final BarAllocator bars;
     private final List<PciInterruptRoute> routes;
+    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final KvmMsiRouter msiRouter;
+    private final IoEventLoop eventLoop;
 
     PciAssembly(MachineSpec spec, MemoryMap map, GuestMemory memory, VmFd vm, IoBus ports, IoBus mmio) {
         this.bars = new BarAllocator(map);
@@ -41,6 +53,19 @@ final class PciAssembly {
                 .distinct().sorted().toList();
         this.routes = PciInterruptRoute.roundRobin(slots, FIRST_PCI_GSI, PCI_GSI_COUNT);
         BusBarMapper mapper = new BusBarMapper(ports, mmio);
+        this.msiRouter = new KvmMsiRouter(vm);
+        this.eventLoop = new IoEventLoop(vm);
+        try {
+            build(spec, vm, memory, mapper);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        mmio.register(MemoryMap.ECAM_BASE, MemoryMap.ECAM_SIZE, "pci-ecam", root.ecam());
+    }
+
+    private void build(MachineSpec spec, VmFd vm, GuestMemory memory, BusBarMapper mapper) {
+        GuestDoorbells doorbells = eventLoop;
         for (MachineSpec.PciSlot s : spec.pciSlots()) {
             int gsi = gsiFor(s.bus(), s.slot(), 0);
             IrqLine intx = gsi < 0 ? IrqLine.NONE : new KvmIrqLine(vm, gsi);
@@ -54,15 +79,38 @@ final class PciAssembly {
                 public void sendMsi(long address, int data) {
                     vm.signalMsi(address, data);
                 }
+
+                @Override
+                public MsiVector msiVector() {
+                    return msiRouter.allocate();
+                }
             };
-            PciFunction f = PciDeviceCatalog.create(new DeviceContext(s, spec.tree(), memory, interrupts, spec.name()));
+            PciFunction f = PciDeviceCatalog.create(new DeviceContext(s, spec.tree(), memory, interrupts, doorbells,
+                    spec.name()));
+            if (f instanceof AutoCloseable c) {
+                owned.add(c);
+            }
             root.add(s.bus(), s.slot(), s.function(), s.device(), f, mapper);
             if (gsi >= 0 && f.config().get8(PciConfigSpace.INTERRUPT_PIN) != 0) {
                 f.config().put8(PciConfigSpace.INTERRUPT_LINE, gsi);
             }
             f.bars().forEach(bar -> f.assignBar(bar.index(), bars.allocate(bar)));
         }
-        mmio.register(MemoryMap.ECAM_BASE, MemoryMap.ECAM_SIZE, "pci-ecam", root.ecam());
+    }
+
+    /** Closes the devices (files, sockets, worker threads), then the event loop and MSI vectors. */
+    @Override
+    public void close() {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                // best effort while tearing down
+            }
+        }
+        owned.clear();
+        eventLoop.close();
+        msiRouter.close();
     }
 
     private int gsiFor(int bus, int slot, int pin) {

@@ -1,11 +1,23 @@
 package org.jbhyve.machine;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.jbhyve.backend.block.BlockBackend;
+import org.jbhyve.backend.block.BlockBackendException;
+import org.jbhyve.backend.block.BlockOptions;
 import org.jbhyve.config.ConfigTree;
 import org.jbhyve.devices.pci.HostBridge;
+import org.jbhyve.devices.virtio.block.VirtioBlock;
+import org.jbhyve.devices.virtio.console.VirtioConsole;
+import org.jbhyve.devices.virtio.rng.EntropySource;
+import org.jbhyve.devices.virtio.rng.VirtioRng;
 import org.jbhyve.devices.pci.LpcBridge;
 import org.jbhyve.pci.PciFunction;
+import org.jbhyve.virtio.VirtioDevice;
+import org.jbhyve.virtio.VirtioPciFunction;
 
 /**
  * The PCI emulations this build implements, keyed by bhyve's names (rule: user-visible names are
@@ -30,6 +42,13 @@ final class PciDeviceCatalog {
             return new LpcBridge();
         });
         FACTORIES.put("e1000", c -> { try { return new org.jbhyve.devices.net.E1000(org.jbhyve.backend.net.NetConfig.open("e1000", c::option, c.slot().slot(), c.slot().function(), c.vmName()), c.memory(), c.interrupts()); } catch (org.jbhyve.backend.net.NetBackendException e) { throw new MachineException(e.getMessage()); } });
+        FACTORIES.put("virtio-blk", c -> virtio(c, virtioBlock(c)));
+        FACTORIES.put("virtio-rnd", c -> virtio(c, virtioRng(c)));
+        FACTORIES.put("virtio-console", c -> virtio(c, virtioConsole(c)));
+    }
+
+    private static PciFunction virtio(DeviceContext c, VirtioDevice device) {
+        return new VirtioPciFunction(device, c.memory(), c.interrupts(), c.doorbells(), c.virtioMsix());
     }
 
     private PciDeviceCatalog() {}
@@ -42,6 +61,55 @@ final class PciDeviceCatalog {
                     slot.bus(), slot.slot(), slot.function(), slot.device()));
         }
         return f.create(context);
+    }
+
+    /*
+     * virtio models from their config nodes (bhyve's keys: virtio-blk's path, ro, nocache, direct,
+     * sectorsize, nodelete, ser; virtio-console's port.N.name/path); unusable options become
+     * one-line MachineExceptions.
+     */
+    private static VirtioBlock virtioBlock(DeviceContext c) {
+        String where = c.slot().node();
+        String path = c.option("path").orElseThrow(() -> new MachineException(where + ": virtio-blk needs a path"));
+        try {
+            int logical = 0;
+            int physical = 0;
+            if (c.option("sectorsize").isPresent()) {
+                int[] s = BlockOptions.parseSectorSize(c.option("sectorsize").get());
+                logical = s[0];
+                physical = s[1];
+            }
+            BlockOptions o = new BlockOptions(path, c.flag("ro"), c.flag("nocache"), c.flag("direct"), logical,
+                    physical, c.flag("nodelete"), BlockOptions.DEFAULT_WORKERS);
+            BlockBackend disk = BlockBackend.open(o);
+            return new VirtioBlock(disk, c.option("ser").orElse(null));
+        } catch (BlockBackendException e) {
+            throw new MachineException(where + ": " + e.getMessage());
+        }
+    }
+
+    private static VirtioRng virtioRng(DeviceContext c) {
+        return new VirtioRng(EntropySource.secureRandom(), VirtioRng.DEFAULT_RATE);
+    }
+
+    private static VirtioConsole virtioConsole(DeviceContext c) {
+        String node = c.slot().node() + ".port";
+        List<VirtioConsole.PortSpec> ports = new ArrayList<>();
+        for (String child : c.tree().children(node)) {
+            String name = c.tree().get(node + "." + child + ".name").orElse(child);
+            String path = c.tree().get(node + "." + child + ".path")
+                    .orElseThrow(() -> new MachineException(node + "." + child + ": virtio-console port needs a path"));
+            ports.add(new VirtioConsole.PortSpec(name, Path.of(path)));
+        }
+        if (ports.size() > VirtioConsole.MAX_PORTS) {
+            throw new MachineException(c.slot().node() + ": virtio-console supports at most "
+                    + VirtioConsole.MAX_PORTS + " ports");
+        }
+        try {
+            return new VirtioConsole(ports);
+        } catch (IllegalArgumentException e) {
+            throw new MachineException(e.getMessage());
+        }
     }
 
     /** hostbridge honours current bhyve's vendor/devid keys (how amd_hostbridge is stored). */
