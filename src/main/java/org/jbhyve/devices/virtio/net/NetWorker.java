@@ -19,6 +19,8 @@ final class NetWorker implements AutoCloseable {
     private final BooleanSupplier task;
     private final Thread thread;
     private volatile boolean closed;
+    private volatile boolean running;
+    private volatile long failures;
 
     NetWorker(String name, BooleanSupplier task) {
         this.task = task;
@@ -39,14 +41,28 @@ final class NetWorker implements AutoCloseable {
                 LockSupport.park(this);
                 continue;
             }
+            running = true;
             try {
                 while (task.getAsBoolean() && !closed) {
                     Thread.onSpinWait(); // a full batch: go on, the lock was released in between
                 }
             } catch (RuntimeException e) {
+                failures++; // a bug, not a guest mistake: those are dropped and counted by the task
                 LOG.log(Level.WARNING, thread.getName() + ": batch failed", e);
+            } finally {
+                running = false;
             }
         }
+    }
+
+    /** No run in progress and none asked for (tests: wait for the device to settle). */
+    boolean idle() {
+        return !running && !pending.get();
+    }
+
+    /** Runs that ended with an unexpected exception. */
+    long failures() {
+        return failures;
     }
 
     @Override

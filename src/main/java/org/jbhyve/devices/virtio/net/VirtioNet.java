@@ -220,6 +220,16 @@ public final class VirtioNet implements VirtioDevice {
         return receiver.badChains();
     }
 
+    /** Whether both data paths are idle (nothing running, nothing signalled). */
+    boolean idle() {
+        return rxWorker.idle() && txWorker.idle();
+    }
+
+    /** Batches that failed with an unexpected exception (a bug; zero in a healthy device). */
+    public long workerFailures() {
+        return rxWorker.failures() + txWorker.failures();
+    }
+
     @Override
     public void close() {
         backend.setReceiveListener(null);
