@@ -45,6 +45,7 @@ final class PciDeviceCatalog {
         FACTORIES.put("virtio-blk", c -> virtio(c, virtioBlock(c)));
         FACTORIES.put("virtio-rnd", c -> virtio(c, virtioRng(c)));
         FACTORIES.put("virtio-console", c -> virtio(c, virtioConsole(c)));
+        FACTORIES.put("virtio-net", c -> { try { return virtio(c, new org.jbhyve.devices.virtio.net.VirtioNet(org.jbhyve.backend.net.NetConfig.open("virtio-net", c::option, c.slot().slot(), c.slot().function(), c.vmName()))); } catch (org.jbhyve.backend.net.NetBackendException e) { throw new MachineException(e.getMessage()); } });
     }
 
     private static PciFunction virtio(DeviceContext c, VirtioDevice device) {
