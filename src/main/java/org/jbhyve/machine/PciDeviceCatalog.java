@@ -14,6 +14,7 @@ import org.jbhyve.devices.net.E1000;
 import org.jbhyve.devices.pci.HostBridge;
 import org.jbhyve.devices.virtio.block.VirtioBlock;
 import org.jbhyve.devices.virtio.console.VirtioConsole;
+import org.jbhyve.devices.virtio.net.VirtioNet;
 import org.jbhyve.devices.virtio.rng.EntropySource;
 import org.jbhyve.devices.virtio.rng.VirtioRng;
 import org.jbhyve.devices.pci.LpcBridge;
@@ -47,6 +48,7 @@ final class PciDeviceCatalog {
         FACTORIES.put("virtio-blk", c -> virtio(c, virtioBlock(c)));
         FACTORIES.put("virtio-rnd", c -> virtio(c, virtioRng(c)));
         FACTORIES.put("virtio-console", c -> virtio(c, virtioConsole(c)));
+        FACTORIES.put("virtio-net", c -> virtio(c, new VirtioNet(network("virtio-net", c))));
     }
 
     private static PciFunction virtio(DeviceContext c, VirtioDevice device) {

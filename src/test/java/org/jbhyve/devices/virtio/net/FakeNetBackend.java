@@ -1,0 +1,163 @@
+package org.jbhyve.devices.virtio.net;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import org.jbhyve.backend.net.NetBackend;
+
+/**
+ * An in-memory backend that behaves like the tap one towards the device: a bounded receive
+ * queue (256 frames, the excess dropped and counted), the header size and offloads recorded,
+ * received frames handed out with a header of the configured size whose bytes 10-11 (where the
+ * kernel writes nothing) hold garbage.
+ */
+final class FakeNetBackend implements NetBackend {
+    static final int QUEUE_FRAMES = 256;
+    final List<byte[]> sent = new ArrayList<>();
+    private final ArrayDeque<byte[]> incoming = new ArrayDeque<>();
+    private volatile Runnable listener;
+    private volatile int header;
+    private long dropped;
+    volatile boolean[] offloads = new boolean[5];
+    volatile int offloadCalls;
+    volatile boolean closed;
+    volatile boolean refuseSends;
+
+    /** Queues {@code frame} behind a header whose first 10 bytes are {@code hdr10} (zeros if null). */
+    void inject(byte[] frame, byte[] hdr10) {
+        synchronized (this) {
+            int h = header;
+            byte[] f = new byte[h + frame.length];
+            if (hdr10 != null) {
+                System.arraycopy(hdr10, 0, f, 0, Math.min(10, h));
+            }
+            if (h == 12) {
+                f[10] = (byte) 0xEE;
+                f[11] = (byte) 0xEE;
+            }
+            System.arraycopy(frame, 0, f, h, frame.length);
+            if (incoming.size() >= QUEUE_FRAMES) {
+                dropped++;
+                return;
+            }
+            incoming.add(f);
+        }
+        Runnable l = listener;
+        if (l != null) {
+            l.run();
+        }
+    }
+
+    synchronized int queued() {
+        return incoming.size();
+    }
+
+    synchronized List<byte[]> sent() {
+        return new ArrayList<>(sent);
+    }
+
+    @Override
+    public String name() {
+        return "fake";
+    }
+
+    @Override
+    public synchronized boolean send(MemorySegment... parts) {
+        if (refuseSends) {
+            return false;
+        }
+        long total = 0;
+        for (MemorySegment p : parts) {
+            total += p.byteSize();
+        }
+        byte[] f = new byte[(int) total];
+        int at = 0;
+        for (MemorySegment p : parts) {
+            MemorySegment.copy(p, ValueLayout.JAVA_BYTE, 0, f, at, (int) p.byteSize());
+            at += (int) p.byteSize();
+        }
+        sent.add(f);
+        notifyAll();
+        return true;
+    }
+
+    /** Waits until {@code n} frames were sent. */
+    synchronized boolean awaitSent(int n, long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while (sent.size() < n && System.currentTimeMillis() < end) {
+            wait(Math.max(1, end - System.currentTimeMillis()));
+        }
+        return sent.size() >= n;
+    }
+
+    @Override
+    public synchronized int peekLength() {
+        byte[] f = incoming.peek();
+        return f == null ? -1 : f.length;
+    }
+
+    @Override
+    public synchronized int receive(MemorySegment... buffers) {
+        byte[] f = incoming.poll();
+        if (f == null) {
+            return -1;
+        }
+        int at = 0;
+        for (MemorySegment b : buffers) {
+            int now = (int) Math.min(b.byteSize(), f.length - at);
+            if (now <= 0) {
+                break;
+            }
+            MemorySegment.copy(f, at, b, ValueLayout.JAVA_BYTE, 0, now);
+            at += now;
+        }
+        return f.length;
+    }
+
+    @Override
+    public synchronized boolean discard() {
+        return incoming.poll() != null;
+    }
+
+    @Override
+    public void setReceiveListener(Runnable listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public void setVnetHeader(int size) {
+        header = size;
+    }
+
+    @Override
+    public int vnetHeaderSize() {
+        return header;
+    }
+
+    @Override
+    public void setOffloads(boolean csum, boolean tso4, boolean tso6, boolean ecn, boolean ufo) {
+        if ((tso4 || tso6 || ecn || ufo) && !csum) {
+            throw new IllegalArgumentException("segmentation offloads need checksum offload");
+        }
+        offloads = new boolean[] {csum, tso4, tso6, ecn, ufo};
+        offloadCalls++;
+    }
+
+    @Override
+    public OptionalInt mtu() {
+        return OptionalInt.empty();
+    }
+
+    @Override
+    public synchronized long droppedFrames() {
+        return dropped;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
