@@ -182,6 +182,35 @@ static void __attribute__((noreturn)) do_poke(const char *arg)
 }
 
 /*
+ * MSR access in ring 0 (RDMSR/WRMSR fault in ring 3).  An MSR the hypervisor
+ * does not emulate either raises #GP (the exception handler then reports it
+ * and exits 0x7E) or, with bhyve's -w, reads 0 and ignores writes.
+ */
+static void __attribute__((noreturn)) do_msr(const char *arg, int write)
+{
+	uint32_t index = (uint32_t)parse_uint(arg, 0, 16);
+	uint32_t lo, hi;
+
+	if (write) {
+		__asm__ volatile("wrmsr" : : "c"(index), "a"(0x1234u), "d"(0u));
+		printf("JBT wrmsr %x done\n", index);
+	} else {
+		__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(index));
+		printf("JBT rdmsr %x value %lx\n", index, (uint64_t)hi << 32 | lo);
+	}
+	do_exit(0, 4);
+}
+
+/* A byte read from an I/O port, e.g. one nobody emulates (bhyve -e stops the VM). */
+static void __attribute__((noreturn)) do_inb(const char *arg)
+{
+	uint16_t port = (uint16_t)parse_uint(arg, 0, 16);
+
+	printf("JBT inb %x value %x\n", port, inb(port));
+	do_exit(0, 4);
+}
+
+/*
  * Self-test of the Linux 64-bit entry: build a boot_params ("zero page")
  * from what we were given, then jump to linux64_entry as a 64-bit loader
  * would (long mode, identity mapped, RSI = boot_params).  The probe starts
@@ -256,6 +285,12 @@ static void run_action(const struct boot_info *bi)
 		do_reenter64(bi);
 	} else if (starts_with(action, "poke:")) {
 		do_poke(action + 5);
+	} else if (starts_with(action, "rdmsr:")) {
+		do_msr(action + 6, 0);
+	} else if (starts_with(action, "wrmsr:")) {
+		do_msr(action + 6, 1);
+	} else if (starts_with(action, "inb:")) {
+		do_inb(action + 4);
 	}
 	printf("JBT unknown-action %s\n", action);
 	do_exit(0x7f, 4);

@@ -471,6 +471,12 @@ static long user_main(void *arg)
 	do_blk();
 	do_rng();
 	do_con();
+	if (cmdline_get(boot, "spin", v, sizeof(v)) > 0 && v[0] == '1') {
+		/* Stay alive so a test can kill the VMM after the writes above. */
+		printf("JBT spinning\n");
+		for (;;)
+			;
+	}
 	guest_exit(0);
 	return 0;
 }

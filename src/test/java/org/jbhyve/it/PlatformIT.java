@@ -86,6 +86,36 @@ class PlatformIT {
         assertTrue(dsl.contains("_S5"), dsl);
     }
 
+    private static VmRun probe(String action, String... options) {
+        List<String> a = new ArrayList<>(List.of(options));
+        a.addAll(List.of("-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"),
+                "-o", "boot.cmdline=action=" + action, "vm"));
+        return VmRun.bhyve(a.toArray(String[]::new));
+    }
+
+    @Test
+    void unknownMsrsFaultUnlessIgnoredWithW() {
+        VmRun strict = probe("rdmsr:1234");
+        assertEquals((0x7E << 1 | 1) & 0xFF, strict.exitCode, strict::toString);
+        assertTrue(strict.probeLines("exception").get(0).startsWith("13 "), "#GP:\n" + strict);
+        VmRun ignored = probe("rdmsr:1234", "-w");
+        assertEquals(1, ignored.exitCode, ignored::toString);
+        assertEquals(List.of("1234 value 0"), ignored.probeLines("rdmsr"));
+        VmRun write = probe("wrmsr:1234", "-w");
+        assertEquals(1, write.exitCode, write::toString);
+        assertEquals(List.of("1234 done"), write.probeLines("wrmsr"));
+    }
+
+    @Test
+    void unemulatedPortReadsAllOnesOrStopsTheVmWithE() {
+        VmRun lenient = probe("inb:300");
+        assertEquals(1, lenient.exitCode, lenient::toString);
+        assertEquals(List.of("300 value ff"), lenient.probeLines("inb"));
+        VmRun strict = probe("inb:300", "-e");
+        assertEquals(4, strict.exitCode, strict::toString);
+        assertEquals(List.of("bhyve: unhandled read of 1 byte at I/O port 0x300 (-e)"), strict.stderr.lines().toList());
+    }
+
     @Test
     void sigtermPressesThePowerButtonAndTheGuestShutsDown() throws Exception {
         List<String> cmd = new ArrayList<>(List.of(VmRun.HOME.resolve("bin/bhyve").toString()));

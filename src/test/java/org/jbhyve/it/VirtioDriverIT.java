@@ -107,6 +107,26 @@ class VirtioDriverIT {
                 "file unchanged");
     }
 
+    @org.junit.jupiter.api.Test
+    void flushedWritesSurviveKillingTheVmm() throws Exception {
+        Path disk = disk();
+        Process vm = new ProcessBuilder(VmRun.HOME.resolve("bin/bhyve").toString(), "-m", "128M",
+                "-s", "0,hostbridge", "-s", "1,lpc", "-s", "2,virtio-blk," + disk, "-l", "com1,stdio",
+                "-o", "boot.kernel=" + VmRun.testGuest("virtio.elf"),
+                "-o", "boot.cmdline=blk=write:7:KEEP,flush spin=1", "vm")
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectErrorStream(true).start();
+        try {
+            String seen = VmRun.readUntil(vm.getInputStream(), "JBT spinning");
+            assertTrue(seen.contains("JBT vblk flush status 0"), seen);
+            vm.destroyForcibly(); // SIGKILL: no chance to clean up
+            assertTrue(vm.waitFor(30, TimeUnit.SECONDS));
+        } finally {
+            vm.destroyForcibly();
+        }
+        byte[] sector7 = java.util.Arrays.copyOfRange(Files.readAllBytes(disk), 7 * SECTOR, 8 * SECTOR);
+        assertEquals("KEEPKEEPKEEPKEEP", new String(sector7, 0, 16, StandardCharsets.US_ASCII));
+    }
+
     /** Connects to a Unix socket, retrying while it is not yet accepting (as a user's client would). */
     private static SocketChannel connect(Path sock, long deadline) throws Exception {
         while (true) {
