@@ -52,9 +52,15 @@ public final class Usage {
                     + Topology.MAX_CPUS + " here"),
             Map.entry("-m", "K, M, G or T suffix (either case); a bare number below 1048576 is MiB,"
                     + " a larger one bytes; default 256M"),
-            Map.entry("-G", "[w][addr:]port: TCP, default address 127.0.0.1; w waits for the debugger"),
+            Map.entry("-G", "[w][addr:]port: TCP, default address 127.0.0.1; w waits for the debugger"
+                    + " (the debug server is not in this build yet: refused)"),
+            Map.entry("-r", "restoring snapshots is not in this build yet: refused"),
+            Map.entry("-D", "recorded (destroy_on_poweroff); it matters once VM instances exist (bhyvectl)"),
             Map.entry("-s", "-s help lists the emulations; -l help lists the LPC devices"),
-            Map.entry("-o", "config.dump=1 prints the settings tree and exits"));
+            Map.entry("-o", "config.dump=1 prints the settings tree and exits; acpi.dump_dir=DIR also writes"
+                    + " the ACPI tables there"),
+            Map.entry("-l", "bootrom (firmware) is not in this build yet: boot with -o boot.kernel=PATH"
+                    + " [-o boot.initrd=PATH] [-o boot.cmdline=...]"));
 
     private Usage() {
     }

@@ -33,6 +33,8 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
 
     public static MachineSpec from(ConfigTree tree) {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
+        refuseUnavailable(tree, "restore", "-r: restoring a snapshot is not available in this build");
+        refuseUnavailable(tree, "gdb.port", "-G: the GDB debug server is not available in this build");
         Topology parsed = Topology.from(tree);
         int cpus = parsed.cpus();
         CpuTopology topology = new CpuTopology(parsed.sockets(), parsed.cores(), parsed.threads());
@@ -67,6 +69,13 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
                 tree.get("boot.kernel").map(Path::of).orElse(null), tree.get("boot.initrd").map(Path::of).orElse(null),
                 tree.getString("boot.cmdline", ""), Map.copyOf(coms), tree.getBoolean("lpc.pc-testdev", false),
                 tree.get("lpc.bootrom").orElse(null), pciSlots(tree), tree);
+    }
+
+    /** Settings whose feature is not built yet: doing something else instead would be wrong. */
+    private static void refuseUnavailable(ConfigTree tree, String key, String message) {
+        if (tree.has(key)) {
+            throw new ConfigException(message);
+        }
     }
 
     private static List<PciSlot> pciSlots(ConfigTree tree) {
