@@ -2,7 +2,13 @@
 # Order: $JAVA_HOME if it is a JDK 25 or newer, then /usr/lib/jvm/*25*, then any newer JDK there.
 
 jbhyve_java_version() {
-    # Prints the feature version of the java binary in $1 (e.g. 25), or nothing.
+    # Prints the feature version of the JDK whose java binary is $1 (e.g. 25), or nothing.
+    # The JDK's release file says it without starting a JVM; ask the JVM only when it is missing.
+    local release; release="$(dirname "$(dirname "$1")")/release"
+    if [ -f "$release" ]; then
+        sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" | head -n 1
+        return
+    fi
     "$1" -XshowSettings:properties -version 2>&1 \
         | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
 }
