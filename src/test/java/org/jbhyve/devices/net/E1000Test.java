@@ -1,5 +1,7 @@
 package org.jbhyve.devices.net;
 
+import org.jbhyve.backend.net.FakeNetBackend;
+
 import static org.jbhyve.devices.net.E1000Registers.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -279,11 +281,11 @@ class E1000Test {
         txDesc(1, TX_BUF + 0x1000, b.length | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0);
         w(IMS, ICR_TXDW);
         w(TDT, 2);
-        assertEquals(1, backend.sent.size());
+        assertEquals(1, backend.sent().size());
         byte[] expected = new byte[100];
         System.arraycopy(a, 0, expected, 0, 20);
         System.arraycopy(b, 0, expected, 20, 80);
-        assertArrayEquals(expected, backend.sent.getFirst());
+        assertArrayEquals(expected, backend.sent().getFirst());
         assertEquals(TXD_STAT_DD, memory.getByte(TX_RING + 16 + 12) & TXD_STAT_DD);
         assertEquals(0, memory.getByte(TX_RING + 12) & TXD_STAT_DD, "no RS: no write-back");
         assertEquals(2, r(TDH));
@@ -302,11 +304,11 @@ class E1000Test {
         txDesc(0, TX_BUF, 32, 0);
         txDesc(1, TX_BUF + 32, 32 | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0);
         w(TDT, 1);
-        assertTrue(backend.sent.isEmpty());
+        assertTrue(backend.sent().isEmpty());
         assertEquals(0, r(TDH));
         w(TDT, 2);
-        assertEquals(1, backend.sent.size());
-        assertArrayEquals(bytes(64, 3), backend.sent.getFirst());
+        assertEquals(1, backend.sent().size());
+        assertArrayEquals(bytes(64, 3), backend.sent().getFirst());
     }
 
     @Test
@@ -319,8 +321,8 @@ class E1000Test {
             txDesc((6 + k) % RING, TX_BUF + k * 0x100, 60 | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0);
         }
         w(TDT, 2);
-        assertEquals(4, backend.sent.size());
-        assertArrayEquals(bytes(60, 3), backend.sent.get(3));
+        assertEquals(4, backend.sent().size());
+        assertArrayEquals(bytes(60, 3), backend.sent().get(3));
         assertEquals(2, r(TDH));
     }
 
@@ -406,8 +408,8 @@ class E1000Test {
         int dcmd = TXD_CMD_DEXT | TXD_DTYP_D | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
         txDesc(1, TX_BUF, p.length | dcmd, (TXD_POPTS_IXSM | TXD_POPTS_TXSM) << 8);
         w(TDT, 2);
-        assertEquals(1, backend.sent.size());
-        byte[] f = backend.sent.getFirst();
+        assertEquals(1, backend.sent().size());
+        byte[] f = backend.sent().getFirst();
         assertChecksumsValid(f, 17);
         assertEquals(2, r(TDH));
     }
@@ -422,7 +424,7 @@ class E1000Test {
         // one legacy checksum: the UDP one (css 34, cso 40)
         txDesc(0, TX_BUF, p.length | 40 << 16 | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_IC | TXD_CMD_RS, 34 << 8);
         w(TDT, 1);
-        byte[] f = backend.sent.getFirst();
+        byte[] f = backend.sent().getFirst();
         int l4 = 38;
         assertEquals(0xFFFF, fold(pseudoSum(f, 17, l4) + sum(f, 34, 34 + l4)));
     }
@@ -441,10 +443,10 @@ class E1000Test {
         txDesc(1, TX_BUF, 54 | dcmd, popts);
         txDesc(2, TX_BUF + 0x1000, payload | dcmd | TXD_CMD_EOP, popts);
         w(TDT, 3);
-        assertEquals(3, backend.sent.size());
+        assertEquals(3, backend.sent().size());
         int[] sizes = {1000, 1000, 500};
         for (int s = 0; s < 3; s++) {
-            byte[] f = backend.sent.get(s);
+            byte[] f = backend.sent().get(s);
             assertEquals(54 + sizes[s], f.length);
             assertEquals(40 + sizes[s], get16(f, 16), "IP total length");
             assertEquals(0x1234 + s, get16(f, 18), "IP id");
@@ -469,7 +471,7 @@ class E1000Test {
         memory.write(TX_BUF, p);
         txDesc(0, TX_BUF, 60 | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_VLE, 42 << 16);
         w(TDT, 1);
-        byte[] f = backend.sent.getFirst();
+        byte[] f = backend.sent().getFirst();
         assertEquals(64, f.length);
         assertEquals(0x8100, get16(f, 12));
         assertEquals(42, get16(f, 14));
@@ -485,7 +487,7 @@ class E1000Test {
         txDesc(1, TX_BUF, 0xFFFF | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0);    // runs past? no: inside RAM
         txDesc(2, -1L, 100 | TXD_CMD_EOP | TXD_CMD_RS, 0);
         w(TDT, 3);
-        assertEquals(1, backend.sent.size(), "only the valid one");
+        assertEquals(1, backend.sent().size(), "only the valid one");
         assertEquals(3, r(TDH), "bad packets still complete");
         assertTrue((memory.getByte(TX_RING + 12) & TXD_STAT_DD) != 0);
         assertTrue(nic.guestErrors() >= 2);
@@ -496,7 +498,7 @@ class E1000Test {
         w(TDT, 1);   // ring outside RAM
         w(TDLEN, 0);
         w(TDT, 2);
-        assertEquals(1, backend.sent.size());
+        assertEquals(1, backend.sent().size());
     }
 
     @Test
@@ -512,7 +514,7 @@ class E1000Test {
         txDesc(4, TX_BUF, 10, 0);                 // legacy then data: mixed types
         txDesc(5, TX_BUF, 10 | dcmd, 0);
         w(TDT, 6);
-        assertTrue(backend.sent.isEmpty());
+        assertTrue(backend.sent().isEmpty());
         assertEquals(6, r(TDH));
     }
 
@@ -700,7 +702,7 @@ class E1000Test {
 
     @Test
     void missedPacketCountComesFromBackendDrops() {
-        backend.dropped = 7;
+        backend.setDropped(7);
         assertEquals(7, r(MPC));
         assertEquals(0, r(MPC));
     }

@@ -1,5 +1,7 @@
 package org.jbhyve.devices.virtio.net;
 
+import org.jbhyve.backend.net.FakeNetBackend;
+
 import static org.jbhyve.devices.virtio.net.VirtioNet.*;
 import static org.junit.jupiter.api.Assertions.*;
 

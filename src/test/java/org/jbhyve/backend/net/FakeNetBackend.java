@@ -1,4 +1,4 @@
-package org.jbhyve.devices.virtio.net;
+package org.jbhyve.backend.net;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,22 +12,32 @@ import org.jbhyve.backend.net.NetBackend;
  * An in-memory backend that behaves like the tap one towards the device: a bounded receive
  * queue (256 frames, the excess dropped and counted), the header size and offloads recorded,
  * received frames handed out with a header of the configured size whose bytes 10-11 (where the
- * kernel writes nothing) hold garbage.
+ * kernel writes nothing) hold garbage. Shared by the NIC models' tests.
  */
-final class FakeNetBackend implements NetBackend {
-    static final int QUEUE_FRAMES = 256;
+public final class FakeNetBackend implements NetBackend {
+    public static final int QUEUE_FRAMES = 256;
     final List<byte[]> sent = new ArrayList<>();
     private final ArrayDeque<byte[]> incoming = new ArrayDeque<>();
     private volatile Runnable listener;
     private volatile int header;
     private long dropped;
-    volatile boolean[] offloads = new boolean[5];
-    volatile int offloadCalls;
-    volatile boolean closed;
-    volatile boolean refuseSends;
+    public volatile boolean[] offloads = new boolean[5];
+    public volatile int offloadCalls;
+    public volatile boolean closed;
+    public volatile boolean refuseSends;
+
+    /** Queues {@code frame} (behind a zero header of the configured size) and signals the listener. */
+    public void inject(byte[] frame) {
+        inject(frame, null);
+    }
+
+    /** Pretends the backend dropped {@code count} frames (a NIC's missed-packet counter reads it). */
+    public synchronized void setDropped(long count) {
+        dropped = count;
+    }
 
     /** Queues {@code frame} behind a header whose first 10 bytes are {@code hdr10} (zeros if null). */
-    void inject(byte[] frame, byte[] hdr10) {
+    public void inject(byte[] frame, byte[] hdr10) {
         synchronized (this) {
             int h = header;
             byte[] f = new byte[h + frame.length];
@@ -51,11 +61,11 @@ final class FakeNetBackend implements NetBackend {
         }
     }
 
-    synchronized int queued() {
+    public synchronized int queued() {
         return incoming.size();
     }
 
-    synchronized List<byte[]> sent() {
+    public synchronized List<byte[]> sent() {
         return new ArrayList<>(sent);
     }
 
@@ -85,7 +95,7 @@ final class FakeNetBackend implements NetBackend {
     }
 
     /** Waits until {@code n} frames were sent. */
-    synchronized boolean awaitSent(int n, long millis) throws InterruptedException {
+    public synchronized boolean awaitSent(int n, long millis) throws InterruptedException {
         long end = System.currentTimeMillis() + millis;
         while (sent.size() < n && System.currentTimeMillis() < end) {
             wait(Math.max(1, end - System.currentTimeMillis()));
