@@ -446,22 +446,6 @@ static void report_mptable(void)
 	printf("JBT mptable %lx csum %s cpus %u\n", fp, ok(good), cpus);
 }
 
-static void report_cpus(void)
-{
-	printf("JBT cpus %u\n", cpuid_logical_count());
-	if (cpuid_max_leaf() < 0xb)
-		return;
-	for (unsigned sub = 0; sub < 4; sub++) {
-		struct cpuid_regs r = cpuid(0xb, sub);
-		unsigned type = (r.ecx >> 8) & 0xff;
-
-		if (type == 0)
-			break;
-		printf("JBT topo %u %u %u %u\n", r.ecx & 0xff, type,
-		       r.eax & 0x1f, r.edx);
-	}
-}
-
 /* ---- actions ------------------------------------------------------------ */
 
 #define SCI_EN 0x0001
@@ -601,7 +585,7 @@ void guest_main(const struct boot_info *bi)
 	 * CPUID runs in ring 0: a hypervisor must intercept it, while the nested software KVM this
 	 * is tested on may let ring-3 CPUID reach the host CPU and report the host's topology.
 	 */
-	report_cpus();
+	report_cpuid_topology();
 	run_user(user_main, (void *)bi);
 	guest_exit(0x7f);
 }

@@ -99,3 +99,19 @@ uint64_t pci_bar(unsigned bus, unsigned dev, unsigned fn, unsigned n,
 		       (uint64_t)pci_read32(bus, dev, fn, 0x14 + 4 * n) << 32;
 	return lo & ~0xfu;
 }
+
+void report_cpuid_topology(void)
+{
+	printf("JBT cpus %u\n", cpuid_logical_count());
+	if (cpuid_max_leaf() < 0xb)
+		return;
+	for (unsigned sub = 0; sub < 4; sub++) {
+		struct cpuid_regs r = cpuid(0xb, sub);
+		unsigned type = (r.ecx >> 8) & 0xff;
+
+		if (type == 0)
+			break;
+		printf("JBT topo %u %u %u %u\n", r.ecx & 0xff, type,
+		       r.eax & 0x1f, r.edx);
+	}
+}

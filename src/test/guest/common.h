@@ -82,4 +82,12 @@ void pci_enable(unsigned bus, unsigned dev, unsigned fn);
 uint64_t pci_bar(unsigned bus, unsigned dev, unsigned fn, unsigned n,
 		 int *is_io);
 
+/*
+ * Prints "JBT cpus <n>" (CPUID leaf 1 EBX[23:16]) and "JBT topo <level> <type>
+ * <shift> <x2apic id>" for each level of leaf 0xB.  Call it in ring 0: the
+ * hypervisor intercepts CPUID there, while a nested software KVM may let
+ * ring-3 CPUID reach the host CPU.
+ */
+void report_cpuid_topology(void);
+
 #endif

@@ -5,6 +5,7 @@
  * boot protocol) and vmlinux64.elf (Linux 64-bit entry, no PVH note).
  * See README.md for the line formats.
  */
+#include "common.h"
 #include "guest.h"
 
 static void print_cmdline(const struct boot_info *bi)
@@ -49,22 +50,6 @@ static void print_pci(void)
 	int n = pci_scan_bus(0, print_pci_func, 0);
 
 	printf("JBT pci-done %d\n", n);
-}
-
-static void print_cpus(void)
-{
-	printf("JBT cpus %u\n", cpuid_logical_count());
-	if (cpuid_max_leaf() < 0xb)
-		return;
-	for (unsigned sub = 0; sub < 4; sub++) {
-		struct cpuid_regs r = cpuid(0xb, sub);
-		unsigned type = (r.ecx >> 8) & 0xff;
-
-		if (type == 0)
-			break;
-		printf("JBT topo %u %u %u %u\n", r.ecx & 0xff, type,
-		       r.eax & 0x1f, r.edx);
-	}
 }
 
 static void print_rtc(void)
@@ -304,7 +289,7 @@ void guest_main(const struct boot_info *bi)
 	print_mem(bi);
 	print_initrd(bi);
 	print_pci();
-	print_cpus();
+	report_cpuid_topology();
 	print_rtc();
 	run_action(bi);
 }

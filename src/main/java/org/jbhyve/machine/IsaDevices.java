@@ -24,7 +24,7 @@ import org.jbhyve.pci.PciRoot;
  * with PCI's CONFIG_ADDRESS), the i8042 reset stub, and pc-testdev when asked for.
  */
 final class IsaDevices implements AutoCloseable {
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Resources owned = new Resources();
 
     /** Callbacks from guest-visible devices into the VM lifecycle. */
     interface Requests {
@@ -53,10 +53,10 @@ final class IsaDevices implements AutoCloseable {
                 LpcComPorts port = LpcComPorts.byName(name).orElseThrow();
                 CharBackend backend = path == null ? null : CharBackends.open(path, name);
                 if (backend != null) {
-                    owned.add(backend);
+                    owned.own(backend);
                 }
                 Uart16550 uart = new Uart16550(name, isaIrq.apply(port.irq()), backend);
-                owned.add(uart);
+                owned.own(uart);
                 ports.register(port.base(), Uart16550.REGISTER_COUNT, name, uart);
                 comPorts.add(n);
             }
@@ -102,13 +102,6 @@ final class IsaDevices implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            try {
-                owned.get(i).close();
-            } catch (Exception e) {
-                // closing is best effort: the VM is going away
-            }
-        }
-        owned.clear();
+        owned.close();
     }
 }

@@ -1,6 +1,5 @@
 package org.jbhyve.machine;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoBus;
 import org.jbhyve.devices.lpc.PcTestDev;
@@ -40,7 +39,7 @@ final class PciAssembly implements AutoCloseable {
     private final PciRoot root = new PciRoot();
     private final BarAllocator bars;
     private final List<PciInterruptRoute> routes;
-    private final List<AutoCloseable> owned = new ArrayList<>();
+    private final Resources owned = new Resources();
     private final KvmMsiRouter msiRouter;
     private final IoEventLoop eventLoop;
 
@@ -88,7 +87,7 @@ final class PciAssembly implements AutoCloseable {
             PciFunction f = PciDeviceCatalog.create(new DeviceContext(s, spec.tree(), memory, interrupts, doorbells,
                     spec.name()));
             if (f instanceof AutoCloseable c) {
-                owned.add(c);
+                owned.own(c);
             }
             root.add(s.bus(), s.slot(), s.function(), s.device(), f, mapper);
             if (gsi >= 0 && f.config().get8(PciConfigSpace.INTERRUPT_PIN) != 0) {
@@ -101,14 +100,7 @@ final class PciAssembly implements AutoCloseable {
     /** Closes the devices (files, sockets, worker threads), then the event loop and MSI vectors. */
     @Override
     public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            try {
-                owned.get(i).close();
-            } catch (Exception e) {
-                // best effort while tearing down
-            }
-        }
-        owned.clear();
+        owned.close();
         eventLoop.close();
         msiRouter.close();
     }

@@ -28,7 +28,7 @@ public final class VirtualMachine implements AutoCloseable {
     private static final long IDLE_POLL_MILLIS = 200;
 
     private final MachineSpec spec;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final Resources resources = new Resources();
     private final VmLifecycle lifecycle;
     private final List<VcpuLoop> loops = new ArrayList<>();
     private final List<VcpuStats> stats = new ArrayList<>();
@@ -191,8 +191,7 @@ public final class VirtualMachine implements AutoCloseable {
     }
 
     private <T extends AutoCloseable> T own(T resource) {
-        resources.add(resource);
-        return resource;
+        return resources.own(resource);
     }
 
     @Override
@@ -205,13 +204,6 @@ public final class VirtualMachine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (Exception e) {
-                // best effort while tearing down
-            }
-        }
-        resources.clear();
+        resources.close();
     }
 }
