@@ -1,5 +1,7 @@
 package org.jbhyve.it;
 
+import org.jbhyve.testing.HostCommand;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,13 +27,13 @@ class NetworkIT {
     static void setUp() {
         VmRun.requireKvm();
         probe = VmRun.testGuest("probe.elf").toString();
-        ip(true, "tuntap", "add", TAP, "mode", "tap");
-        ip(true, "link", "set", TAP, "up");
+        HostCommand.ip(true, "tuntap", "add", TAP, "mode", "tap");
+        HostCommand.ip(true, "link", "set", TAP, "up");
     }
 
     @AfterAll
     static void tearDown() {
-        ip(false, "link", "del", TAP);
+        HostCommand.ip(false, "link", "del", TAP);
     }
 
     private static VmRun boot(String... slot) {
@@ -93,18 +95,4 @@ class NetworkIT {
         assertTrue(run.stderr.contains("e1000: invalid MAC address '01:00:5e:00:00:01'"), run::toString);
     }
 
-    private static void ip(boolean check, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ip"));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            int rc = p.waitFor();
-            if (check) {
-                assertEquals(0, rc, cmd + ": " + out);
-            }
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError(cmd.toString(), e);
-        }
-    }
 }

@@ -1,5 +1,7 @@
 package org.jbhyve.it;
 
+import org.jbhyve.testing.HostCommand;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,10 +42,10 @@ class VirtioNetIT {
     @AfterEach
     void tearDown() {
         if (namespace != null) {
-            run(false, "ip", "netns", "del", namespace); // takes the tap with it
+            HostCommand.run(false, "ip", "netns", "del", namespace); // takes the tap with it
         }
         if (hostTap != null) {
-            run(false, "ip", "link", "del", hostTap);
+            HostCommand.run(false, "ip", "link", "del", hostTap);
         }
     }
 
@@ -54,7 +56,7 @@ class VirtioNetIT {
     @Test
     void virtioNetOnATapIsSeenByTheGuest() {
         hostTap = unique("jbv");
-        run(true, "ip", "tuntap", "add", hostTap, "mode", "tap");
+        HostCommand.run(true, "ip", "tuntap", "add", hostTap, "mode", "tap");
         VmRun r = VmRun.bhyve("-m", "64M", "-s", "0,hostbridge", "-s", "31,lpc", "-l", "com1,stdio", "-l", "pc-testdev",
                 "-s", "2,virtio-net," + hostTap + ",mtu=1400", "-o", "boot.kernel=" + probe,
                 "-o", "boot.cmdline=action=exit:0", VM);
@@ -105,7 +107,7 @@ class VirtioNetIT {
     private void pingGuest(String nic, String extra) throws Exception {
         namespace = unique("jbn-");
         String tap = "tap0";
-        run(true, "ip", "netns", "add", namespace);
+        HostCommand.run(true, "ip", "netns", "add", namespace);
         ns(true, "ip", "link", "set", "lo", "up");
         ns(true, "ip", "tuntap", "add", tap, "mode", "tap");
         ns(true, "ip", "addr", "add", "10.0.2.2/24", "dev", tap);
@@ -153,20 +155,7 @@ class VirtioNetIT {
     private String ns(boolean check, String... args) {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", namespace));
         cmd.addAll(List.of(args));
-        return run(check, cmd.toArray(String[]::new));
+        return HostCommand.run(check, cmd.toArray(String[]::new));
     }
 
-    private static String run(boolean check, String... cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            int rc = p.waitFor();
-            if (check) {
-                assertEquals(0, rc, String.join(" ", cmd) + ": " + output);
-            }
-            return output;
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError(String.join(" ", cmd), e);
-        }
-    }
 }

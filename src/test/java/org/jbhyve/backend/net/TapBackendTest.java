@@ -1,5 +1,7 @@
 package org.jbhyve.backend.net;
 
+import org.jbhyve.testing.HostCommand;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -236,34 +238,17 @@ class TapBackendTest {
     }
 
     private static void ip(String... args) {
-        run(true, args);
+        HostCommand.ip(true, args);
     }
 
     private static void ipQuiet(String... args) {
-        run(false, args);
+        HostCommand.ip(false, args);
     }
 
+    /** Best effort: only reduces host noise on the tap. */
     private static void sysctl(String setting) {
-        try {
-            new ProcessBuilder("sysctl", "-q", "-w", setting).redirectErrorStream(true).start().waitFor();
-        } catch (IOException | InterruptedException e) {
-            // best effort: only reduces host noise on the tap
-        }
+        HostCommand.run(false, "sysctl", "-q", "-w", setting);
     }
 
-    private static void run(boolean check, String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("ip"));
-        cmd.addAll(List.of(args));
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
-            int rc = p.waitFor();
-            if (check) {
-                assertEquals(0, rc, cmd + ": " + out);
-            }
-        } catch (IOException | InterruptedException e) {
-            throw new AssertionError(cmd.toString(), e);
-        }
-    }
 
 }
