@@ -73,11 +73,9 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     private final E1000Phy phy = new E1000Phy();
     private final E1000Transmit transmit;
     private final int[] plain = new int[REGISTER_BAR_SIZE / 4];
-    private final long[] stats = new long[(STATS_END - STATS) / 4];
-    private final int[] mta = new int[128];
+    private final E1000Statistics statistics;
+    private final E1000AddressFilter filter = new E1000AddressFilter();
     private final int[] vfta = new int[128];
-    private final int[] ral = new int[16];
-    private final int[] rah = new int[16];
     private final CRC32 crc = new CRC32();
     private final MemorySegment[] rxBuffers = new MemorySegment[MAX_LONG_FRAME / 256 + 2];
     private final byte[] fcsBytes = new byte[FCS];
@@ -87,7 +85,6 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     private int ioAddress;
     private boolean lineHigh;
     private boolean throttled;
-    private long droppedBase;
     private int guestErrors;
     private boolean closed;
 
@@ -106,6 +103,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         this.scheduler = scheduler;
         this.nvm = new E1000Nvm(mac, SUBSYSTEM, VENDOR, DEVICE, VENDOR);
         this.transmit = new E1000Transmit(memory, this::guestError);
+        this.statistics = new E1000Statistics(backend::droppedFrames);
         config.put16(PciConfigSpace.SUBSYSTEM_VENDOR, VENDOR);
         config.put16(PciConfigSpace.SUBSYSTEM, SUBSYSTEM);
         config.put8(PciConfigSpace.INTERRUPT_PIN, 1);
@@ -194,14 +192,10 @@ public final class E1000 extends PciFunction implements AutoCloseable {
 
     private int readRegister(int offset) {
         if (offset >= STATS && offset < STATS_END) {
-            return readStatistic(offset);
+            return statistics.read(offset);
         }
-        if (offset >= RAL0 && offset < RA_END) {
-            int i = (offset - RAL0) >> 3;
-            return (offset & 4) == 0 ? ral[i] : rah[i];
-        }
-        if (offset >= MTA && offset < MTA + 512) {
-            return mta[(offset - MTA) >> 2];
+        if (E1000AddressFilter.covers(offset)) {
+            return filter.read(offset);
         }
         if (offset >= VFTA && offset < VFTA + 512) {
             return vfta[(offset - VFTA) >> 2];
@@ -239,17 +233,8 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         if (offset >= STATS && offset < STATS_END) {
             return; // read-only counters
         }
-        if (offset >= RAL0 && offset < RA_END) {
-            int i = (offset - RAL0) >> 3;
-            if ((offset & 4) == 0) {
-                ral[i] = value;
-            } else {
-                rah[i] = value & (RAH_AV | 0x3FFFF);
-            }
-            return;
-        }
-        if (offset >= MTA && offset < MTA + 512) {
-            mta[(offset - MTA) >> 2] = value;
+        if (E1000AddressFilter.covers(offset)) {
+            filter.write(offset, value);
             return;
         }
         if (offset >= VFTA && offset < VFTA + 512) {
@@ -323,61 +308,9 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         }
     }
 
-    private int readStatistic(int offset) {
-        int i = (offset - STATS) >> 2;
-        long v;
-        switch (offset) {
-            case MPC -> {
-                long dropped = backend.droppedFrames();
-                v = stats[i] + dropped - droppedBase;
-                droppedBase = dropped;
-            }
-            case GORCL, GOTCL, TORL, TOTL -> {
-                return (int) stats[i]; // the pair clears when its high half is read
-            }
-            case GORCH, GOTCH, TORH, TOTH -> {
-                v = stats[i - 1] >>> 32;
-                stats[i - 1] = 0;
-            }
-            default -> v = stats[i];
-        }
-        stats[i] = 0;
-        return (int) Math.min(v, 0xFFFFFFFFL);
-    }
 
-    private void count(int register, long amount) {
-        stats[(register - STATS) >> 2] += amount;
-    }
 
-    private void countFrame(MemorySegment frame, long length, boolean received) {
-        int sizeIndex = length <= 64 ? 0 : length >= 1024 ? 5 : 31 - Integer.numberOfLeadingZeros((int) length) - 5;
-        boolean multicast = (frame.get(ValueLayout.JAVA_BYTE, 0) & 1) != 0;
-        boolean broadcast = multicast && isBroadcast(frame);
-        if (received) {
-            count(GPRC, 1);
-            count(TPR, 1);
-            count(GORCL, length);
-            count(TORL, length);
-            count(PRC64 + 4 * sizeIndex, 1);
-            count(broadcast ? BPRC : MPRC, multicast ? 1 : 0);
-        } else {
-            count(GPTC, 1);
-            count(TPT, 1);
-            count(GOTCL, length);
-            count(TOTL, length);
-            count(PTC64 + 4 * sizeIndex, 1);
-            count(broadcast ? BPTC : MPTC, multicast ? 1 : 0);
-        }
-    }
 
-    private static boolean isBroadcast(MemorySegment frame) {
-        for (int i = 0; i < 6; i++) {
-            if (frame.get(ValueLayout.JAVA_BYTE, i) != (byte) 0xFF) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     // ---------------------------------------------------------------- reset
 
@@ -401,16 +334,10 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         plain[0x2828 >> 2] = 1 << 24 | 1 << 16; // RXDCTL defaults
         if (!software) {
             rdbal = rdbah = tdbal = tdbah = 0;
-            java.util.Arrays.fill(mta, 0);
             java.util.Arrays.fill(vfta, 0);
-            java.util.Arrays.fill(ral, 0);
-            java.util.Arrays.fill(rah, 0);
-            java.util.Arrays.fill(stats, 0);
-            droppedBase = backend.droppedFrames();
+            statistics.reset();
         }
-        // RAR[0] is loaded from the EEPROM at every reset.
-        ral[0] = mac.octet(0) | mac.octet(1) << 8 | mac.octet(2) << 16 | mac.octet(3) << 24;
-        rah[0] = mac.octet(4) | mac.octet(5) << 8 | RAH_AV;
+        filter.reset(!software, mac); // RAR[0] is loaded from the EEPROM at every reset
     }
 
     // ---------------------------------------------------------------- interrupts
@@ -499,9 +426,9 @@ public final class E1000 extends PciFunction implements AutoCloseable {
 
     private void sendFrame(MemorySegment frame, boolean segmented) {
         if (segmented) {
-            count(TSCTC, 1);
+            statistics.count(TSCTC, 1);
         }
-        countFrame(frame, frame.byteSize() + FCS, false);
+        statistics.countFrame(frame, frame.byteSize() + FCS, false);
         backend.send(frame);
     }
 
@@ -559,7 +486,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
             int wire = Math.max(length, MIN_FRAME) + (stripFcs ? 0 : FCS);
             if (length + FCS > maxFrame) {
                 backend.discard();
-                count(ROC, 1);
+                statistics.count(ROC, 1);
                 continue;
             }
             int needed = (wire + bufsz - 1) / bufsz;
@@ -602,7 +529,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         }
         MemorySegment[] buffers = java.util.Arrays.copyOf(rxBuffers, needed);
         int got = backend.receive(buffers);
-        if (got != length || !accept(buffers[0])) {
+        if (got != length || !filter.accept(buffers[0], rctl)) {
             return -1;
         }
         // Short frames are padded with zeros; then the FCS follows unless RCTL.SECRC strips it.
@@ -624,7 +551,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
                 buffers[at / bufsz].set(ValueLayout.JAVA_BYTE, at % bufsz, fcsBytes[k]);
             }
         }
-        countFrame(buffers[0], padded + FCS, true);
+        statistics.countFrame(buffers[0], padded + FCS, true);
         // Data before status: the guest may read the buffer as soon as it sees DD.
         VarHandle.releaseFence();
         for (int i = 0; i < needed; i++) {
@@ -641,41 +568,6 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         return needed;
     }
 
-    /** Destination filter: RAR entries, MTA hash, broadcast, promiscuous modes. */
-    private boolean accept(MemorySegment frame) {
-        if (frame.byteSize() < 6) {
-            return false;
-        }
-        int b0 = Byte.toUnsignedInt(frame.get(ValueLayout.JAVA_BYTE, 0));
-        if ((b0 & 1) == 0) {
-            if ((rctl & RCTL_UPE) != 0) {
-                return true;
-            }
-            int low = frame.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
-            int high = Short.toUnsignedInt(frame.get(ValueLayout.JAVA_SHORT_UNALIGNED, 4));
-            for (int i = 0; i < 16; i++) {
-                if ((rah[i] & RAH_AV) != 0 && ral[i] == low && (rah[i] & 0xFFFF) == high) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        if (isBroadcast(frame)) {
-            return (rctl & (RCTL_BAM | RCTL_MPE)) != 0;
-        }
-        if ((rctl & RCTL_MPE) != 0) {
-            return true;
-        }
-        int b4 = Byte.toUnsignedInt(frame.get(ValueLayout.JAVA_BYTE, 4));
-        int b5 = Byte.toUnsignedInt(frame.get(ValueLayout.JAVA_BYTE, 5));
-        int hash = switch ((rctl >>> 12) & 3) { // RCTL.MO picks which 12 bits of the address
-            case 0 -> (b4 >>> 4) | (b5 << 4);
-            case 1 -> (b4 >>> 3) | (b5 << 5);
-            case 2 -> (b4 >>> 2) | (b5 << 6);
-            default -> b4 | (b5 << 8);
-        } & 0xFFF;
-        return (mta[hash >>> 5] & (1 << (hash & 31))) != 0;
-    }
 
     // ---------------------------------------------------------------- misc
 
