@@ -64,6 +64,8 @@ public final class Tun {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle WRITEV = LibC.function("writev",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle READV = LibC.function("readv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
 
     private Tun() {}
 
@@ -156,6 +158,35 @@ public final class Tun {
                 long n = (long) WRITEV.invokeExact(LibC.errnoSegment(), fd.number(), iov, count);
                 if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
                     return LibC.check(n, "writev");
+                }
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /**
+     * readv(2) of one frame into {@code first} then {@code second} (native segments), retrying
+     * EINTR; returns the bytes read, or -1 when nothing is ready (EAGAIN) without throwing, as
+     * a non-blocking reader meets that once per burst. {@code iov} is scratch of 32 bytes.
+     */
+    public static long readv(Fd fd, MemorySegment first, MemorySegment second, MemorySegment iov) {
+        iov.set(ADDRESS, 0, first);
+        iov.set(JAVA_LONG, 8, first.byteSize());
+        iov.set(ADDRESS, IOVEC_SIZE, second);
+        iov.set(JAVA_LONG, IOVEC_SIZE + 8, second.byteSize());
+        try {
+            while (true) {
+                long n = (long) READV.invokeExact(LibC.errnoSegment(), fd.number(), iov, 2);
+                if (n >= 0) {
+                    return n;
+                }
+                int errno = LibC.lastErrno();
+                if (errno == Errno.EAGAIN) {
+                    return -1;
+                }
+                if (errno != Errno.EINTR) {
+                    throw new SysException("readv", errno);
                 }
             }
         } catch (Throwable t) {

@@ -268,6 +268,28 @@ public final class Virtqueue {
         }
     }
 
+    /**
+     * Returns chains {@code heads[0..count)} with {@code written[i]} bytes each, in order, and
+     * publishes the used index once for all of them.
+     */
+    public void addUsed(int[] heads, int[] written, int count) {
+        synchronized (usedLock) {
+            if (!ready || count <= 0) {
+                return;
+            }
+            int at = nextUsed;
+            for (int i = 0; i < count; i++) {
+                long entry = usedAddr + 4 + 8L * (at % size);
+                memory.putInt(entry, heads[i]);
+                memory.putInt(entry + 4, written[i]);
+                at = (at + 1) & 0xFFFF;
+            }
+            nextUsed = at;
+            VarHandle.releaseFence(); // entries (and buffer contents) before the index
+            memory.putShort(usedAddr + 2, (short) nextUsed);
+        }
+    }
+
     private void addUsedLocked(int head, int written) {
         if (!ready) {
             return; // reset while the request was in flight: the driver forgot it

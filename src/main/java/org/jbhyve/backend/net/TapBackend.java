@@ -6,7 +6,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.OptionalInt;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -31,6 +30,13 @@ import org.jbhyve.sys.Tun;
  * <p>One platform daemon thread per backend polls the tap and a wake-up eventfd, reads every
  * frame that is ready into a bounded queue ({@value #QUEUE_FRAMES} frames), then calls the
  * receive listener. A full queue drops the new frame and counts it.
+ *
+ * <p>The queue is a ring of off-heap slots of {@value #SLOT_BYTES} bytes allocated once: a
+ * frame is read (readv) straight into the free slot at the tail, with a second buffer
+ * catching the rest of a larger frame (TSO, jumbo), which is then kept in a byte array of its
+ * own. Ordinary frames are thus copied once, from the slot into the receiver's buffers, and
+ * cost no allocation. The reader fills the tail slot outside the lock (only it writes there);
+ * a header-size change while it reads bumps {@code headerGeneration} and the frame is dropped.
  */
 public final class TapBackend implements NetBackend {
     static final int QUEUE_FRAMES = 256;
@@ -39,14 +45,21 @@ public final class TapBackend implements NetBackend {
     private static final int MAX_PARTS = 64;
     private static final MemorySegment ZERO_HEADER = Arena.global().allocate(16);
 
-    private record Frame(byte[] data, int header) {}
+    static final int SLOT_BYTES = 2048;
 
     private final String device;
     private final String ifname;
     private final Fd tap;
     private final Fd wake = Posix.eventfd(0, Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
     private final OptionalInt mtu;
-    private final ArrayBlockingQueue<Frame> queue = new ArrayBlockingQueue<>(QUEUE_FRAMES);
+    /** The receive ring, guarded by {@code receiveLock}: frames head .. head + count - 1. */
+    private final MemorySegment[] slots = new MemorySegment[QUEUE_FRAMES];
+    private final int[] lengths = new int[QUEUE_FRAMES];
+    private final int[] headers = new int[QUEUE_FRAMES];
+    private final byte[][] large = new byte[QUEUE_FRAMES][];
+    private int head;
+    private int count;
+    private int headerGeneration;
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong sendFailures = new AtomicLong();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -65,6 +78,10 @@ public final class TapBackend implements NetBackend {
         this.ifname = ifname;
         this.tap = tap;
         this.mtu = mtu;
+        MemorySegment ring = Arena.ofAuto().allocate((long) SLOT_BYTES * QUEUE_FRAMES, 64);
+        for (int i = 0; i < QUEUE_FRAMES; i++) {
+            slots[i] = ring.asSlice((long) SLOT_BYTES * i, SLOT_BYTES);
+        }
         this.reader = Thread.ofPlatform().daemon().name(device + "-" + ifname + "-rx").unstarted(this::readLoop);
         reader.start();
     }
@@ -198,43 +215,57 @@ public final class TapBackend implements NetBackend {
     @Override
     public int peekLength() {
         synchronized (receiveLock) {
-            Frame f = queue.peek();
-            return f == null ? -1 : f.data().length - f.header() + userHeader;
+            return count == 0 ? -1 : lengths[head] - headers[head] + userHeader;
         }
     }
 
     @Override
     public int receive(MemorySegment... buffers) {
         synchronized (receiveLock) {
-            while (true) {
-                Frame f = queue.poll();
-                if (f == null) {
+            for (int bound = QUEUE_FRAMES; bound >= 0; bound--) {
+                if (count == 0) {
                     return -1;
                 }
+                int h = head;
+                int size = lengths[h];
+                int header = headers[h];
+                byte[] big = large[h];
+                large[h] = null;
+                head = (h + 1) % QUEUE_FRAMES;
+                count--;
                 int user = userHeader;
-                if (user != 0 && f.header() != user) {
+                if (user != 0 && header != user) {
                     dropped.incrementAndGet(); // queued before the header size changed
                     continue;
                 }
-                int skip = user == 0 ? f.header() : 0;
-                int length = f.data().length - skip;
+                MemorySegment frame = big != null ? MemorySegment.ofArray(big) : slots[h];
+                int skip = user == 0 ? header : 0;
                 int at = skip;
                 for (MemorySegment b : buffers) {
-                    int now = (int) Math.min(b.byteSize(), f.data().length - at);
+                    int now = (int) Math.min(b.byteSize(), size - at);
                     if (now <= 0) {
                         break;
                     }
-                    MemorySegment.copy(f.data(), at, b, ValueLayout.JAVA_BYTE, 0, now);
+                    MemorySegment.copy(frame, at, b, 0, now);
                     at += now;
                 }
-                return length;
+                return size - skip;
             }
+            return -1;
         }
     }
 
     @Override
     public boolean discard() {
-        return queue.poll() != null;
+        synchronized (receiveLock) {
+            if (count == 0) {
+                return false;
+            }
+            large[head] = null;
+            head = (head + 1) % QUEUE_FRAMES;
+            count--;
+            return true;
+        }
     }
 
     @Override
@@ -250,6 +281,7 @@ public final class TapBackend implements NetBackend {
         synchronized (receiveLock) {
             int kernel = size == 0 ? DEFAULT_KERNEL_HEADER : size;
             if (kernel != kernelHeader) {
+                headerGeneration++; // a frame being read now may have either size: dropped
                 Tun.setVnetHeaderSize(tap, kernel);
                 kernelHeader = kernel;
             }
@@ -298,7 +330,9 @@ public final class TapBackend implements NetBackend {
         short[] events = {Poll.POLLIN, Poll.POLLIN};
         short[] revents = new short[2];
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(MAX_FRAME + 16, 8);
+            MemorySegment overflow = arena.allocate(MAX_FRAME + 16 - SLOT_BYTES, 8);
+            MemorySegment spill = arena.allocate(SLOT_BYTES, 8); // read into when the ring is full
+            MemorySegment iov = arena.allocate(Tun.iovecBytes(2), 8);
             while (!closed.get()) {
                 if (Poll.poll(fds, events, revents, -1) == 0) {
                     continue;
@@ -312,28 +346,46 @@ public final class TapBackend implements NetBackend {
                 }
                 boolean queued = false;
                 for (int burst = 0; burst < QUEUE_FRAMES; burst++) {
-                    long n;
                     int header;
+                    int generation;
+                    int tail;
+                    boolean full;
                     synchronized (receiveLock) {
                         header = kernelHeader;
-                        try {
-                            n = Posix.read(tap, buf, buf.byteSize());
-                        } catch (SysException e) {
-                            if (e.errno() == Errno.EAGAIN) {
-                                break;
-                            }
-                            throw e;
-                        }
+                        generation = headerGeneration;
+                        full = count == QUEUE_FRAMES;
+                        tail = (head + count) % QUEUE_FRAMES;
+                    }
+                    // Only this thread fills the tail slot, and the consumers only ever take from
+                    // the head, so the slot stays free (and the tail the same) until published.
+                    long n = Tun.readv(tap, full ? spill : slots[tail], overflow, iov);
+                    if (n < 0) {
+                        break; // EAGAIN: the burst is over
                     }
                     if (n < header) {
                         continue;
                     }
-                    byte[] frame = buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
-                    if (queue.offer(new Frame(frame, header))) {
-                        queued = true;
-                    } else {
+                    if (full) {
                         dropped.incrementAndGet();
+                        continue;
                     }
+                    byte[] big = null;
+                    if (n > SLOT_BYTES) {
+                        big = new byte[(int) n];
+                        MemorySegment.copy(slots[tail], ValueLayout.JAVA_BYTE, 0, big, 0, SLOT_BYTES);
+                        MemorySegment.copy(overflow, ValueLayout.JAVA_BYTE, 0, big, SLOT_BYTES, (int) n - SLOT_BYTES);
+                    }
+                    synchronized (receiveLock) {
+                        if (generation != headerGeneration || closed.get()) {
+                            dropped.incrementAndGet();
+                            continue;
+                        }
+                        lengths[tail] = (int) n;
+                        headers[tail] = header;
+                        large[tail] = big;
+                        count++;
+                    }
+                    queued = true;
                 }
                 Runnable l = listener;
                 if (queued && l != null) {
@@ -372,7 +424,13 @@ public final class TapBackend implements NetBackend {
         if (!reader.isAlive()) {
             wake.close();
         }
-        queue.clear();
+        synchronized (receiveLock) {
+            while (count > 0) {
+                large[head] = null;
+                head = (head + 1) % QUEUE_FRAMES;
+                count--;
+            }
+        }
     }
 
     @Override

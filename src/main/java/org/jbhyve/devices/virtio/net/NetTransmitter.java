@@ -23,6 +23,11 @@ final class NetTransmitter {
     static final int GSO_NONE = 0, GSO_TCPV4 = 1, GSO_UDP = 3, GSO_TCPV6 = 4, GSO_ECN = 0x80;
     private static final int ETHER_HEADER = 14;
     private static final int CACHED_PARTS = 8;
+    /** Used entries published (and an interrupt offered) at once, like vhost-net's batches. */
+    static final int PUBLISH_EVERY = 64;
+    private static final int[] NO_BYTES = new int[PUBLISH_EVERY];
+
+    private final int[] usedHeads = new int[PUBLISH_EVERY];
 
     private final NetBackend backend;
     /** Arrays handed to send, one per part count, reused (the backend does not keep them). */
@@ -67,6 +72,7 @@ final class NetTransmitter {
         Virtqueue q = t.queue(VirtioNet.TX);
         int budget = q.size();
         int done = 0;
+        int pending = 0;
         try {
             while (done < budget) {
                 DescriptorChain c = q.pop();
@@ -78,12 +84,22 @@ final class NetTransmitter {
                 } else {
                     dropped++;
                 }
-                q.addUsed(c.head(), 0);
+                usedHeads[pending++] = c.head();
                 done++;
+                if (pending == PUBLISH_EVERY) {
+                    // Publish and offer an interrupt mid-batch: the driver reclaims and refills
+                    // while this batch goes on, instead of waiting for the whole ring.
+                    q.addUsed(usedHeads, NO_BYTES, pending);
+                    pending = 0;
+                    t.notifyUsed(q);
+                }
             }
         } catch (VirtqueueException e) {
             t.queueBroken(q, e);
             done = Math.min(done, budget - 1); // do not loop on a broken queue
+        }
+        if (pending > 0) {
+            q.addUsed(usedHeads, NO_BYTES, pending);
         }
         if (done > 0) {
             t.notifyUsed(q);
