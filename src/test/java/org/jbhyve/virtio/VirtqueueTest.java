@@ -100,6 +100,33 @@ class VirtqueueTest {
     }
 
     @Test
+    void batchedUsedEntriesArePublishedInOrderWithOneIndexUpdate() {
+        enable(true);
+        int[] heads = new int[5];
+        for (int i = 0; i < 5; i++) {
+            mq.add(new MockQueue.Buf(0x10000 + 0x1000L * i, 64, true));
+        }
+        for (int i = 0; i < 5; i++) {
+            heads[i] = q.pop().head();
+        }
+        mq.setUsedEvent(3); // interrupt once the used index passes 3
+        q.addUsed(heads, new int[] {10, 11, 12, 13, 14}, 3);
+        assertEquals(3, mq.usedIndex(), "first batch published");
+        assertFalse(q.needsInterrupt(), "used_event 3 not passed yet");
+        q.addUsed(new int[] {heads[3], heads[4]}, new int[] {13, 14}, 2);
+        assertEquals(5, mq.usedIndex());
+        assertTrue(q.needsInterrupt(), "the second batch crossed used_event");
+        for (int i = 0; i < 5; i++) {
+            MockQueue.Used u = mq.poll();
+            assertEquals(heads[i], u.head(), "entries in completion order");
+            assertEquals(10 + i, u.length());
+        }
+        assertNull(mq.poll());
+        q.addUsed(heads, new int[5], 0);
+        assertEquals(5, mq.usedIndex(), "an empty batch publishes nothing");
+    }
+
+    @Test
     void noInterruptFlagIsHonouredWithoutEventIdx() {
         enable(false);
         mq.add(new MockQueue.Buf(0x10000, 4, false));
