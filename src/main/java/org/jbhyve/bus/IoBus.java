@@ -78,7 +78,7 @@ public final class IoBus {
         Range r = find(address, size);
         if (r == null) {
             unclaimed.accessed(address, size, false);
-            return size >= 8 ? -1L : (1L << (size * 8)) - 1;
+            return IoHandler.mask(size);
         }
         return r.handler().read(address - r.base(), size);
     }

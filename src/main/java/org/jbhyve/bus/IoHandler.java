@@ -13,4 +13,9 @@ public interface IoHandler {
     long read(long offset, int size);
 
     void write(long offset, int size, long value);
+
+    /** The bits an access of {@code size} bytes carries: also what an unclaimed read returns. */
+    static long mask(int size) {
+        return size >= 8 ? -1L : (1L << (8 * size)) - 1;
+    }
 }

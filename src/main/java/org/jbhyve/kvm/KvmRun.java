@@ -20,14 +20,12 @@ import java.lang.foreign.MemorySegment;
  *              system_event { u32 type; u32 ndata; u64 data[16] }
  *              msr { u8 error; u8 pad[7]; u32 reason; u32 index; u64 data }
  * </pre>
- * Only the vCPU's own thread touches it, except {@link #requestImmediateExit} which any thread
- * may set (KVM reads it on entry).
+ * Only the vCPU's own thread touches it (other threads kick a vCPU with a signal instead).
  */
 public final class KvmRun {
     static final int EXIT_UNKNOWN = 0, EXIT_IO = 2, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_SHUTDOWN = 8;
     static final int EXIT_FAIL_ENTRY = 9, EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17;
     static final int EXIT_SYSTEM_EVENT = 24, EXIT_X86_RDMSR = 29, EXIT_X86_WRMSR = 30;
-    private static final int IMMEDIATE_EXIT = 1;
     private static final int EXIT_REASON = 8;
     private static final int IF_FLAG = 13;
     private static final int UNION = 32;
@@ -79,11 +77,6 @@ public final class KvmRun {
     public void setMsrResult(long value, boolean fault) {
         page.set(JAVA_BYTE, UNION, (byte) (fault ? 1 : 0));
         page.set(JAVA_LONG_UNALIGNED, UNION + 16, value);
-    }
-
-    /** Makes the next (or current, once kicked) KVM_RUN return at once with EINTR. */
-    public void requestImmediateExit(boolean on) {
-        page.set(JAVA_BYTE, IMMEDIATE_EXIT, (byte) (on ? 1 : 0));
     }
 
     /** RFLAGS.IF as of the last exit. */

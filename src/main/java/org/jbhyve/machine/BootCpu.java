@@ -23,7 +23,7 @@ final class BootCpu {
         s.setDataSegments(Segment.flatData(BootLayout.SELECTOR_DATA));
         s.tr = Segment.busyTss(BootLayout.SELECTOR_TSS, BootLayout.TSS, BootLayout.TSS_LIMIT);
         s.gdtBase = BootLayout.GDT;
-        s.gdtLimit = BootLayout.SELECTOR_TSS + 7;
+        s.gdtLimit = BootLayout.GDT_LIMIT;
         s.idtBase = 0;
         s.idtLimit = 0;
         s.cr0 = SpecialRegisters.CR0_PE | SpecialRegisters.CR0_ET | SpecialRegisters.CR0_NE;

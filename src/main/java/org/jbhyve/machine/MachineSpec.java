@@ -29,8 +29,6 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
     /** One {@code -s} function: location, bhyve emulation name, and its config node. */
     public record PciSlot(int bus, int slot, int function, String device, String node) {}
 
-    public static final long DEFAULT_MEMORY = 256L << 20;
-
     public static MachineSpec from(ConfigTree tree) {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
         refuseUnavailable(tree, "restore", "-r: restoring a snapshot is not available in this build");

@@ -99,8 +99,4 @@ final class VmLifecycle implements VmControl {
         }
         return true;
     }
-
-    Outcome outcome() {
-        return outcome.get();
-    }
 }

@@ -64,7 +64,7 @@ public final class PciRoot {
     public long read(int bus, int slot, int function, int offset, int size) {
         PciFunction f = get(bus, slot, function);
         if (f == null || offset + size > PciConfigSpace.SIZE) {
-            return (1L << (8 * size)) - 1;
+            return IoHandler.mask(size);
         }
         return f.configRead(offset, size);
     }
@@ -92,7 +92,7 @@ public final class PciRoot {
                 if (offset >= 4) {
                     return dataAccess((int) offset - 4, size, 0, false);
                 }
-                return (1L << (8 * size)) - 1;
+                return IoHandler.mask(size);
             }
 
             @Override
@@ -116,7 +116,7 @@ public final class PciRoot {
             address = configAddress;
         }
         if (address >= 0 || byteInDword + size > 4) { // bit 31 (enable) clear
-            return write ? 0 : (1L << (8 * size)) - 1;
+            return write ? 0 : IoHandler.mask(size);
         }
         int bus = (address >>> 16) & 0xFF;
         int slot = (address >>> 11) & 0x1F;

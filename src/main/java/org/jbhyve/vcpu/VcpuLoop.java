@@ -1,5 +1,6 @@
 package org.jbhyve.vcpu;
 
+import org.jbhyve.bus.IoHandler;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.jbhyve.bus.IoBus;
@@ -149,8 +150,7 @@ public final class VcpuLoop implements Runnable {
 
     private void handleMmio(VcpuExit.Mmio m) {
         if (m.write()) {
-            long mask = m.length() >= 8 ? -1L : (1L << (8 * m.length())) - 1;
-            mmio.write(m.address(), m.length(), m.data() & mask);
+            mmio.write(m.address(), m.length(), m.data() & IoHandler.mask(m.length()));
         } else {
             vcpu.kvmRun().setMmioReadData(mmio.read(m.address(), m.length()));
         }

@@ -39,7 +39,7 @@ final class LegacyRegisters implements IoHandler {
             case L_QUEUE_VECTOR -> q == null ? NO_VECTOR : q.vector();
             default -> 0;
         };
-        return size >= 8 ? v : v & ((1L << (8 * size)) - 1);
+        return v & IoHandler.mask(size);
     }
 
     @Override

@@ -18,7 +18,7 @@ final class ModernRegisters implements IoHandler {
     @Override
     public long read(long offset, int size) {
         int o = (int) offset;
-        long mask = size >= 8 ? -1L : (1L << (8 * size)) - 1;
+        long mask = IoHandler.mask(size);
         if (o >= COMMON_OFFSET && o < COMMON_OFFSET + COMMON_LENGTH) {
             return commonRead(o - COMMON_OFFSET, size) & mask;
         }

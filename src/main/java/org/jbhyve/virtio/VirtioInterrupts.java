@@ -182,7 +182,7 @@ final class VirtioInterrupts implements AutoCloseable {
                     if (size == 8) {
                         return Integer.toUnsignedLong(dword(offset)) | (long) dword(offset + 4) << 32;
                     }
-                    return Integer.toUnsignedLong(dword(offset & ~3)) >>> (8 * (offset & 3)) & ((1L << (8 * size)) - 1);
+                    return Integer.toUnsignedLong(dword(offset & ~3)) >>> (8 * (offset & 3)) & IoHandler.mask(size);
                 }
             }
 

@@ -85,7 +85,7 @@ public final class AcpiPowerManagement {
             public long read(long offset, int size) {
                 synchronized (AcpiPowerManagement.this) {
                     long both = (status & 0xFFFFL) | (long) (enable & 0xFFFF) << 16;
-                    return (both >>> (8 * offset)) & mask(size);
+                    return (both >>> (8 * offset)) & IoHandler.mask(size);
                 }
             }
 
@@ -93,7 +93,7 @@ public final class AcpiPowerManagement {
             public void write(long offset, int size, long value) {
                 synchronized (AcpiPowerManagement.this) {
                     long v = value << (8 * offset);
-                    long lanes = mask(size) << (8 * offset);
+                    long lanes = IoHandler.mask(size) << (8 * offset);
                     if ((lanes & 0xFFFF) != 0) {
                         status &= ~(int) (v & lanes & 0xFFFF); // write 1 to clear
                     }
@@ -113,7 +113,7 @@ public final class AcpiPowerManagement {
             @Override
             public long read(long offset, int size) {
                 synchronized (AcpiPowerManagement.this) {
-                    return (control >>> (8 * offset)) & mask(size);
+                    return (control >>> (8 * offset)) & IoHandler.mask(size);
                 }
             }
 
@@ -121,8 +121,8 @@ public final class AcpiPowerManagement {
             public void write(long offset, int size, long value) {
                 int slpTyp;
                 synchronized (AcpiPowerManagement.this) {
-                    int v = (int) ((value & mask(size)) << (8 * offset));
-                    int lanes = (int) (mask(size) << (8 * offset)) & 0xFFFF;
+                    int v = (int) ((value & IoHandler.mask(size)) << (8 * offset));
+                    int lanes = (int) (IoHandler.mask(size) << (8 * offset)) & 0xFFFF;
                     control = (control & ~(lanes & CNT_WRITABLE)) | (v & lanes & CNT_WRITABLE);
                     updateSci();
                     if ((v & CNT_SLP_EN) == 0) {
@@ -139,7 +139,7 @@ public final class AcpiPowerManagement {
         return new IoHandler() {
             @Override
             public long read(long offset, int size) {
-                return (timer() >>> (8 * offset)) & mask(size);
+                return (timer() >>> (8 * offset)) & IoHandler.mask(size);
             }
 
             @Override
@@ -168,9 +168,5 @@ public final class AcpiPowerManagement {
                 }
             }
         };
-    }
-
-    private static long mask(int size) {
-        return size >= 8 ? -1L : (1L << (8 * size)) - 1;
     }
 }

@@ -46,7 +46,7 @@ public final class PcTestDev {
 
         @Override
         public void write(long offset, int size, long value) {
-            long v = size >= 4 ? value & 0xFFFF_FFFFL : value & ((1L << (8 * size)) - 1);
+            long v = value & IoHandler.mask(Math.min(size, 4));
             exitRequest.accept((int) ((v << 1) | 1));
         }
     };
@@ -56,9 +56,9 @@ public final class PcTestDev {
         public long read(long offset, int size) {
             synchronized (PcTestDev.this) {
                 if (offset + size > IOPORT_LEN) {
-                    return allOnes(size);
+                    return IoHandler.mask(size);
                 }
-                return (scratch & 0xFFFF_FFFFL) >>> (8 * offset) & mask(size);
+                return (scratch & 0xFFFF_FFFFL) >>> (8 * offset) & IoHandler.mask(size);
             }
         }
 
@@ -69,7 +69,7 @@ public final class PcTestDev {
                     return;
                 }
                 int shift = (int) (8 * offset);
-                long m = mask(size) << shift;
+                long m = IoHandler.mask(size) << shift;
                 scratch = (int) ((scratch & ~m) | ((value << shift) & m));
             }
         }
@@ -95,7 +95,7 @@ public final class PcTestDev {
         public long read(long offset, int size) {
             synchronized (PcTestDev.this) {
                 if (offset < 0 || offset + size > IOMEM_LEN) {
-                    return allOnes(size);
+                    return IoHandler.mask(size);
                 }
                 long v = 0;
                 for (int i = 0; i < size; i++) {
@@ -156,13 +156,5 @@ public final class PcTestDev {
     /** The scratch memory, {@link #IOMEM_LEN} bytes of MMIO at {@link #IOMEM_BASE}. */
     public IoHandler iomem() {
         return iomemHandler;
-    }
-
-    private static long mask(int size) {
-        return size >= 8 ? -1L : (1L << (8 * size)) - 1;
-    }
-
-    private static long allOnes(int size) {
-        return mask(size);
     }
 }

@@ -24,7 +24,7 @@ public final class PostPort implements IoHandler {
 
     @Override
     public long read(long offset, int size) {
-        return size == 1 ? 0xFF : (size >= 8 ? -1L : (1L << (8 * size)) - 1);
+        return IoHandler.mask(size);
     }
 
     @Override

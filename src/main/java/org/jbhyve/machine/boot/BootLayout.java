@@ -22,6 +22,8 @@ public final class BootLayout {
     public static final int SELECTOR_CODE = 0x10;
     public static final int SELECTOR_DATA = 0x18;
     public static final int SELECTOR_TSS = 0x20;
+    /** GDTR limit: the table ends with the TSS descriptor. */
+    public static final int GDT_LIMIT = SELECTOR_TSS + 8 - 1;
     public static final long START_INFO = 0x6000;
     public static final long MODULE_LIST = 0x6100;
     public static final long MEMMAP = 0x6200;

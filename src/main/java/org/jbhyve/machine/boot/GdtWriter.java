@@ -28,9 +28,4 @@ final class GdtWriter {
         return (limit & 0xFFFFL) | ((base & 0xFFFFFFL) << 16) | (0x8BL << 40)
                 | (((limit >>> 16) & 0xFL) << 48) | (((base >>> 24) & 0xFFL) << 56);
     }
-
-    /** GDTR limit: three descriptors after the two null slots, up to the TSS one. */
-    static int limit() {
-        return BootLayout.SELECTOR_TSS + 8 - 1;
-    }
 }
