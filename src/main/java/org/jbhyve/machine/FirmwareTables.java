@@ -66,11 +66,8 @@ final class FirmwareTables {
     }
 
     static PlatformDescription describe(MachineSpec spec, MemoryMap map, PciAssembly pci, List<Integer> comPorts) {
-        List<PciWindow> windows = List.of(
-                PciWindow.io(0x0000, 0x0CF8),
-                PciWindow.io(0x0D00, 0x10000 - 0x0D00),
-                PciWindow.memory(MemoryMap.PCI32_BASE, MemoryMap.PCI32_END - MemoryMap.PCI32_BASE),
-                PciWindow.memory(pci.pci64Base(), pci.pci64Limit() - pci.pci64Base()));
+        List<PciWindow> windows =
+                PlatformDescription.bhyveWindows(pci.pci64Base(), pci.pci64Limit() - pci.pci64Base());
         List<IsaDevice> isa = new ArrayList<>();
         for (int n : comPorts) {
             LpcComPorts port = LpcComPorts.byName("com" + n).orElseThrow();

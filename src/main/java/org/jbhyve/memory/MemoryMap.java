@@ -55,7 +55,12 @@ public record MemoryMap(long lowMemory, long highMemory) {
     }
 
     public long pci64Base() {
-        long end = Math.max(ramEnd(), HIGHMEM_BASE);
-        return (end + GiB - 1) & -GiB;
+        return pci64Base(lowMemory, highMemory);
+    }
+
+    /** Where 64-bit BARs start for this much RAM: the first 1 GiB boundary at or above 4 GiB and RAM's end. */
+    public static long pci64Base(long lowMemory, long highMemory) {
+        long ramEnd = highMemory == 0 ? lowMemory : HIGHMEM_BASE + highMemory;
+        return (Math.max(ramEnd, HIGHMEM_BASE) + GiB - 1) & -GiB;
     }
 }

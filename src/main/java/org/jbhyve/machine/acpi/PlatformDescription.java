@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
+import org.jbhyve.memory.MemoryMap;
 
 /**
  * What the firmware tables describe: CPUs, RAM, the PCI root complex, ISA devices and
@@ -46,11 +47,9 @@ public record PlatformDescription(
     public static final long IOAPIC_ADDRESS = 0xFEC0_0000L;
     public static final long HPET_ADDRESS = 0xFED0_0000L;
     public static final long GiB = 1L << 30;
-    public static final long PCI_MEM32_BASE = 0xC000_0000L;
-    public static final long PCI_MEM32_LIMIT = 0xE000_0000L;
-    public static final long ECAM_BASE = 0xE000_0000L;
-    /** bhyve's 64-bit BAR window: 32 GiB, aligned to its size, above high RAM. */
-    public static final long PCI_MEM64_SIZE = 32 * GiB;
+    public static final long PCI_MEM32_BASE = MemoryMap.PCI32_BASE;
+    public static final long PCI_MEM32_LIMIT = MemoryMap.PCI32_END;
+    public static final long ECAM_BASE = MemoryMap.ECAM_BASE;
     /**
      * bhyve's vhpet capabilities: vendor 0x8086, 8 timers (NUM_TIM_CAP = 7), 64-bit counter,
      * legacy replacement capable, revision 1.
@@ -88,19 +87,25 @@ public record PlatformDescription(
     }
 
     /**
-     * bhyve's default platform: I/O windows around the 0xCF8 config ports, the 32-bit BAR
-     * window 0xC0000000-0xE0000000, a 32 GiB 64-bit window above RAM, ECAM at 0xE0000000 for
-     * 256 buses, COM1/COM2 and the RTC on an LPC bridge at 0:31.0, INTx routes of the given
-     * slots to I/O APIC pins 16-23 round robin, HPET.
+     * The PCI root's windows, as the DSDT's _CRS announces them: I/O around the 0xCF8 config
+     * ports, the 32-bit BAR window below ECAM, and the 64-bit window the machine allocates from.
      */
-    public static PlatformDescription bhyveDefaults(
-            CpuTopology topology, long lowMem, long highMem, List<Integer> slots, String vmName) {
-        long mem64Base = alignUp(4 * GiB + highMem, PCI_MEM64_SIZE);
-        List<PciWindow> windows = List.of(
+    public static List<PciWindow> bhyveWindows(long mem64Base, long mem64Size) {
+        return List.of(
                 PciWindow.io(0x0000, 0x0CF8),
                 PciWindow.io(0x0D00, 0x10000 - 0x0D00),
                 PciWindow.memory(PCI_MEM32_BASE, PCI_MEM32_LIMIT - PCI_MEM32_BASE),
-                PciWindow.memory(mem64Base, PCI_MEM64_SIZE));
+                PciWindow.memory(mem64Base, mem64Size));
+    }
+
+    /**
+     * bhyve's default platform: {@link #bhyveWindows} with the 64-bit window where the machine's
+     * memory map puts it, ECAM at 0xE0000000 for 256 buses, COM1/COM2 and the RTC on an LPC
+     * bridge at 0:31.0, INTx routes of the given slots to I/O APIC pins 16-23 round robin, HPET.
+     */
+    public static PlatformDescription bhyveDefaults(
+            CpuTopology topology, long lowMem, long highMem, List<Integer> slots, String vmName) {
+        List<PciWindow> windows = bhyveWindows(MemoryMap.pci64Base(lowMem, highMem), MemoryMap.PCI64_SIZE);
         List<IsaDevice> isa = List.of(
                 IsaDevice.comPort(1, 0x3F8, 4), IsaDevice.comPort(2, 0x2F8, 3), IsaDevice.rtc());
         return new PlatformDescription(topology, false, lowMem, highMem, windows, ECAM_BASE, 256,
@@ -128,9 +133,6 @@ public record PlatformDescription(
                 ecamBase, ecamBuses, lpc, isaDevices, pciRoutes, hpet, hpetBlockId, vmName, u);
     }
 
-    static long alignUp(long v, long a) {
-        return (v + a - 1) / a * a;
-    }
 
     /** A PCI function address. */
     public record PciAddress(int bus, int slot, int function) {
