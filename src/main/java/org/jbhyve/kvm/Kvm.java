@@ -18,6 +18,7 @@ public final class Kvm implements AutoCloseable {
 
     public static final int CAP_IRQCHIP = 0;
     public static final int CAP_NR_VCPUS = 9;
+    public static final int CAP_READONLY_MEM = 21;
     public static final int CAP_IRQ_ROUTING = 25;
     public static final int CAP_IRQFD = 32;
     public static final int CAP_PIT2 = 33;
@@ -26,6 +27,8 @@ public final class Kvm implements AutoCloseable {
     public static final int CAP_IMMEDIATE_EXIT = 136;
     public static final int CAP_X86_USER_SPACE_MSR = 188;
     public static final int CAP_BINARY_STATS_FD = 203;
+    /** Emulation failures exit to user space with the instruction bytes (instead of #UD). */
+    public static final int CAP_EXIT_ON_EMULATION_FAILURE = 204;
     /** KVM_CAP_X86_USER_SPACE_MSR argument: exit to user space for MSRs KVM does not know. */
     public static final long MSR_EXIT_REASON_UNKNOWN = 1 << 1;
 

@@ -16,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  *  32  union:  io   { u8 direction; u8 size; u16 port; u32 count; u64 data_offset }
  *              mmio { u64 phys_addr; u8 data[8]; u32 len; u8 is_write }
  *              fail_entry { u64 hardware_entry_failure_reason; u32 cpu }
- *              internal { u32 suberror; u32 ndata; u64 data[16] }
+ *              internal { u32 suberror; u32 ndata; u64 data[16] } (emulation failure: see below)
  *              system_event { u32 type; u32 ndata; u64 data[16] }
  *              msr { u8 error; u8 pad[7]; u32 reason; u32 index; u64 data }
  * </pre>
@@ -54,12 +54,30 @@ public final class KvmRun {
             case EXIT_SHUTDOWN -> new VcpuExit.Shutdown();
             case EXIT_SYSTEM_EVENT -> new VcpuExit.SystemEvent(page.get(JAVA_INT_UNALIGNED, UNION));
             case EXIT_FAIL_ENTRY -> new VcpuExit.FailEntry(page.get(JAVA_LONG_UNALIGNED, UNION));
-            case EXIT_INTERNAL_ERROR -> new VcpuExit.InternalError(page.get(JAVA_INT_UNALIGNED, UNION));
+            case EXIT_INTERNAL_ERROR -> new VcpuExit.InternalError(page.get(JAVA_INT_UNALIGNED, UNION),
+                    instructionBytes());
             case EXIT_INTR -> new VcpuExit.Interrupted();
             case EXIT_X86_RDMSR, EXIT_X86_WRMSR -> new VcpuExit.Msr(reason == EXIT_X86_WRMSR,
                     page.get(JAVA_INT_UNALIGNED, UNION + 12), page.get(JAVA_LONG_UNALIGNED, UNION + 16));
             default -> new VcpuExit.Other(reason);
         };
+    }
+
+    /**
+     * internal.emulation_failure { u32 suberror; u32 ndata; u64 flags; u8 insn_size; u8 insn_bytes[15] }:
+     * the bytes are valid when suberror is 1 (emulation), ndata covers them and flags bit 0 is set.
+     */
+    private byte[] instructionBytes() {
+        int suberror = page.get(JAVA_INT_UNALIGNED, UNION);
+        int ndata = page.get(JAVA_INT_UNALIGNED, UNION + 4);
+        long flags = page.get(JAVA_LONG_UNALIGNED, UNION + 8);
+        if (suberror != VcpuExit.InternalError.EMULATION || ndata < 3 || (flags & 1) == 0) {
+            return new byte[0];
+        }
+        int size = Math.min(15, Byte.toUnsignedInt(page.get(JAVA_BYTE, UNION + 16)));
+        byte[] bytes = new byte[size];
+        MemorySegment.copy(page, JAVA_BYTE, UNION + 17, bytes, 0, size);
+        return bytes;
     }
 
     /** The data area of the current port-I/O exit: {@code count * size} bytes. */

@@ -27,8 +27,13 @@ public sealed interface VcpuExit {
     /** VM entry failed: hardware reason code. */
     record FailEntry(long reason) implements VcpuExit {}
 
-    /** KVM could not handle something (e.g. emulation failure); {@code suberror} says what. */
-    record InternalError(int suberror) implements VcpuExit {}
+    /**
+     * KVM could not handle something; {@code suberror} says what (1: it could not emulate an
+     * instruction). For emulation failures KVM may give the instruction's bytes (empty otherwise).
+     */
+    record InternalError(int suberror, byte[] instruction) implements VcpuExit {
+        public static final int EMULATION = 1;
+    }
 
     /** KVM_RUN was interrupted by a signal or immediate_exit (someone kicked this vCPU). */
     record Interrupted() implements VcpuExit {}

@@ -14,6 +14,7 @@ import org.jbhyve.sys.Posix;
  */
 public final class VmFd implements AutoCloseable {
     private static final int PIT_SPEAKER_DUMMY = 1;
+    private static final int MEM_READONLY = 2;
     private static final int IOEVENTFD_DATAMATCH = 1;
     private static final int IOEVENTFD_PIO = 2;
     private static final int IOEVENTFD_DEASSIGN = 4;
@@ -33,13 +34,30 @@ public final class VmFd implements AutoCloseable {
      * memory_size, userspace_addr }.
      */
     public void setUserMemoryRegion(int slot, long guestAddress, MemorySegment host) {
+        setRegion(slot, 0, guestAddress, host.byteSize(), host.address());
+    }
+
+    /**
+     * Maps {@code host} read-only (KVM_MEM_READONLY, needs {@link Kvm#CAP_READONLY_MEM}): reads
+     * and instruction fetches come from it, guest writes exit as MMIO writes. Boot ROMs use it.
+     */
+    public void setReadOnlyMemoryRegion(int slot, long guestAddress, MemorySegment host) {
+        setRegion(slot, MEM_READONLY, guestAddress, host.byteSize(), host.address());
+    }
+
+    /** Deletes a slot (size 0): its guest range is no longer memory, accesses exit as MMIO. */
+    public void removeMemoryRegion(int slot, long guestAddress) {
+        setRegion(slot, 0, guestAddress, 0, 0);
+    }
+
+    private void setRegion(int slot, int flags, long guestAddress, long size, long userAddress) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment r = arena.allocate(32, 8);
             r.set(JAVA_INT, 0, slot);
-            r.set(JAVA_INT, 4, 0);
+            r.set(JAVA_INT, 4, flags);
             r.set(JAVA_LONG, 8, guestAddress);
-            r.set(JAVA_LONG, 16, host.byteSize());
-            r.set(JAVA_LONG, 24, host.address());
+            r.set(JAVA_LONG, 16, size);
+            r.set(JAVA_LONG, 24, userAddress);
             Posix.ioctl(fd, KvmIoctls.SET_USER_MEMORY_REGION, r);
         }
     }

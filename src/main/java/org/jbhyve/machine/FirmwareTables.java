@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.jbhyve.config.ConfigException;
+import org.jbhyve.devices.firmware.FwCfg;
 import org.jbhyve.devices.lpc.LpcComPorts;
 import org.jbhyve.machine.acpi.AcpiTables;
 import org.jbhyve.machine.acpi.PlatformDescription;
@@ -33,9 +34,19 @@ final class FirmwareTables {
 
     private FirmwareTables() {}
 
-    /** Writes the tables; returns the RSDP address, or 0 without ACPI. */
+    /**
+     * Writes the tables; returns the RSDP address, or 0 without ACPI. With a boot ROM the firmware
+     * owns the BIOS area and places the tables itself (from fw_cfg, see {@link #firmwareConfig}):
+     * nothing is written then, but -A's dump still is.
+     */
     static long install(MachineSpec spec, MemoryMap map, GuestMemory memory, PciAssembly pci, List<Integer> comPorts) {
         PlatformDescription p = describe(spec, map, pci, comPorts);
+        if (spec.bootrom() != null) {
+            if (spec.acpi()) {
+                spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(AcpiTables.build(p).blobs(), Path.of(dir)));
+            }
+            return 0;
+        }
         TableBlob.GuestWriter writer = memory::write;
         if (spec.tree().getBoolean("x86.mptable", true)) {
             TableBlob.writeAll(List.of(MpTable.build(p)), writer);
@@ -48,6 +59,14 @@ final class FirmwareTables {
         TableBlob.writeAll(acpi.blobs(), writer);
         spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(acpi.blobs(), Path.of(dir)));
         return acpi.rsdpAddress();
+    }
+
+    /** The fw_cfg device with this machine's tables, memory map, CPUs and boot order. */
+    static FwCfg firmwareConfig(MachineSpec spec, MemoryMap map, GuestMemory memory, PciAssembly pci,
+                                List<Integer> comPorts) {
+        PlatformDescription p = describe(spec, map, pci, comPorts);
+        return FirmwareConfig.build(spec, map, memory, p,
+                SmbiosTables.forFirmware(p, smbiosSettings(spec), hostName()));
     }
 
     /**

@@ -18,13 +18,15 @@ import org.jbhyve.machine.acpi.CpuTopology;
  * name, cpus, sockets, cores, threads, memory.size (default 256M), memory.wired,
  * memory.guest_in_core, vcpu.N.cpuset, x86.strictio, rtc.use_localtime, acpi_tables,
  * boot.kernel, boot.initrd, boot.cmdline, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
+ * lpc.bootvars, lpc.fwcfg, firmware.console,
  * pci.BUS.SLOT.FUNC.device (+ that node's other keys as device options)
  * </pre>
  */
 public record MachineSpec(String name, CpuTopology topology, long memoryBytes, boolean wired, boolean guestInCore,
                           Map<Integer, List<Integer>> pinning, boolean strictIo, boolean rtcUtc, boolean acpi,
                           Path kernel, Path initrd, String cmdline, Map<String, String> comPorts,
-                          boolean pcTestDev, String bootrom, List<PciSlot> pciSlots, ConfigTree tree) {
+                          boolean pcTestDev, String bootrom, String bootvars, boolean fwCfg,
+                          List<PciSlot> pciSlots, ConfigTree tree) {
 
     /** One {@code -s} function: location, bhyve emulation name, and its config node. */
     public record PciSlot(int bus, int slot, int function, String device, String node) {}
@@ -60,13 +62,27 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
             String key = "com" + n;
             tree.get("lpc." + key + ".path").ifPresent(p -> coms.put(key, p));
         }
+        String bootrom = tree.get("lpc.bootrom").orElse(null);
+        if (bootrom != null && tree.has("boot.kernel")) {
+            throw new ConfigException("-l bootrom and boot.kernel exclude each other: boot firmware or a kernel, not both");
+        }
+        if (bootrom == null && tree.has("lpc.bootvars")) {
+            throw new ConfigException("lpc.bootvars needs a boot ROM (-l bootrom,romfile,varsfile)");
+        }
+        String fwcfg = tree.getString("lpc.fwcfg", bootrom != null ? "qemu" : "bhyve");
+        if (!fwcfg.equals("qemu") && !fwcfg.equals("bhyve")) {
+            throw new ConfigException("lpc.fwcfg: '" + fwcfg + "' is not bhyve or qemu");
+        }
+        if (bootrom != null && fwcfg.equals("bhyve")) {
+            throw new ConfigException("lpc.fwcfg=bhyve: firmware here reads QEMU's fw_cfg; use -l fwcfg,qemu (the default)");
+        }
         return new MachineSpec(name, topology, memory,
                 tree.getBoolean("memory.wired", false), tree.getBoolean("memory.guest_in_core", false),
                 Map.copyOf(pinning), tree.getBoolean("x86.strictio", false),
                 !tree.getBoolean("rtc.use_localtime", true), tree.getBoolean("acpi_tables", false),
                 tree.get("boot.kernel").map(Path::of).orElse(null), tree.get("boot.initrd").map(Path::of).orElse(null),
                 tree.getString("boot.cmdline", ""), Map.copyOf(coms), tree.getBoolean("lpc.pc-testdev", false),
-                tree.get("lpc.bootrom").orElse(null), pciSlots(tree), tree);
+                bootrom, tree.get("lpc.bootvars").orElse(null), fwcfg.equals("qemu"), pciSlots(tree), tree);
     }
 
     /** Settings whose feature is not built yet: doing something else instead would be wrong. */

@@ -3,6 +3,7 @@ package org.jbhyve.machine;
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoBus;
+import org.jbhyve.devices.firmware.FwCfg;
 import org.jbhyve.devices.lpc.AcpiPowerManagement;
 import org.jbhyve.irq.KvmIrqLine;
 import org.jbhyve.kvm.Kvm;
@@ -58,12 +59,22 @@ public final class VirtualMachine implements AutoCloseable {
         if (kvm.checkExtension(Kvm.CAP_X86_USER_SPACE_MSR) != 0) {
             vm.enableCap(Kvm.CAP_X86_USER_SPACE_MSR, Kvm.MSR_EXIT_REASON_UNKNOWN);
         }
+        if (kvm.checkExtension(Kvm.CAP_EXIT_ON_EMULATION_FAILURE) != 0) {
+            vm.enableCap(Kvm.CAP_EXIT_ON_EMULATION_FAILURE, 1);
+        }
 
         MemoryMap map = MemoryMap.forSize(spec.memoryBytes());
         GuestRam ram = own(allocateRam(map));
         int slot = 0;
         for (GuestMemory.Region r : ram.memory().regions()) {
             vm.setUserMemoryRegion(slot++, r.guestBase(), r.host());
+        }
+        BootRom rom = spec.bootrom() == null ? null : own(BootRom.open(spec.bootrom()));
+        if (rom != null) {
+            if (map.lowMemory() < MemoryMap.MiB) {
+                throw new MachineException("-l bootrom: firmware needs at least 1 MiB of guest memory");
+            }
+            rom.install(kvm, vm, slot++, ram.memory());
         }
 
         IoBus ports = new IoBus("port I/O");
@@ -94,15 +105,20 @@ public final class VirtualMachine implements AutoCloseable {
         }));
 
         long rsdp = FirmwareTables.install(spec, map, ram.memory(), pci, isa.comPorts());
-        EntryState entry = loadGuest(ram.memory(), map, rsdp);
+        if (spec.fwCfg()) {
+            ports.register(FwCfg.PORT_BASE, FwCfg.PORT_COUNT, "fw_cfg",
+                    FirmwareTables.firmwareConfig(spec, map, ram.memory(), pci, isa.comPorts()));
+        }
+        FirmwareDebug.attach(spec, ports, resources);
+        EntryState entry = rom == null ? loadGuest(ram.memory(), map, rsdp) : null;
         boolean x2apic = spec.tree().getBoolean("x86.x2apic", false);
         boolean ignoreMsrs = !spec.tree().getBoolean("x86.strictmsr", true);
         CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology(), x2apic);
         for (int i = 0; i < spec.topology().vcpus(); i++) {
             VcpuFd vcpu = own(vm.createVcpu(spec.topology().apicId(i)));
             vcpu.setCpuid(cpuid.forVcpu(i));
-            if (i == 0) {
-                BootCpu.enter(vcpu, entry);
+            if (i == 0 && entry != null) {
+                BootCpu.enter(vcpu, entry); // with firmware every vCPU starts at the reset vector
             }
             loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle, ignoreMsrs));
             openStats(vcpu);
@@ -146,9 +162,8 @@ public final class VirtualMachine implements AutoCloseable {
 
     private EntryState loadGuest(GuestMemory memory, MemoryMap map, long rsdp) {
         if (spec.kernel() == null) {
-            throw new MachineException(spec.bootrom() != null
-                    ? "-l bootrom: firmware boot is not available in this build; use -o boot.kernel=PATH"
-                    : "nothing to boot: give -o boot.kernel=PATH (and optionally boot.initrd, boot.cmdline)");
+            throw new MachineException("nothing to boot: give -l bootrom,FIRMWARE or -o boot.kernel=PATH "
+                    + "(and optionally boot.initrd, boot.cmdline)");
         }
         return new KernelLoader(memory, map).load(spec.kernel(), spec.initrd(), spec.cmdline(), rsdp);
     }

@@ -127,8 +127,7 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.FailEntry f -> control.requestExit(ExitStatus.ERROR, 4,
                     String.format("vcpu %d: VM entry failed (hardware reason 0x%x)", index, f.reason()));
             case VcpuExit.InternalError e -> control.requestExit(ExitStatus.ERROR, 4,
-                    String.format("vcpu %d: KVM internal error %d at rip 0x%x", index, e.suberror(),
-                            vcpu.getRegisters().get(Registers.RIP)));
+                    EmulationFailure.describe(index, e, vcpu.getRegisters(), vcpu.getSpecialRegisters()));
             case VcpuExit.Msr m -> vcpu.kvmRun().setMsrResult(0, !ignoreUnknownMsrs);
             case VcpuExit.Other o -> control.requestExit(ExitStatus.ERROR, 4,
                     "vcpu " + index + ": unhandled VM exit reason " + o.reason());

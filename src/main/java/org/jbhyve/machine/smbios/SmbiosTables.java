@@ -82,30 +82,13 @@ public final class SmbiosTables {
      */
     public static TableBlob build(PlatformDescription p, Map<String, String> config, String hostName,
             boolean withSmbios3) {
-        Map<String, String> s = new HashMap<>(DEFAULTS);
-        config.forEach((k, v) -> {
-            if (DEFAULTS.containsKey(k)) {
-                s.put(k, v);
-            }
-        });
-        UUID uuid = p.uuid() != null ? p.uuid() : defaultUuid(hostName, p.vmName());
-        List<SmbiosStructure> list = structures(p, s, uuid);
-
-        LeBuffer table = new LeBuffer();
-        int maxSize = 0;
-        for (SmbiosStructure st : list) {
-            byte[] b = st.toBytes();
-            maxSize = Math.max(maxSize, b.length);
-            table.bytes(b);
-        }
+        Structures st = structureTable(p, config, hostName);
+        LeBuffer table = st.table();
+        int maxSize = st.maxSize();
+        List<SmbiosStructure> list = st.list();
         long tableAddr = BASE + EP2_LENGTH;
 
-        LeBuffer out = new LeBuffer();
-        out.ascii("_SM_", 4, ' ').u8(0).u8(EP2_LENGTH).u8(MAJOR).u8(MINOR).u16(maxSize).u8(0).zeros(5)
-                .ascii("_DMI_", 5, ' ').u8(0).u16(table.size()).u32(tableAddr).u16(list.size())
-                .u8(MAJOR << 4 | MINOR);
-        out.fixChecksum(0x10, EP2_LENGTH, 0x15);
-        out.fixChecksum(0, EP2_LENGTH, 4);
+        LeBuffer out = entryPoint2(maxSize, table.size(), tableAddr, list.size());
         out.bytes(table.toByteArray());
         if (withSmbios3) {
             out.align(16);
@@ -118,6 +101,52 @@ public final class SmbiosTables {
             throw new IllegalStateException("SMBIOS tables overflow into ACPI: " + out.size());
         }
         return new TableBlob("SMBIOS", BASE, out.toByteArray());
+    }
+
+    private record Structures(List<SmbiosStructure> list, LeBuffer table, int maxSize) {}
+
+    private static Structures structureTable(PlatformDescription p, Map<String, String> config, String hostName) {
+        Map<String, String> s = new HashMap<>(DEFAULTS);
+        config.forEach((k, v) -> {
+            if (DEFAULTS.containsKey(k)) {
+                s.put(k, v);
+            }
+        });
+        UUID uuid = p.uuid() != null ? p.uuid() : defaultUuid(hostName, p.vmName());
+        List<SmbiosStructure> list = structures(p, s, uuid);
+        LeBuffer table = new LeBuffer();
+        int maxSize = 0;
+        for (SmbiosStructure st : list) {
+            byte[] b = st.toBytes();
+            maxSize = Math.max(maxSize, b.length);
+            table.bytes(b);
+        }
+        return new Structures(list, table, maxSize);
+    }
+
+    /**
+     * The entry point and the structure table apart, for firmware that places them itself: QEMU's
+     * fw_cfg files {@code etc/smbios/smbios-anchor} (the 2.x entry point, table address 0: the
+     * firmware fills it and the checksums in) and {@code etc/smbios/smbios-tables}. No size limit
+     * applies: the firmware allocates the space.
+     */
+    public record FirmwareFiles(byte[] anchor, byte[] tables) {}
+
+    public static FirmwareFiles forFirmware(PlatformDescription p, Map<String, String> config, String hostName) {
+        Structures st = structureTable(p, config, hostName);
+        LeBuffer ep = entryPoint2(st.maxSize(), st.table().size(), 0, st.list().size());
+        return new FirmwareFiles(ep.toByteArray(), st.table().toByteArray());
+    }
+
+    /** The 31-byte 2.x entry point (layout in the class comment), checksums fixed. */
+    private static LeBuffer entryPoint2(int maxSize, int tableSize, long tableAddr, int count) {
+        LeBuffer ep = new LeBuffer();
+        ep.ascii("_SM_", 4, ' ').u8(0).u8(EP2_LENGTH).u8(MAJOR).u8(MINOR).u16(maxSize).u8(0).zeros(5)
+                .ascii("_DMI_", 5, ' ').u8(0).u16(tableSize).u32(tableAddr).u16(count)
+                .u8(MAJOR << 4 | MINOR);
+        ep.fixChecksum(0x10, EP2_LENGTH, 0x15);
+        ep.fixChecksum(0, EP2_LENGTH, 4);
+        return ep;
     }
 
     static List<SmbiosStructure> structures(PlatformDescription p, Map<String, String> s, UUID uuid) {
