@@ -37,6 +37,8 @@ final class BootRom implements AutoCloseable {
     static final long LEGACY_BIOS_MAX = 256 * MemoryMap.KiB;
     static final long ISA_BIOS_ALIAS = 128 * MemoryMap.KiB;
     static final long ONE_MIB = MemoryMap.MiB;
+    /** The lowest address boot ROM and variables together may reach. */
+    static final long FLASH_FLOOR = FOUR_GIB - MAX_SIZE;
 
     private final Path path;
     private final MemorySegment image;

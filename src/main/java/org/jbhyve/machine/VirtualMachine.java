@@ -46,6 +46,11 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Builds and runs the VM to its end. Start-up problems throw {@link MachineException} or KVM's own. */
     public Result run() throws InterruptedException {
+        // Firmware files first: a wrong path is the user's mistake, reported before any host setup.
+        BootRom rom = spec.bootrom() == null ? null : own(BootRom.open(spec.bootrom()));
+        if (spec.bootvars() != null) {
+            VarsFlash.check(spec.bootvars());
+        }
         Kvm kvm = own(Kvm.open());
         int max = kvm.maxVcpus();
         if (spec.topology().vcpus() > max) {
@@ -69,16 +74,18 @@ public final class VirtualMachine implements AutoCloseable {
         for (GuestMemory.Region r : ram.memory().regions()) {
             vm.setUserMemoryRegion(slot++, r.guestBase(), r.host());
         }
-        BootRom rom = spec.bootrom() == null ? null : own(BootRom.open(spec.bootrom()));
+
+        IoBus ports = new IoBus("port I/O");
+        IoBus mmio = new IoBus("MMIO");
         if (rom != null) {
             if (map.lowMemory() < MemoryMap.MiB) {
                 throw new MachineException("-l bootrom: firmware needs at least 1 MiB of guest memory");
             }
             rom.install(kvm, vm, slot++, ram.memory());
+            if (spec.bootvars() != null) {
+                own(VarsFlash.install(spec.bootvars(), rom.base(), vm, slot++, mmio));
+            }
         }
-
-        IoBus ports = new IoBus("port I/O");
-        IoBus mmio = new IoBus("MMIO");
         if (spec.strictIo()) {
             ports.onUnclaimed((port, size, write) -> lifecycle.requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(),
                     String.format("unhandled %s of %d byte%s at I/O port 0x%x (-e)", write ? "write" : "read",

@@ -1,6 +1,14 @@
 /**
- * Firmware devices: {@link org.jbhyve.devices.firmware.CfiFlash}, the CFI parallel flash (Intel
- * command set) that holds OVMF's UEFI variables for {@code -l bootrom,CODE.fd,VARS.fd}.
+ * Devices firmware talks to before an operating system runs:
+ *
+ * <ul>
+ *   <li>{@link org.jbhyve.devices.firmware.FwCfg}, QEMU's firmware configuration interface
+ *       (ports 0x510-0x51B): how SeaBIOS, OVMF and Multiboot test kernels learn the memory map,
+ *       the CPU count, the boot order and get the ACPI and SMBIOS tables;</li>
+ *   <li>{@link org.jbhyve.devices.firmware.CfiFlash}, the CFI parallel flash (Intel command set)
+ *       that holds OVMF's UEFI variables for {@code -l bootrom,CODE.fd,VARS.fd};</li>
+ *   <li>{@link org.jbhyve.devices.firmware.DebugPort}, the debug console at port 0x402.</li>
+ * </ul>
  *
  * <p>A flash is ROM most of the time and a small command device the rest: in read-array mode its
  * contents are a read-only KVM memory slot (guest reads cost nothing, guest writes trap as MMIO
@@ -16,14 +24,7 @@
  * own PcdOvmfFdBaseAddress. The 2 MiB build: code 0x1E0000 bytes at 0xFFE20000, variables
  * 0x20000 bytes at 0xFFE00000. bhyve's bootrom code places a variable file the same way.
  *
- * <p>Wiring (the integrator's side):
- * <pre>{@code
- * MemorySegment vars = ...;                 // VARS file mmap'ed MAP_SHARED (PROT_READ if read-only)
- * long base = codeBase - vars.byteSize();   // just below the code ROM
- * CfiFlash flash = new CfiFlash(vars, CfiFlash.QEMU_PC_BLOCK_SIZE, readOnly,
- *         direct -> { if (direct) mapReadOnlySlot(base, vars); else removeSlot(base); });
- * mapReadOnlySlot(base, vars);              // the chip starts in read-array mode
- * mmio.register(base, flash.size(), "bootvars", flash);
- * }</pre>
+ * <p>Threads: all three are called on vCPU threads and lock their own state; fw_cfg DMA runs
+ * synchronously inside the port write that starts it, so the guest sees it complete at once.
  */
 package org.jbhyve.devices.firmware;
