@@ -10,8 +10,9 @@ import org.jbhyve.machine.boot.EntryState;
 /**
  * Puts the boot vCPU in the state a boot protocol promises: flat segments from the loader's GDT
  * (code 0x10, data 0x18, TSS 0x20), interrupts off, and either 32-bit protected mode with paging
- * off or 64-bit long mode on the loader's identity page tables. APs stay in wait-for-SIPI, as
- * the in-kernel LAPIC leaves every vCPU but the boot one.
+ * off or 64-bit long mode on the loader's identity page tables; RAX, RBX and RSI as the protocol
+ * says (Multiboot: EAX = 0x2BADB002, EBX = its information structure). APs stay in
+ * wait-for-SIPI, as the in-kernel LAPIC leaves every vCPU but the boot one.
  */
 final class BootCpu {
     private BootCpu() {}
@@ -39,6 +40,7 @@ final class BootCpu {
         Registers r = new Registers();
         r.set(Registers.RIP, entry.rip());
         r.set(Registers.RFLAGS, Registers.RFLAGS_RESERVED);
+        r.set(Registers.RAX, entry.rax());
         r.set(Registers.RBX, entry.rbx());
         r.set(Registers.RSI, entry.rsi());
         vcpu.setRegisters(r);

@@ -1,20 +1,24 @@
 package org.jbhyve.machine.boot;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.jbhyve.machine.boot.E820Map.Entry;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
 
 /**
  * Loads a kernel without firmware ({@code -o boot.kernel=PATH}), choosing the protocol from the
- * image: an ELF with a PVH note is entered through PVH; an ELF without one through the Linux
- * 64-bit boot protocol at its entry point; a bzImage ("HdrS" at 0x202) through the Linux 32-bit
- * boot protocol. Everything the guest will read (start info, boot_params, e820, command line,
- * GDT, page tables) is written into guest memory here.
+ * image in QEMU's order: a bzImage ("HdrS" at 0x202) through the Linux 32-bit boot protocol; a
+ * file with a Multiboot header through {@link MultibootLoader} (before the ELF paths: Multiboot
+ * kernels are often ELF too); an ELF with a PVH note through PVH; an ELF without one through the
+ * Linux 64-bit boot protocol at its entry point. Everything the guest will read (start info,
+ * boot_params, e820, Multiboot information, command line, GDT, page tables) is written into
+ * guest memory here.
  */
 public final class KernelLoader {
     private final GuestMemory memory;
@@ -35,7 +39,13 @@ public final class KernelLoader {
         byte[] commandLine = commandLine(cmdline);
         memory.write(BootLayout.CMDLINE, commandLine);
         EntryState entry;
-        if (ElfImage.looksLikeElf(image)) {
+        boolean bzImage = LinuxBootParams.isBzImage(image);
+        Optional<MultibootHeader> multiboot =
+                bzImage ? Optional.empty() : MultibootHeader.find(image, kernel.toString());
+        if (multiboot.isPresent()) {
+            entry = new MultibootLoader(this, memory, map).load(multiboot.get(), image, kernel.toString(), cmdline,
+                    ramdisk, initrd == null ? null : initrd.toString());
+        } else if (ElfImage.looksLikeElf(image)) {
             ElfImage elf = ElfImage.parse(image, kernel.toString());
             loadSegments(elf, kernel.toString());
             if (elf.pvhEntry().isPresent()) {
@@ -50,11 +60,11 @@ public final class KernelLoader {
                 PageTables.writeIdentity4G(memory);
                 entry = new EntryState(EntryState.Mode.LONG_64, elf.entry(), 0, params, "linux64");
             }
-        } else if (LinuxBootParams.isBzImage(image)) {
+        } else if (bzImage) {
             entry = LinuxBootParams.loadBzImage(memory, map, image, kernel.toString(), commandLine.length,
                     ramdisk, this::placeInitrd);
         } else {
-            throw new BootException(kernel + ": neither an ELF kernel nor a Linux bzImage");
+            throw new BootException(kernel + ": neither an ELF kernel nor a Linux bzImage nor a Multiboot kernel");
         }
         GdtWriter.write(memory, entry.mode());
         return entry;
@@ -79,12 +89,25 @@ public final class KernelLoader {
         return terminated;
     }
 
-    private void loadSegments(ElfImage elf, String name) {
+    /** Copies every PT_LOAD segment to its physical address, each checked with {@link #checkFits}. */
+    void loadSegments(ElfImage elf, String name) {
         for (ElfImage.Segment s : elf.segments()) {
             checkFits(s.physicalAddress(), s.memorySize(), name + " segment at 0x" + Long.toHexString(s.physicalAddress()));
-            byte[] data = new byte[(int) s.memorySize()];
-            System.arraycopy(elf.bytes(), (int) s.offset(), data, 0, (int) s.fileSize());
-            memory.write(s.physicalAddress(), data);
+            copy(s.physicalAddress(), elf.bytes(), s.offset(), s.fileSize(), s.memorySize());
+        }
+    }
+
+    /**
+     * Copies {@code fileSize} bytes of {@code file} from {@code offset} to guest {@code address}
+     * and zeroes the rest up to {@code memorySize}. The caller has checked the range with
+     * {@link #checkFits} and the bytes against the file.
+     */
+    void copy(long address, byte[] file, long offset, long fileSize, long memorySize) {
+        if (fileSize > 0) {
+            memory.write(address, MemorySegment.ofArray(file).asSlice(offset, fileSize));
+        }
+        if (memorySize > fileSize) {
+            memory.slice(address + fileSize, memorySize - fileSize).fill((byte) 0);
         }
     }
 
