@@ -25,7 +25,7 @@ import org.jbhyve.memory.MemoryMap;
  * etc/smbios/smbios-anchor, -tables   the SMBIOS tables (the firmware places them)
  * etc/acpi/rsdp, etc/acpi/tables, etc/table-loader   the ACPI tables of -A and their loader script
  * bootorder                        see {@link BootOrder}
- * etc/sercon-port                  (u16) SeaBIOS mirrors its screen and keyboard on this UART
+ * etc/sercon-port                  (u16) SeaBIOS mirrors its screen and keyboard on this UART (0: none)
  * </pre>
  * The serial console is jbhyve's {@code firmware.console} setting: {@code com1} (the default
  * when COM1 has a backend and there is no display device), {@code com2}..{@code com4}, or
@@ -62,10 +62,10 @@ final class FirmwareConfig {
             b.file(FirmwareAcpiFiles.RSDP, acpi.rsdp()).file(FirmwareAcpiFiles.TABLES, acpi.tables())
                     .file(FirmwareAcpiFiles.LOADER, acpi.loader());
         }
+        // Always present: without it SeaBIOS turns COM1 into its console by itself when told there
+        // is no display, which firmware.console=off must be able to prevent.
         int console = consolePort(spec);
-        if (console != 0) {
-            b.file(SERCON, new byte[] {(byte) console, (byte) (console >>> 8)});
-        }
+        b.file(SERCON, new byte[] {(byte) console, (byte) (console >>> 8)});
         return b.build(memory);
     }
 

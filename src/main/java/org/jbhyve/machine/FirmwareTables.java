@@ -30,6 +30,8 @@ import org.jbhyve.memory.MemoryMap;
  */
 final class FirmwareTables {
     static final String DUMP_KEY = "acpi.dump_dir";
+    /** Above ECAM, below the I/O APIC: where firmware that assigns BARs puts them. */
+    static final long FIRMWARE_BAR_BASE = MemoryMap.ECAM_BASE + MemoryMap.ECAM_SIZE;
     private static final List<String> SMBIOS_PREFIXES = List.of("bios.", "system.", "board.", "chassis.");
 
     private FirmwareTables() {}
@@ -85,8 +87,13 @@ final class FirmwareTables {
     }
 
     static PlatformDescription describe(MachineSpec spec, MemoryMap map, PciAssembly pci, List<Integer> comPorts) {
-        List<PciWindow> windows =
-                PlatformDescription.bhyveWindows(pci.pci64Base(), pci.pci64Limit() - pci.pci64Base());
+        List<PciWindow> windows = new ArrayList<>(
+                PlatformDescription.bhyveWindows(pci.pci64Base(), pci.pci64Limit() - pci.pci64Base()));
+        if (spec.bootrom() != null) {
+            // SeaBIOS assigns BARs itself, top-down from the I/O APIC: describe that range too, so
+            // an OS booted by it finds its devices inside the host bridge's windows.
+            windows.add(PciWindow.memory(FIRMWARE_BAR_BASE, MemoryMap.IOAPIC_BASE - FIRMWARE_BAR_BASE));
+        }
         List<IsaDevice> isa = new ArrayList<>();
         for (int n : comPorts) {
             LpcComPorts port = LpcComPorts.byName("com" + n).orElseThrow();

@@ -69,7 +69,10 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
         if (bootrom == null && tree.has("lpc.bootvars")) {
             throw new ConfigException("lpc.bootvars needs a boot ROM (-l bootrom,romfile,varsfile)");
         }
-        String fwcfg = tree.getString("lpc.fwcfg", bootrom != null ? "qemu" : "bhyve");
+        // QEMU's fw_cfg is on unless bhyve's own interface is asked for by name: firmware and
+        // Multiboot test kernels read the CPU count and memory size from it (bhyve answers on the
+        // same ports with its fwctl protocol, which nothing on Linux speaks).
+        String fwcfg = tree.getString("lpc.fwcfg", "qemu");
         if (!fwcfg.equals("qemu") && !fwcfg.equals("bhyve")) {
             throw new ConfigException("lpc.fwcfg: '" + fwcfg + "' is not bhyve or qemu");
         }

@@ -49,8 +49,8 @@ class FirmwareBootConfigTest {
         withKernel.set("boot.kernel", "/vmlinuz");
         assertThrows(ConfigException.class, () -> MachineSpec.from(withKernel));
         assertThrows(ConfigException.class, () -> MachineSpec.from(tree(List.of(), List.of("bootrom,/rom.bin", "fwcfg,bhyve"))));
-        assertFalse(MachineSpec.from(tree(List.of(), List.of())).fwCfg(), "no fw_cfg without firmware unless asked");
-        assertTrue(MachineSpec.from(tree(List.of(), List.of("fwcfg,qemu"))).fwCfg());
+        assertTrue(MachineSpec.from(tree(List.of(), List.of())).fwCfg(), "Multiboot kernels read fw_cfg too");
+        assertFalse(MachineSpec.from(tree(List.of(), List.of("fwcfg,bhyve"))).fwCfg());
     }
 
     @Test
