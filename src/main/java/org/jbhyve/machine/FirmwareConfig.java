@@ -27,9 +27,10 @@ import org.jbhyve.memory.MemoryMap;
  * bootorder                        see {@link BootOrder}
  * etc/sercon-port                  (u16) SeaBIOS mirrors its screen and keyboard on this UART (0: none)
  * </pre>
- * The serial console is jbhyve's {@code firmware.console} setting: {@code com1} (the default
- * when COM1 has a backend and there is no display device), {@code com2}..{@code com4}, or
- * {@code off}. A VM without a display then shows BIOS messages and boot menus on its console.
+ * The serial console is jbhyve's {@code firmware.console} setting: {@code off} (the default: as
+ * with bhyve's firmware, COM1 carries only what the guest itself writes there) or
+ * {@code com1}..{@code com4}, which shows SeaBIOS's messages and the boot menus of legacy boot
+ * loaders (INT 10h output) on that port, and takes keys from it, on a VM without a display.
  */
 final class FirmwareConfig {
     static final int UUID = 0x02, RAM_SIZE = 0x03, NOGRAPHIC = 0x04, NB_CPUS = 0x05, BOOT_MENU = 0x0E,
@@ -82,8 +83,7 @@ final class FirmwareConfig {
     /** The UART base port for SeaBIOS's serial console, or 0 for none. */
     static int consolePort(MachineSpec spec) {
         ConfigTree tree = spec.tree();
-        String def = spec.comPorts().containsKey("com1") && !hasDisplay(spec) ? "com1" : "off";
-        String value = tree.getString(CONSOLE_KEY, def);
+        String value = tree.getString(CONSOLE_KEY, "off");
         if (value.equals("off")) {
             return 0;
         }

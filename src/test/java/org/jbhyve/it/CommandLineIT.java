@@ -26,6 +26,26 @@ class CommandLineIT {
     }
 
     @Test
+    void firmwareFilesThatCannotBeUsedAreOneLine() throws Exception {
+        assertOneLineError(VmRun.bhyve("-l", "bootrom,/nonexistent/BHYVE_UEFI.fd", "vm1"),
+                "bootrom /nonexistent/BHYVE_UEFI.fd: no such file");
+        Path odd = dir.resolve("odd.rom");
+        Files.write(odd, new byte[5000]);
+        assertOneLineError(VmRun.bhyve("-l", "bootrom," + odd, "vm1"), "is not a multiple of 4 KiB");
+        Path big = dir.resolve("big.rom");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength((16 << 20) + 4096);
+        }
+        assertOneLineError(VmRun.bhyve("-l", "bootrom," + big, "vm1"), "larger than 16 MiB");
+        Path rom = dir.resolve("ok.rom");
+        Files.write(rom, new byte[65536]);
+        assertOneLineError(VmRun.bhyve("-l", "bootrom," + rom + "," + dir.resolve("missing.fd"), "vm1"),
+                "missing.fd: no such file");
+        assertOneLineError(VmRun.bhyve("-l", "bootrom," + rom, "-o", "boot.kernel=/vmlinuz", "vm1"),
+                "exclude each other");
+    }
+
+    @Test
     void helpListsOptionsAndExitsZero() {
         VmRun run = VmRun.bhyve("-h");
         assertEquals(0, run.exitCode, run::toString);
