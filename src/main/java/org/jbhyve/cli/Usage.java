@@ -56,11 +56,14 @@ public final class Usage {
                     + " (the debug server is not in this build yet: refused)"),
             Map.entry("-r", "restoring snapshots is not in this build yet: refused"),
             Map.entry("-D", "recorded (destroy_on_poweroff); it matters once VM instances exist (bhyvectl)"),
-            Map.entry("-s", "-s help lists the emulations; -l help lists the LPC devices"),
+            Map.entry("-s", "-s help lists the emulations; -l help lists the LPC devices; bootindex=N on a disk"
+                    + " or NIC orders the firmware's boot devices, lowest first"),
             Map.entry("-o", "config.dump=1 prints the settings tree and exits; acpi.dump_dir=DIR also writes"
                     + " the ACPI tables there"),
-            Map.entry("-l", "bootrom (firmware) is not in this build yet: boot with -o boot.kernel=PATH"
-                    + " [-o boot.initrd=PATH] [-o boot.cmdline=...]"));
+            Map.entry("-l", "bootrom,ROM[,VARS]: Linux firmware such as /usr/share/seabios/bios-256k.bin"
+                    + " or /usr/share/OVMF/OVMF_CODE_4M.fd with a copy of OVMF_VARS_4M.fd; fwcfg,qemu is the"
+                    + " default (QEMU's fw_cfg at 0x510); without firmware: -o boot.kernel=PATH (PVH, bzImage,"
+                    + " 64-bit ELF or Multiboot) [-o boot.initrd=PATH] [-o boot.cmdline=...]"));
 
     private Usage() {
     }

@@ -26,9 +26,9 @@ public final class LegacyLpcParser {
             new Device("com2", "16550 serial port at 0x2f8, IRQ 3: stdio|/dev/path|tcp=ip:port"),
             new Device("com3", "16550 serial port at 0x3e8, IRQ 4: stdio|/dev/path|tcp=ip:port"),
             new Device("com4", "16550 serial port at 0x2e8, IRQ 3: stdio|/dev/path|tcp=ip:port"),
-            new Device("bootrom", "boot firmware mapped below 4 GiB: romfile[,varsfile]"),
+            new Device("bootrom", "boot firmware ending at 4 GiB: romfile[,varsfile] (SeaBIOS, OVMF)"),
             new Device("pc-testdev", "debug/test device (port 0xf4 exit, IRQ and I/O tests)"),
-            new Device("fwcfg", "firmware configuration interface: bhyve (default) or qemu"));
+            new Device("fwcfg", "firmware configuration interface: qemu (default, QEMU's fw_cfg) or bhyve (none)"));
 
     /** The {@code lpc} node every {@code -l} setting goes under. */
     public static final String NODE = "lpc";
