@@ -18,6 +18,7 @@
  *   JBT mb-image start=<first byte> end=<end of bss>
  *   JBT mb-mod <i> start=<hex> end=<hex> string="<text>" data="<first 16 bytes>"
  *   JBT mb-mmap <base> <length> <type dec> size=<dec>
+ *   JBT mb-fwcfg sig="<4 bytes of item 0>" cpus=<item 5, dec> ram=<item 3, hex>
  *   JBT exit <N dec>
  *
  * (the first line is one line).  Strings show `"` and `\` escaped and
@@ -25,6 +26,9 @@
  * command-line word exit=N, decimal, default 0) to port 0xF4: QEMU's
  * isa-debug-exit and bhyve's pc-testdev exit with (N << 1) | 1.  With a
  * wrong magic only the first line is printed and N is 0x7e.
+ *
+ * fw_cfg is read as kvm-unit-tests' lib/x86/fwcfg.c reads it: a 16-bit OUT of the item
+ * number to port 0x510, then byte INs from 0x511, little-endian.
  */
 #include <stdint.h>
 
@@ -58,6 +62,11 @@ static inline void outb(uint16_t port, uint8_t v)
 static inline void outl(uint16_t port, uint32_t v)
 {
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline uint8_t inb(uint16_t port)
@@ -134,6 +143,33 @@ static uint32_t exit_value(const char *cmdline)
 			p++;
 	}
 	return 0;
+}
+
+static uint64_t fwcfg_read(uint16_t item, int bytes)
+{
+	uint64_t v = 0;
+
+	outw(0x510, item);
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)inb(0x511) << (8 * i);
+	return v;
+}
+
+static void report_fwcfg(void)
+{
+	char sig[5];
+
+	outw(0x510, 0);
+	for (int i = 0; i < 4; i++)
+		sig[i] = (char)inb(0x511);
+	sig[4] = 0;
+	puts("JBT mb-fwcfg sig=");
+	put_quoted(sig, 4, 1);
+	puts(" cpus=");
+	put_dec((uint32_t)fwcfg_read(5, 2));
+	puts(" ram=");
+	put_hex(fwcfg_read(3, 8));
+	puts("\n");
 }
 
 static void __attribute__((noreturn)) finish(uint32_t value)
@@ -236,5 +272,6 @@ void mb_main(uint32_t magic, struct mb_info *info, uint32_t eflags, uint32_t cr0
 			at += e->size + 4;
 		}
 	}
+	report_fwcfg();
 	finish(f & (1 << 2) ? exit_value((const char *)info->cmdline) : 0);
 }

@@ -48,6 +48,8 @@ class MultibootIT {
         long moduleStart = (imageEnd + 0xFFF) & ~0xFFFL;
         assertEquals(List.of(String.format("0 start=%x end=%x string=\"%s\" data=\"ENV=yes.NR_CPUS=\"", moduleStart,
                 moduleStart + ENVIRON.length(), dir.resolve("environ"))), run.probeLines("mb-mod"), run::toString);
+        assertEquals(List.of("sig=\"QEMU\" cpus=1 ram=8000000"), run.probeLines("mb-fwcfg"),
+                "fw_cfg read as kvm-unit-tests reads it: " + run);
         assertEquals(List.of("3"), run.probeLines("exit"), run::toString);
         assertEquals(7, run.exitCode, run::toString);
     }
