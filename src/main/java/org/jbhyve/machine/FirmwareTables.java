@@ -104,7 +104,7 @@ final class FirmwareTables {
                 .map(s -> new PciAddress(s.bus(), s.slot(), s.function())).orElse(null);
         return new PlatformDescription(spec.topology(), spec.tree().getBoolean("x86.x2apic", false),
                 map.lowMemory(), map.highMemory(), windows, MemoryMap.ECAM_BASE, 256, lpc, isa, pci.routes(),
-                false, PlatformDescription.BHYVE_HPET_BLOCK_ID, spec.name(), uuid(spec));
+                true, PlatformDescription.BHYVE_HPET_BLOCK_ID, spec.name(), uuid(spec));
     }
 
     private static UUID uuid(MachineSpec spec) {

@@ -14,6 +14,7 @@ import org.jbhyve.devices.lpc.PostPort;
 import org.jbhyve.devices.lpc.ResetControl;
 import org.jbhyve.devices.lpc.RtcCmos;
 import org.jbhyve.devices.lpc.Uart16550;
+import org.jbhyve.devices.timer.Hpet;
 import org.jbhyve.irq.IrqLine;
 import org.jbhyve.memory.MemoryMap;
 import org.jbhyve.pci.PciRoot;
@@ -21,7 +22,9 @@ import org.jbhyve.pci.PciRoot;
 /**
  * The legacy devices on the port bus, as bhyve places them behind its LPC bridge: COM1-COM4
  * (16550s with their tty backends), the RTC/CMOS, the POST port, reset control at 0xCF9 (shared
- * with PCI's CONFIG_ADDRESS), the i8042 reset stub, and pc-testdev when asked for.
+ * with PCI's CONFIG_ADDRESS), the i8042 reset stub, pc-testdev when asked for, and the HPET
+ * at 0xFED00000 (KVM has no in-kernel HPET; bhyve's platform has one, described by -A's HPET
+ * table).
  */
 final class IsaDevices implements AutoCloseable {
     private final Resources owned = new Resources();
@@ -40,7 +43,7 @@ final class IsaDevices implements AutoCloseable {
     private final AcpiPowerManagement pm;
 
     IsaDevices(MachineSpec spec, MemoryMap map, IoBus ports, IoBus mmio, PciRoot pci,
-               IntFunction<IrqLine> isaIrq, Requests requests) {
+               IntFunction<IrqLine> isaIrq, Hpet.MsiSender msi, Requests requests) {
         boolean ok = false;
         try {
             // bhyve's LPC bridge always has COM1 and COM2 (unconnected unless -l gives a backend).
@@ -76,6 +79,8 @@ final class IsaDevices implements AutoCloseable {
                     pci.configPorts(reset.resetRegister()));
             ports.register(ResetControl.KBD_DATA_PORT, 1, "i8042-data", reset.keyboardData());
             ports.register(ResetControl.KBD_STATUS_PORT, 1, "i8042-command", reset.keyboardCommand());
+            Hpet hpet = owned.own(new Hpet(isaIrq, msi));
+            mmio.register(MemoryMap.HPET_BASE, Hpet.REGISTER_BLOCK_LENGTH, "hpet", hpet);
             if (spec.pcTestDev()) {
                 PcTestDev testdev = new PcTestDev(requests::debugExit, isaIrq, 24);
                 ports.register(PcTestDev.DEBUG_EXIT_PORT, PcTestDev.DEBUG_EXIT_LEN, "pc-testdev", testdev.debugExit());

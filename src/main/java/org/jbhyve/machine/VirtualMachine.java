@@ -92,7 +92,8 @@ public final class VirtualMachine implements AutoCloseable {
                             size, size == 1 ? "" : "s", port)));
         }
         PciAssembly pci = own(new PciAssembly(spec, map, ram.memory(), vm, ports, mmio));
-        isa = own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), new IsaDevices.Requests() {
+        isa = own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), vm::signalMsi,
+                new IsaDevices.Requests() {
             @Override
             public void reset() {
                 lifecycle.requestExit(ExitStatus.RESET, ExitStatus.RESET.code(), null);
