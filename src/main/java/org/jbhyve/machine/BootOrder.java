@@ -18,6 +18,7 @@ import org.jbhyve.config.ConfigTree;
  *
  * <pre>
  * virtio-blk   /pci@i0cf8/scsi@SLOT[,FN]/disk@0,0
+ * virtio-scsi  /pci@i0cf8/scsi@SLOT[,FN]/channel@0/disk@0,0   (target 0, LUN 0)
  * ahci port P  /pci@i0cf8/pci8086,2922@SLOT[,FN]/drive@P/disk@0
  * nvme         /pci@i0cf8/pci8086,5845@SLOT[,FN]/namespace@1,0
  * NICs         /pci@i0cf8/ethernet@SLOT[,FN]    (only with bootindex: no option ROM to boot from)
@@ -67,6 +68,7 @@ final class BootOrder {
         String at = "@" + Integer.toHexString(s.slot()) + (s.function() == 0 ? "" : "," + Integer.toHexString(s.function()));
         return switch (s.device()) {
             case "virtio-blk" -> List.of(ROOT + "/scsi" + at + "/disk@0,0");
+            case "virtio-scsi" -> List.of(ROOT + "/scsi" + at + "/channel@0/disk@0,0");
             case "nvme" -> List.of(ROOT + "/pci8086,5845" + at + "/namespace@1,0");
             case "ahci" -> {
                 List<String> ports = new ArrayList<>();

@@ -57,11 +57,12 @@ class FirmwareBootConfigTest {
     void bootindexComesFirstThenSlotOrder() {
         ConfigTree t = tree(List.of("0,hostbridge", "2,virtio-blk,/a.img", "3,virtio-blk,/b.img,bootindex=1",
                 "4:1,virtio-blk,/c.img,bootindex=0", "5,virtio-net,tap0", "6,e1000,tap1,bootindex=7",
-                "7,ahci,hd:/d.img,cd:/e.iso"), List.of());
+                "7,ahci,hd:/d.img,cd:/e.iso", "8,nvme,/f.img", "9,virtio-scsi,/g.img"), List.of());
         List<String> paths = BootOrder.paths(MachineSpec.from(t).pciSlots(), t);
         assertEquals(List.of("/pci@i0cf8/scsi@4,1/disk@0,0", "/pci@i0cf8/scsi@3/disk@0,0",
                 "/pci@i0cf8/ethernet@6", "/pci@i0cf8/scsi@2/disk@0,0",
-                "/pci@i0cf8/pci8086,2922@7/drive@0/disk@0", "/pci@i0cf8/pci8086,2922@7/drive@1/disk@0"), paths);
+                "/pci@i0cf8/pci8086,2922@7/drive@0/disk@0", "/pci@i0cf8/pci8086,2922@7/drive@1/disk@0",
+                "/pci@i0cf8/pci8086,5845@8/namespace@1,0", "/pci@i0cf8/scsi@9/channel@0/disk@0,0"), paths);
         assertArrayEquals("a\nb\0".getBytes(StandardCharsets.US_ASCII), BootOrder.file(List.of("a", "b")));
     }
 
