@@ -16,13 +16,13 @@ EXTRA_GUESTS += $(OUT)/bootdisk.img $(OUT)/bootdisk2.img $(OUT)/bootcd.iso
 $(BOOTDISK_TMP):
 	$(Q)mkdir -p $@
 
-$(BOOTDISK_TMP)/disk-a.o: $(BOOTDISK_SRC)/disk.S $(BOOTDISK_SRC)/stage2.inc $(BOOTDISK_SRC)/io16.inc | $(BOOTDISK_TMP)
+$(BOOTDISK_TMP)/disk-a.o: $(BOOTDISK_SRC)/disk.S $(BOOTDISK_SRC)/stage2.inc $(BOOTDISK_SRC)/io16.inc $(BOOTDISK_SRC)/bootstart.inc | $(BOOTDISK_TMP)
 	$(Q)$(CC) -c -Wa,--noexecstack -o $@ $<
 
-$(BOOTDISK_TMP)/disk-b.o: $(BOOTDISK_SRC)/disk.S $(BOOTDISK_SRC)/stage2.inc $(BOOTDISK_SRC)/io16.inc | $(BOOTDISK_TMP)
+$(BOOTDISK_TMP)/disk-b.o: $(BOOTDISK_SRC)/disk.S $(BOOTDISK_SRC)/stage2.inc $(BOOTDISK_SRC)/io16.inc $(BOOTDISK_SRC)/bootstart.inc | $(BOOTDISK_TMP)
 	$(Q)$(CC) -c -Wa,--noexecstack -DSECOND_DISK -o $@ $<
 
-$(BOOTDISK_TMP)/cdboot.o: $(BOOTDISK_SRC)/cdboot.S $(BOOTDISK_SRC)/io16.inc | $(BOOTDISK_TMP)
+$(BOOTDISK_TMP)/cdboot.o: $(BOOTDISK_SRC)/cdboot.S $(BOOTDISK_SRC)/io16.inc $(BOOTDISK_SRC)/bootstart.inc | $(BOOTDISK_TMP)
 	$(Q)$(CC) -c -Wa,--noexecstack -o $@ $<
 
 # Real-mode images run where the BIOS loads them: 0000:7C00.

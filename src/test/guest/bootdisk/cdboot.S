@@ -21,6 +21,8 @@
 #define EXIT_NO_EXT	4
 #define EXIT_READ	2
 
+#include "bootstart.inc"
+
 	.code16
 	.text
 	.globl	_start
@@ -31,32 +33,7 @@ _start:
 	mov	%ax, %es
 	mov	%ax, %ss
 	mov	$0x7c00, %sp
-	ljmp	$0, $1f
-1:	sti
-	cld
-	mov	%dl, drive
-
-	mov	$s_banner, %si
-	mov	%dl, %al
-	call	put_kv8
-	call	newline
-
-	mov	$0x41, %ah
-	mov	$0x55aa, %bx
-	mov	drive, %dl
-	int	$0x13
-	jc	no_ext
-	cmp	$0xaa55, %bx
-	jne	no_ext
-	test	$1, %cl
-	jz	no_ext
-	mov	%ah, %al
-	mov	$s_ext, %si
-	call	put_kv8
-	mov	%cx, %ax
-	mov	$s_support, %si
-	call	put_kv16
-	call	newline
+	boot_start_and_check_extensions
 
 	/* Drive parameters (AH=48h): the result buffer starts with its size. */
 	movw	$PARAMS_LEN, params

@@ -68,6 +68,8 @@
 #define EXIT_WRITE	3
 #define EXIT_STAGE2	5
 
+#include "bootstart.inc"
+
 	.code16
 	.text
 	.globl	_start
@@ -78,33 +80,7 @@ _start:
 	mov	%ax, %es
 	mov	%ax, %ss
 	mov	$0x7c00, %sp
-	ljmp	$0, $1f			/* CS:IP may be 07C0:0000 */
-1:	sti
-	cld
-	mov	%dl, drive
-
-	mov	$s_banner, %si
-	mov	%dl, %al
-	call	put_kv8
-	call	newline
-
-	/* INT 13h extensions. */
-	mov	$0x41, %ah
-	mov	$0x55aa, %bx
-	mov	drive, %dl
-	int	$0x13
-	jc	no_ext
-	cmp	$0xaa55, %bx
-	jne	no_ext
-	test	$1, %cl
-	jz	no_ext
-	mov	%ah, %al
-	mov	$s_ext, %si
-	call	put_kv8
-	mov	%cx, %ax
-	mov	$s_support, %si
-	call	put_kv16
-	call	newline
+	boot_start_and_check_extensions
 
 	/* Stage 2 with an extended read. */
 	mov	$0x42, %ah
