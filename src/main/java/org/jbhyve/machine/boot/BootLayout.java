@@ -7,6 +7,8 @@ package org.jbhyve.machine.boot;
  * <pre>
  * 0x01000  GDT used on entry (null, null, 0x10 code, 0x18 data, 0x20 TSS, 0x28 64-bit code)
  * 0x01100  104-byte TSS (VMX needs a usable TR)
+ * 0x02000  Multiboot information, 0x02100 module list, 0x02200 loader name, 0x02300-0x02EFF
+ *          memory map (MultibootInfo)
  * 0x06000  PVH hvm_start_info, 0x06100 module list, 0x06200 memory map (up to 128 entries)
  * 0x07000  Linux boot_params ("zero page")
  * 0x09000  PML4, 0x0A000 PDPT, 0x0B000-0x0EFFF four page directories: 4 GiB identity, 2 MiB pages
