@@ -48,7 +48,7 @@ public final class LegacySlotParser {
             new Emulation("virtio-rnd", "Virtio entropy source (RNG)"),
             new Emulation("virtio-console", "Virtio console: name=/path/to/sock[,name2=/path2...], up to 16 ports"),
             new Emulation("virtio-9p", "Virtio 9p (VirtFS) share: sharename=/host/path[,ro]"),
-            new Emulation("virtio-scsi", "Virtio SCSI controller: dev[,iid=N]"),
+            new Emulation("virtio-scsi", "Virtio SCSI disk: path[,ro][,nocache][,direct][,sectorsize=l[/p]][,nodelete][,ser=S][,lunN=path]"),
             new Emulation("ahci", "AHCI SATA controller: hd:path|cd:path[,options][,hd:path...]"),
             new Emulation("ahci-hd", "AHCI SATA controller with one hard disk: path[,nmrr=N][,ser=S][,rev=R][,model=M]"),
             new Emulation("ahci-cd", "AHCI SATA controller with one ATAPI CD/DVD: path[,options]"),

@@ -17,6 +17,7 @@ import org.jbhyve.devices.virtio.console.VirtioConsole;
 import org.jbhyve.devices.virtio.net.VirtioNet;
 import org.jbhyve.devices.virtio.rng.EntropySource;
 import org.jbhyve.devices.virtio.rng.VirtioRng;
+import org.jbhyve.devices.virtio.scsi.VirtioScsiFactory;
 import org.jbhyve.devices.pci.LpcBridge;
 import org.jbhyve.pci.PciFunction;
 import org.jbhyve.virtio.VirtioDevice;
@@ -49,6 +50,7 @@ final class PciDeviceCatalog {
         FACTORIES.put("virtio-rnd", c -> virtio(c, virtioRng(c)));
         FACTORIES.put("virtio-console", c -> virtio(c, virtioConsole(c)));
         FACTORIES.put("virtio-net", c -> virtio(c, new VirtioNet(network("virtio-net", c))));
+        FACTORIES.put("virtio-scsi", c -> virtio(c, virtioScsi(c)));
     }
 
     private static PciFunction virtio(DeviceContext c, VirtioDevice device) {
@@ -94,6 +96,15 @@ final class PciDeviceCatalog {
             return new VirtioBlock(disk, c.option("ser").orElse(null));
         } catch (BlockBackendException e) {
             throw new MachineException(where + ": " + e.getMessage());
+        }
+    }
+
+    /** virtio-scsi's keys: dev (LUN 0), lunN, ro, nocache, direct, sectorsize, nodelete, ser, iid (ignored). */
+    private static VirtioDevice virtioScsi(DeviceContext c) {
+        try {
+            return VirtioScsiFactory.create(c::option, c::flag, c.tree().children(c.slot().node()));
+        } catch (IllegalArgumentException | BlockBackendException e) {
+            throw new MachineException(c.slot().node() + ": " + e.getMessage());
         }
     }
 

@@ -76,6 +76,14 @@ class FirmwareBootIT {
     }
 
     @Test
+    void seabiosBootsAVirtioScsiDisk() throws Exception {
+        Path disk = copy("bootdisk.img", "s.img");
+        VmRun run = boot("-s", "3,virtio-scsi," + disk);
+        assertBootedAndPassed(run, "boot sector dl=0x80");
+        assertTrue(written(disk));
+    }
+
+    @Test
     void bootindexChoosesTheDiskEvenInALaterSlot() throws Exception {
         Path a = copy("bootdisk.img", "a.img");
         Path b = copy("bootdisk2.img", "b.img");
