@@ -26,7 +26,8 @@
 #    bhyve directly, which stops the VM at once (status 4).
 #
 # JBHYVE_BHYVE and JBHYVE_BHYVECTL name other bhyve and bhyvectl programs (tests use fakes);
-# JBHYVE_BIOS, JBHYVE_UEFI_CODE and JBHYVE_UEFI_VARS other firmware files.
+# JBHYVE_BIOS, JBHYVE_UEFI_CODE and JBHYVE_UEFI_VARS other firmware files; JBHYVE_STATE_DIR
+# another directory for the UEFI variables of VMs whose first disk is a block device.
 set -u
 
 here=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -70,7 +71,7 @@ Usage: vmrun.sh [-aAEhiTuvw] [-c <CPUs>] [-C <console>] [-d <disk file>]
        -d: disk file[,options] (default: ${DEFAULT_VIRTIO_DISK}); repeat for more disks
        -e: set a loader key: boot.kernel=PATH, boot.initrd=PATH, boot.cmdline=TEXT
            (the kernel is then loaded directly instead of booting the firmware)
-       -E: use UEFI mode (${UEFI_FIRMWARE}, variables in NAME_VARS.fd beside the first disk)
+       -E: use UEFI mode (${UEFI_FIRMWARE}, variables in <vmname>_VARS.fd beside the first disk)
        -f: use a specific boot firmware (default: ${BIOS_FIRMWARE}, with -E the UEFI one)
        -F: use a custom UEFI GOP framebuffer size (default: ${DEFAULT_VNCSIZE})
        -g: listen for a debugger at <port> (the same as -G <port>)
@@ -205,11 +206,24 @@ if [ $kernel_boot -eq 0 ]; then
 	fi
 fi
 
-# UEFI keeps its variables in a writable copy of the template, one per VM, beside the first disk.
+# UEFI keeps its variables in a writable copy of the template, one per VM: beside the first disk
+# when that is an image file, otherwise (a block device) in a state directory.
 efi_vars=""
 if [ $kernel_boot -eq 0 ] && [ $efi_mode -ne 0 ]; then
 	first_disk=${disks[0]%%,*}
-	efi_vars="$(dirname -- "$first_disk")/${vmname}_VARS.fd"
+	if [ -e "$first_disk" ] && [ ! -f "$first_disk" ]; then
+		if [ -n "${JBHYVE_STATE_DIR:-}" ]; then
+			vars_dir=$JBHYVE_STATE_DIR
+		elif [ "$(id -u)" -eq 0 ]; then
+			vars_dir=/var/lib/jbhyve
+		else
+			vars_dir=${XDG_STATE_HOME:-$HOME/.local/state}/jbhyve
+		fi
+		mkdir -p -- "$vars_dir" || exit 1
+	else
+		vars_dir=$(dirname -- "$first_disk")
+	fi
+	efi_vars="$vars_dir/${vmname}_VARS.fd"
 	if [ ! -e "$efi_vars" ]; then
 		if [ ! -r "$UEFI_VARS_TEMPLATE" ]; then
 			echo "Error: UEFI variable template ${UEFI_VARS_TEMPLATE} doesn't exist."
@@ -327,6 +341,11 @@ while :; do
 		bootargs=(-l "bootrom,${firmware}")
 	fi
 
+	# A stop asked for between two turns: do not start the VM again.
+	if [ $stop_requested -eq 1 ]; then
+		bhyve_exit=${bhyve_exit:-143}
+		break
+	fi
 	run_bhyve -c "$cpus" -m "$memsize" "${bhyverun_opt[@]}" \
 		"${bootargs[@]}" \
 		"${devargs[@]}" \

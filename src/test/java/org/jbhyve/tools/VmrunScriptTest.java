@@ -78,6 +78,17 @@ class VmrunScriptTest {
     }
 
     @Test
+    void uefiVarsOfABlockDeviceDiskGoToTheStateDirectory() throws Exception {
+        VmrunHarness h = vm().statuses("1");
+        h.write("install.iso", "ISO");
+        ProcessBuilder pb = h.command(List.of(), "-E", "-I", "install.iso", "-d", "/dev/null", "-t", "lo", "vm1");
+        pb.environment().put("JBHYVE_STATE_DIR", dir.resolve("state").toString());
+        assertEquals(1, VmrunHarness.run(pb).status());
+        assertEquals("VARS-TEMPLATE", Files.readString(dir.resolve("state/vm1_VARS.fd")), "not in /dev");
+        assertTrue(h.argv(1).contains("bootrom," + h.uefiCode + "," + dir.resolve("state/vm1_VARS.fd")));
+    }
+
+    @Test
     void installerIsoBootsFirstOnAhciCd() {
         VmrunHarness h = vm().statuses("0", "1", "1");
         h.disk("disk.img", true);
