@@ -280,6 +280,7 @@ trap remove_created_taps EXIT
 run_bhyve() {
 	( trap - INT QUIT TERM HUP; exec "$BHYVE" "$@" ) <&0 &
 	bhyve_pid=$!
+	[ $stop_requested -eq 1 ] && kill -TERM "$bhyve_pid" 2>/dev/null # asked just before $! was known
 	local st
 	while :; do
 		interrupted=0
