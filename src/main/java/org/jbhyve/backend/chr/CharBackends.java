@@ -9,7 +9,8 @@ import java.io.PrintStream;
  * <pre>
  * stdio              standard input/output (one device per process)
  * tcp=ip:port        listen for one TCP client ([ipv6]:port for IPv6)
- * /dev/nmdm0A        FreeBSD null-modem name: a new pseudo-terminal pair, peer path printed
+ * /dev/nmdm0A        FreeBSD null-modem name: a new pseudo-terminal pair, peer path printed;
+ *                    as root also /dev/nmdm0B linked to the peer (any /dev/nmdmXA or XB name)
  * pty                the same, without pretending to be nmdm
  * /dev/ttyS1 ...     an existing host terminal, opened O_RDWR|O_NOCTTY, raw mode
  * </pre>
@@ -34,8 +35,11 @@ public final class CharBackends {
         if (value.startsWith("tcp=")) {
             return TcpBackend.open(deviceName, value.substring("tcp=".length()));
         }
-        if (value.equals("pty") || value.startsWith("/dev/nmdm")) {
+        if (value.equals("pty")) {
             return PtyBackend.open(deviceName, announce);
+        }
+        if (value.startsWith("/dev/nmdm")) {
+            return PtyBackend.open(deviceName, NmdmLink.userSide(value).orElse(null), announce);
         }
         if (value.startsWith("/")) {
             return TtyBackend.open(deviceName, value);
