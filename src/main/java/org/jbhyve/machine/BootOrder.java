@@ -19,7 +19,7 @@ import org.jbhyve.config.ConfigTree;
  * <pre>
  * virtio-blk   /pci@i0cf8/scsi@SLOT[,FN]/disk@0,0
  * virtio-scsi  /pci@i0cf8/scsi@SLOT[,FN]/channel@0/disk@0,0   (target 0, LUN 0)
- * ahci port P  /pci@i0cf8/pci8086,2922@SLOT[,FN]/drive@P/disk@0
+ * ahci port P  /pci@i0cf8/pci8086,2922@SLOT[,FN]/drive@P/disk@0   (bootindex per port or per controller)
  * nvme         /pci@i0cf8/pci8086,5845@SLOT[,FN]/namespace@1,0
  * NICs         /pci@i0cf8/ethernet@SLOT[,FN]    (only with bootindex: no option ROM to boot from)
  * </pre>
@@ -40,16 +40,18 @@ final class BootOrder {
         Map<Integer, String> seen = new java.util.HashMap<>();
         int order = 0;
         for (MachineSpec.PciSlot s : slots) {
-            Optional<String> text = tree.get(s.node() + ".bootindex");
-            int index = text.map(t -> parseIndex(s, t)).orElse(Integer.MAX_VALUE);
-            if (text.isPresent()) {
-                String other = seen.putIfAbsent(index, s.node());
-                if (other != null) {
-                    throw new MachineException(s.node() + ": bootindex " + index + " is already used by " + other);
+            for (Device d : devices(s, tree)) {
+                Optional<String> text = tree.get(d.node() + ".bootindex");
+                int index = text.map(t -> parseIndex(d.node(), t)).orElse(Integer.MAX_VALUE);
+                if (text.isPresent()) {
+                    String other = seen.putIfAbsent(index, d.node());
+                    if (other != null) {
+                        throw new MachineException(d.node() + ": bootindex " + index + " is already used by " + other);
+                    }
+                } else if (!d.bootsByDefault()) {
+                    continue;
                 }
-            }
-            for (String path : devicePaths(s, tree, text.isPresent())) {
-                entries.add(new Entry(index, order++, path));
+                entries.add(new Entry(index, order++, d.path()));
             }
         }
         entries.sort(Comparator.comparingInt(Entry::index).thenComparingInt(Entry::order));
@@ -61,29 +63,40 @@ final class BootOrder {
         return (String.join("\n", paths) + "\0").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static List<String> devicePaths(MachineSpec.PciSlot s, ConfigTree tree, boolean explicit) {
+    /**
+     * One bootable thing: its firmware path, the config node its {@code bootindex} sits on (an
+     * AHCI port has its own: {@code ahci-cd,x.iso,bootindex=1} stores it on port 0), and whether
+     * it is listed without a bootindex.
+     */
+    private record Device(String path, String node, boolean bootsByDefault) {}
+
+    private static List<Device> devices(MachineSpec.PciSlot s, ConfigTree tree) {
         if (s.bus() != 0) {
             return List.of();
         }
         String at = "@" + Integer.toHexString(s.slot()) + (s.function() == 0 ? "" : "," + Integer.toHexString(s.function()));
+        String node = s.node();
         return switch (s.device()) {
-            case "virtio-blk" -> List.of(ROOT + "/scsi" + at + "/disk@0,0");
-            case "virtio-scsi" -> List.of(ROOT + "/scsi" + at + "/channel@0/disk@0,0");
-            case "nvme" -> List.of(ROOT + "/pci8086,5845" + at + "/namespace@1,0");
+            case "virtio-blk" -> List.of(new Device(ROOT + "/scsi" + at + "/disk@0,0", node, true));
+            case "virtio-scsi" -> List.of(new Device(ROOT + "/scsi" + at + "/channel@0/disk@0,0", node, true));
+            case "nvme" -> List.of(new Device(ROOT + "/pci8086,5845" + at + "/namespace@1,0", node, true));
             case "ahci" -> {
-                List<String> ports = new ArrayList<>();
-                for (String p : tree.children(s.node() + ".port")) {
-                    ports.add(ROOT + "/pci8086,2922" + at + "/drive@" + Integer.toHexString(Integer.parseInt(p))
-                            + "/disk@0");
+                List<Device> ports = new ArrayList<>();
+                for (String p : tree.children(node + ".port")) {
+                    String portNode = node + ".port." + p;
+                    String path = ROOT + "/pci8086,2922" + at + "/drive@" + Integer.toHexString(Integer.parseInt(p))
+                            + "/disk@0";
+                    boolean own = tree.has(portNode + ".bootindex");
+                    ports.add(new Device(path, own ? portNode : node, true));
                 }
                 yield ports;
             }
-            case "virtio-net", "e1000" -> explicit ? List.of(ROOT + "/ethernet" + at) : List.of();
+            case "virtio-net", "e1000" -> List.of(new Device(ROOT + "/ethernet" + at, node, false));
             default -> List.of();
         };
     }
 
-    private static int parseIndex(MachineSpec.PciSlot s, String text) {
+    private static int parseIndex(String node, String text) {
         try {
             int v = Integer.parseInt(text.trim());
             if (v < 0) {
@@ -91,7 +104,7 @@ final class BootOrder {
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new MachineException(s.node() + ": bootindex must be a number 0 or above, not '" + text + "'");
+            throw new MachineException(node + ": bootindex must be a number 0 or above, not '" + text + "'");
         }
     }
 }

@@ -67,6 +67,14 @@ class FirmwareBootConfigTest {
     }
 
     @Test
+    void anAhciCdWithBootindexComesFirst() {
+        ConfigTree t = tree(List.of("2,virtio-blk,/disk.img", "31,ahci-cd,/x.iso,bootindex=1"), List.of());
+        assertEquals("1", t.get("pci.0.31.0.port.0.bootindex").orElseThrow(), "ahci-cd keeps it on its port");
+        assertEquals(List.of("/pci@i0cf8/pci8086,2922@1f/drive@0/disk@0", "/pci@i0cf8/scsi@2/disk@0,0"),
+                BootOrder.paths(MachineSpec.from(t).pciSlots(), t));
+    }
+
+    @Test
     void badOrRepeatedBootindexIsOneLine() {
         ConfigTree twice = tree(List.of("2,virtio-blk,/a.img,bootindex=1", "3,virtio-blk,/b.img,bootindex=1"), List.of());
         MachineException e = assertThrows(MachineException.class,
