@@ -47,7 +47,7 @@ class MsiCapabilityTest {
         write(at + MsiCapability.ADDRESS_HIGH, 4, 0x1);
         write(at + MsiCapability.DATA, 2, 0x4041);
         assertFalse(msi.enabled());
-        assertTrue(msi.configWritten(at + MsiCapability.CONTROL, 2) == false, "no change yet");
+        assertFalse(msi.configWritten(at + MsiCapability.CONTROL, 2), "no change of the enable bit yet");
         config.write(at + MsiCapability.CONTROL, 2, 1);
         assertTrue(msi.configWritten(at + MsiCapability.CONTROL, 2), "enable changed");
         assertTrue(msi.enabled());
