@@ -1,0 +1,255 @@
+package org.jbhyve.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jbhyve.backend.block.BlockBackend;
+import org.jbhyve.backend.block.BlockOptions;
+import org.jbhyve.devices.storage.ahci.AhciController;
+import org.jbhyve.devices.storage.ahci.AhciDrive;
+import org.jbhyve.devices.storage.ahci.AhciDriver;
+import org.jbhyve.pci.PciConfigSpace;
+import org.jbhyve.sys.Fd;
+import org.jbhyve.sys.Posix;
+import org.jbhyve.virtio.MockGuest;
+
+/**
+ * AHCI throughput from the driver side without a guest CPU: a mock driver keeps {@code depth}
+ * NCQ commands (READ/WRITE FPDMA QUEUED) in flight on one port and handles completions the way
+ * Linux's ahci does (MSI, then PxIS, PxSACT and IS), and the same pattern runs directly on the
+ * host file with {@code depth} threads doing pread/pwrite with the same open flags. Prints a
+ * table and, last, the 4 KiB random read throughput ratio.
+ *
+ * <p>Usage: AhciBench [--dir DIR] [--size-gib N] [--seconds S] [--depth D] [--cached]
+ */
+public final class AhciBench {
+    private record Pattern(String name, int blockSize, boolean random, boolean write) {}
+
+    private record Result(double mbPerSec, double iops, double p50us, double p99us) {}
+
+    private static final Pattern[] PATTERNS = {
+        new Pattern("4k-randread", 4096, true, false),
+        new Pattern("1m-seqread", 1 << 20, false, false),
+        new Pattern("1m-seqwrite", 1 << 20, false, true),
+    };
+    // AHCI registers (ABAR offsets; port 0 at 0x100)
+    private static final int GHC = 0x04, IS = 0x08, GHC_IE = 2;
+    private static final int P_IS = 0x110, P_IE = 0x114, P_SACT = 0x134, P_CI = 0x138;
+    private static final int SDBS = 1 << 3, TFES = 1 << 30;
+    private static final int READ_FPDMA = 0x60, WRITE_FPDMA = 0x61;
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of("/var/tmp");
+        long sizeGib = 1;
+        int seconds = 5;
+        int depth = 32;
+        boolean noCache = true;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--dir" -> dir = Path.of(args[++i]);
+                case "--size-gib" -> sizeGib = Long.parseLong(args[++i]);
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--depth" -> depth = Integer.parseInt(args[++i]);
+                case "--cached" -> noCache = false;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (depth < 1 || depth > 32) {
+            throw new IllegalArgumentException("NCQ depth is 1-32");
+        }
+        Path file = dir.resolve("jbhyve-bench-ahci.img");
+        long size = sizeGib << 30;
+        prepare(file, size);
+        System.out.printf("file %s, %d GiB, %s, NCQ depth %d, %d s per run%n", file, sizeGib,
+                noCache ? "nocache (O_DIRECT)" : "page cache", depth, seconds);
+        System.out.printf("%-12s %-7s %10s %10s %10s %10s%n", "pattern", "side", "MB/s", "IOPS", "p50 us", "p99 us");
+        device(file, size, PATTERNS[0], depth, 2, noCache); // warm-up: JIT, page tables, caches
+        host(file, size, PATTERNS[0], depth, 1, noCache);
+        double ratio = 0;
+        for (Pattern p : PATTERNS) {
+            Result dev = device(file, size, p, depth, seconds, noCache);
+            Result host = host(file, size, p, depth, seconds, noCache);
+            print(p, "device", dev);
+            print(p, "host", host);
+            if (p == PATTERNS[0]) {
+                ratio = dev.mbPerSec() / host.mbPerSec();
+            }
+        }
+        System.out.printf("ratio=%.3f%n", ratio);
+    }
+
+    private static void print(Pattern p, String side, Result r) {
+        System.out.printf("%-12s %-7s %10.1f %10.0f %10.1f %10.1f%n", p.name(), side, r.mbPerSec(), r.iops(),
+                r.p50us(), r.p99us());
+    }
+
+    /** Fills the file with non-zero data once (no sparse holes), 1 MiB at a time. */
+    private static void prepare(Path file, long size) throws Exception {
+        if (Files.exists(file) && Files.size(file) == size) {
+            return;
+        }
+        System.out.println("creating " + file + " (" + (size >> 20) + " MiB)...");
+        try (Arena arena = Arena.ofConfined();
+             Fd fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_TRUNC, 0644)) {
+            MemorySegment buf = arena.allocate(1 << 20, 4096);
+            for (long at = 0; at < size; at += 1 << 20) {
+                for (long i = 0; i < buf.byteSize(); i += 8) {
+                    buf.set(java.lang.foreign.ValueLayout.JAVA_LONG, i, at ^ i * 0x9E3779B97F4A7C15L);
+                }
+                Posix.pwrite(fd, buf, buf.byteSize(), at);
+            }
+            Posix.fdatasync(fd);
+        }
+    }
+
+    private static long offset(Pattern p, long size, AtomicLong cursor) {
+        long blocks = size / p.blockSize();
+        long b = p.random() ? ThreadLocalRandom.current().nextLong(blocks) : cursor.getAndIncrement() % blocks;
+        return b * p.blockSize();
+    }
+
+    /** Writes slot {@code slot}'s command FIS for the next block (tag = slot, count in features). */
+    private static void command(MockGuest guest, long table, int slot, Pattern p, long size, AtomicLong cursor) {
+        long lba = offset(p, size, cursor) >> 9;
+        int sectors = p.blockSize() >> 9;
+        byte[] fis = AhciDriver.fis(p.write() ? WRITE_FPDMA : READ_FPDMA, sectors, lba, slot << 3, 0x40);
+        guest.memory.write(table, fis);
+    }
+
+    private static Result device(Path file, long size, Pattern p, int depth, int seconds, boolean noCache)
+            throws Exception {
+        long ramSize = (long) depth * p.blockSize() + (16L << 20);
+        try (MockGuest guest = new MockGuest(ramSize)) {
+            BlockBackend disk = BlockBackend.open(new BlockOptions(file.toString(), false, noCache, false, 0, 0,
+                    true, BlockOptions.DEFAULT_WORKERS));
+            AhciController hba = new AhciController(Map.of(0, AhciDrive.disk(disk)), guest.memory, guest);
+            try {
+                AhciDriver driver = new AhciDriver(hba, guest);
+                int cap = hba.config().get8(PciConfigSpace.CAPABILITIES);
+                hba.configWrite(cap + 4, 4, 0xFEE00000L);
+                hba.configWrite(cap + 12, 2, 0x41);
+                hba.configWrite(cap + 2, 2, 1);
+                AhciDriver.Port port = driver.port(0);
+                port.start();
+                driver.write(P_IE, SDBS | TFES);
+                driver.write(GHC, GHC_IE);
+                long[] data = new long[depth];
+                for (int s = 0; s < depth; s++) {
+                    data[s] = guest.alloc(p.blockSize(), 4096);
+                    port.prepare(s, new byte[20], null, p.write(), new AhciDriver.Prd(data[s], p.blockSize()));
+                }
+                AtomicLong cursor = new AtomicLong();
+                long[] started = new long[depth];
+                long[] lat = new long[1 << 22];
+                int nlat = 0;
+                long bytes = 0;
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+                int all = depth == 32 ? -1 : (1 << depth) - 1;
+                for (int s = 0; s < depth; s++) {
+                    command(guest, port.tables[s], s, p, size, cursor);
+                    started[s] = System.nanoTime();
+                }
+                driver.write(P_SACT, all);
+                driver.write(P_CI, all);
+                int active = all;
+                boolean stopping = false;
+                while (active != 0) {
+                    guest.msis.tryAcquire(100, TimeUnit.MILLISECONDS);
+                    int pxis = driver.read(P_IS);
+                    if ((pxis & TFES) != 0) {
+                        throw new IllegalStateException("command failed, PxTFD " + Integer.toHexString(driver.read(0x120)));
+                    }
+                    driver.write(P_IS, pxis);
+                    int done = active & ~driver.read(P_SACT);
+                    driver.write(IS, 1);
+                    if (done == 0) {
+                        continue;
+                    }
+                    long now = System.nanoTime();
+                    active &= ~done;
+                    stopping |= now >= end;
+                    int again = 0;
+                    for (int d = done; d != 0; d &= d - 1) {
+                        int s = Integer.numberOfTrailingZeros(d);
+                        if (nlat < lat.length) {
+                            lat[nlat++] = now - started[s];
+                        }
+                        bytes += p.blockSize();
+                        if (!stopping) {
+                            command(guest, port.tables[s], s, p, size, cursor);
+                            started[s] = System.nanoTime();
+                            again |= 1 << s;
+                        }
+                    }
+                    if (again != 0) {
+                        active |= again;
+                        driver.write(P_SACT, again);
+                        driver.write(P_CI, again);
+                    }
+                }
+                return result(bytes, nlat, lat, seconds);
+            } finally {
+                hba.close();
+            }
+        }
+    }
+
+    private static Result host(Path file, long size, Pattern p, int depth, int seconds, boolean noCache)
+            throws Exception {
+        int flags = (p.write() ? Posix.O_RDWR : Posix.O_RDONLY) | (noCache ? Posix.O_DIRECT : 0);
+        try (Fd fd = Posix.open(file.toString(), flags, 0); Arena arena = Arena.ofShared()) {
+            AtomicLong cursor = new AtomicLong();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            long[][] lats = new long[depth][];
+            int[] counts = new int[depth];
+            Thread[] threads = new Thread[depth];
+            for (int t = 0; t < depth; t++) {
+                int id = t;
+                MemorySegment buf = arena.allocate(p.blockSize(), 4096);
+                threads[t] = Thread.ofPlatform().start(() -> {
+                    long[] lat = new long[1 << 18];
+                    int n = 0;
+                    while (System.nanoTime() < end) {
+                        long off = offset(p, size, cursor);
+                        long t0 = System.nanoTime();
+                        long r = p.write() ? Posix.pwrite(fd, buf, p.blockSize(), off)
+                                : Posix.pread(fd, buf, p.blockSize(), off);
+                        if (r != p.blockSize()) {
+                            throw new IllegalStateException("short transfer");
+                        }
+                        if (n < lat.length) {
+                            lat[n++] = System.nanoTime() - t0;
+                        }
+                    }
+                    lats[id] = lat;
+                    counts[id] = n;
+                });
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            int total = Arrays.stream(counts).sum();
+            long[] all = new long[total];
+            int at = 0;
+            for (int t = 0; t < depth; t++) {
+                System.arraycopy(lats[t], 0, all, at, counts[t]);
+                at += counts[t];
+            }
+            return result((long) total * p.blockSize(), total, all, seconds);
+        }
+    }
+
+    private static Result result(long bytes, int n, long[] lat, int seconds) {
+        long[] sorted = Arrays.copyOf(lat, n);
+        Arrays.sort(sorted);
+        double p50 = n == 0 ? 0 : sorted[n / 2] / 1000.0;
+        double p99 = n == 0 ? 0 : sorted[Math.min(n - 1, (int) (n * 0.99))] / 1000.0;
+        return new Result(bytes / 1e6 / seconds, (double) n / seconds, p50, p99);
+    }
+}
