@@ -12,6 +12,7 @@ import org.jbhyve.config.ConfigTree;
 import org.jbhyve.backend.net.NetConfig;
 import org.jbhyve.devices.net.E1000;
 import org.jbhyve.devices.pci.HostBridge;
+import org.jbhyve.devices.storage.ahci.AhciFactory;
 import org.jbhyve.devices.virtio.block.VirtioBlock;
 import org.jbhyve.devices.virtio.console.VirtioConsole;
 import org.jbhyve.devices.virtio.net.VirtioNet;
@@ -51,6 +52,13 @@ final class PciDeviceCatalog {
         FACTORIES.put("virtio-console", c -> virtio(c, virtioConsole(c)));
         FACTORIES.put("virtio-net", c -> virtio(c, new VirtioNet(network("virtio-net", c))));
         FACTORIES.put("virtio-scsi", c -> virtio(c, virtioScsi(c)));
+        FACTORIES.put("ahci", c -> {
+            try {
+                return AhciFactory.create(c.slot().node(), c::option, c::flag, c.memory(), c.interrupts());
+            } catch (IllegalArgumentException e) {
+                throw new MachineException(e.getMessage());
+            }
+        });
     }
 
     private static PciFunction virtio(DeviceContext c, VirtioDevice device) {

@@ -84,6 +84,28 @@ class FirmwareBootIT {
     }
 
     @Test
+    void seabiosBootsAnAhciDiskInBothSyntaxes() throws Exception {
+        Path disk = copy("bootdisk.img", "h.img");
+        assertBootedAndPassed(boot("-s", "3,ahci-hd," + disk), "boot sector dl=0x80");
+        assertTrue(written(disk));
+        Path other = copy("bootdisk.img", "p.img");
+        assertBootedAndPassed(boot("-s", "3,ahci,hd:" + other), "boot sector dl=0x80");
+        assertTrue(written(other));
+    }
+
+    @Test
+    void seabiosBootsAnElToritoCdOnAhciFirstWithBootindex() throws Exception {
+        Path disk = copy("bootdisk.img", "a.img");
+        Path cd = copy("bootcd.iso", "cd.iso");
+        VmRun run = boot("-s", "3,virtio-blk," + disk, "-s", "4,ahci-cd," + cd + ",bootindex=1");
+        List<String> lines = run.probeLines();
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("cdrom boot dl=")), run::toString);
+        assertTrue(lines.contains("cdrom read ok") && lines.contains("done"), run::toString);
+        assertEquals(1, run.exitCode, run::toString);
+        assertTrue(!written(disk), "the disk was not booted");
+    }
+
+    @Test
     void bootindexChoosesTheDiskEvenInALaterSlot() throws Exception {
         Path a = copy("bootdisk.img", "a.img");
         Path b = copy("bootdisk2.img", "b.img");
