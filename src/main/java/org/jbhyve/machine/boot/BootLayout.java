@@ -36,7 +36,11 @@ public final class BootLayout {
     public static final long PAGE_DIRECTORIES = 0xB000;
     public static final long CMDLINE = 0x20000;
     public static final int CMDLINE_MAX = 0x10000;
-    /** Lowest address a kernel image may occupy: everything below belongs to the loader. */
+    /**
+     * Lowest address a Linux or PVH kernel image may occupy: everything below belongs to the
+     * loader. Multiboot kernels may go lower, around the few ranges that path uses
+     * ({@code MultibootLoader.OWNED}).
+     */
     public static final long KERNEL_MIN = 0x30000;
 
     private BootLayout() {}

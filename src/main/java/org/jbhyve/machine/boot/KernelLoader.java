@@ -21,6 +21,17 @@ import org.jbhyve.memory.MemoryMap;
  * guest memory here.
  */
 public final class KernelLoader {
+    /** A range [start, end) of guest memory the loader writes its own structures to. */
+    record Range(long start, long end) {
+        /** Whether [address, address + size) shares a byte with this range (both already bounded). */
+        boolean overlaps(long address, long size) {
+            return size > 0 && address < end && start < address + size;
+        }
+    }
+
+    /** What the Linux and PVH paths own: all memory below {@link BootLayout#KERNEL_MIN}. */
+    static final List<Range> BELOW_KERNEL_MIN = List.of(new Range(0, BootLayout.KERNEL_MIN));
+
     private final GuestMemory memory;
     private final MemoryMap map;
 
@@ -91,8 +102,14 @@ public final class KernelLoader {
 
     /** Copies every PT_LOAD segment to its physical address, each checked with {@link #checkFits}. */
     void loadSegments(ElfImage elf, String name) {
+        loadSegments(elf, name, BELOW_KERNEL_MIN);
+    }
+
+    /** As {@link #loadSegments(ElfImage, String)}, keeping the segments out of {@code owned} instead. */
+    void loadSegments(ElfImage elf, String name, List<Range> owned) {
         for (ElfImage.Segment s : elf.segments()) {
-            checkFits(s.physicalAddress(), s.memorySize(), name + " segment at 0x" + Long.toHexString(s.physicalAddress()));
+            checkFits(s.physicalAddress(), s.memorySize(), name + " segment at 0x" + Long.toHexString(s.physicalAddress()),
+                    owned);
             copy(s.physicalAddress(), elf.bytes(), s.offset(), s.fileSize(), s.memorySize());
         }
     }
@@ -111,9 +128,14 @@ public final class KernelLoader {
         }
     }
 
-    /** Checks that [address, address+size) is RAM the loader does not own. */
+    /** Checks that [address, address+size) is RAM at or above {@link BootLayout#KERNEL_MIN}. */
     void checkFits(long address, long size, String what) {
-        if (address < BootLayout.KERNEL_MIN || !isRam(address, size)) {
+        checkFits(address, size, what, BELOW_KERNEL_MIN);
+    }
+
+    /** Checks that [address, address+size) is RAM and overlaps none of the loader's {@code owned} ranges. */
+    void checkFits(long address, long size, String what, List<Range> owned) {
+        if (!isRam(address, size) || owned.stream().anyMatch(r -> r.overlaps(address, size))) {
             throw new BootException(String.format("%s (0x%x bytes) does not fit in guest memory (%d MiB)",
                     what, size, map.totalRam() / MemoryMap.MiB));
         }

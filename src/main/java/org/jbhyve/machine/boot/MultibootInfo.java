@@ -28,7 +28,8 @@ import org.jbhyve.memory.MemoryMap;
  * each module's string is its file name. Memory fields follow QEMU's option ROM too: mem_upper
  * counts contiguous RAM from 1 MiB below 4 GiB.
  *
- * <p>Where it goes (low memory left free by {@link BootLayout}, below any kernel):
+ * <p>Where it goes (low memory left free by {@link BootLayout}; a Multiboot kernel may lie around
+ * these ranges but not on them):
  * <pre>
  * 0x2000  information structure (88 bytes)
  * 0x2100  module list (one entry: the initrd)
@@ -46,6 +47,8 @@ final class MultibootInfo {
     static final int MMAP_MAX = 128;
     static final int MMAP_ENTRY_SIZE = 24;
     static final int INFO_SIZE = 88;
+    /** The end of the area above (exclusive): the memory map's last possible entry. */
+    static final long END = MMAP + (long) MMAP_MAX * MMAP_ENTRY_SIZE;
     static final String LOADER = "jbhyve";
     static final int FLAG_MEMORY = 1;
     static final int FLAG_CMDLINE = 1 << 2;

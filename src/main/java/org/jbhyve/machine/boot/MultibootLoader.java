@@ -1,5 +1,6 @@
 package org.jbhyve.machine.boot;
 
+import java.util.List;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
 
@@ -15,13 +16,23 @@ import org.jbhyve.memory.MemoryMap;
  * addresses and the entry is {@code e_entry}. Everything lies below 4 GiB (a 32-bit kernel
  * sees no more) in RAM the loader does not own.
  *
- * <p>The initrd becomes module 0, copied to the first page boundary above the kernel's end.
+ * <p>Unlike the Linux and PVH paths, a Multiboot kernel may lie anywhere in RAM, low memory
+ * included (kvm-unit-tests' realmode test is linked at 0x8000, which QEMU accepts): only the
+ * ranges this loader writes are off limits, namely the entry GDT and TSS with the information
+ * structure ({@link #OWNED}: 0x1000-0x2F00) and the string area at {@link BootLayout#CMDLINE}.
+ *
+ * <p>The initrd becomes module 0, copied to the first page boundary above the kernel's end (or
+ * above a loader range it would overlap).
  * The kernel is entered in 32-bit protected mode, paging off, interrupts off, flat segments,
  * EAX = 0x2BADB002 and EBX = the {@link MultibootInfo} structure.
  */
 final class MultibootLoader {
     private static final long FOUR_GIB = 1L << 32;
     private static final long PAGE = 4096;
+    /** The low memory this path writes after loading the kernel, which the kernel must leave free. */
+    static final List<KernelLoader.Range> OWNED = List.of(
+            new KernelLoader.Range(BootLayout.GDT, MultibootInfo.END),
+            new KernelLoader.Range(BootLayout.CMDLINE, BootLayout.CMDLINE + BootLayout.CMDLINE_MAX));
 
     private final KernelLoader loader;
     private final GuestMemory memory;
@@ -50,9 +61,10 @@ final class MultibootLoader {
         Loaded kernel = header.hasAddressFields() ? loadFlat(header, image, kernelName) : loadElf(image, kernelName);
         MultibootInfo.Module module = null;
         if (ramdisk != null) {
-            long start = (kernel.end() + PAGE - 1) & -PAGE;
+            long start = moduleAddress(kernel.end(), ramdisk.length);
             checkBelow4G(start, ramdisk.length, "initrd (multiboot module 0)");
-            loader.checkFits(start, ramdisk.length, "initrd (multiboot module 0 at 0x" + Long.toHexString(start) + ")");
+            loader.checkFits(start, ramdisk.length, "initrd (multiboot module 0 at 0x" + Long.toHexString(start) + ")",
+                    OWNED);
             memory.write(start, ramdisk);
             module = new MultibootInfo.Module(start, ramdisk.length, initrdName);
         }
@@ -60,6 +72,17 @@ final class MultibootLoader {
         long info = MultibootInfo.write(memory, map, commandLine, module);
         return new EntryState(EntryState.Mode.PROTECTED_32, kernel.entry(),
                 Integer.toUnsignedLong(MultibootInfo.BOOTLOADER_MAGIC), info, 0, "multiboot");
+    }
+
+    /** The first page boundary at or above {@code kernelEnd} where {@code size} bytes miss every {@link #OWNED} range. */
+    static long moduleAddress(long kernelEnd, long size) {
+        long start = (kernelEnd + PAGE - 1) & -PAGE;
+        for (KernelLoader.Range r : OWNED) { // sorted by address: one pass moves past each at most once
+            if (r.overlaps(start, size)) {
+                start = (r.end() + PAGE - 1) & -PAGE;
+            }
+        }
+        return start;
     }
 
     private Loaded loadFlat(MultibootHeader h, byte[] image, String name) {
@@ -96,7 +119,7 @@ final class MultibootLoader {
         }
         String what = name + " at 0x" + Long.toHexString(h.loadAddress());
         checkBelow4G(h.loadAddress(), memorySize, what);
-        loader.checkFits(h.loadAddress(), memorySize, what);
+        loader.checkFits(h.loadAddress(), memorySize, what, OWNED);
         loader.copy(h.loadAddress(), image, fileOffset, loadSize, memorySize);
         return new Loaded(h.loadAddress() + memorySize, h.entryAddress());
     }
@@ -115,7 +138,7 @@ final class MultibootLoader {
         if (elf.entry() < 0 || elf.entry() >= FOUR_GIB) {
             throw new BootException(String.format("%s: ELF entry 0x%x is not a 32-bit address", name, elf.entry()));
         }
-        loader.loadSegments(elf, name);
+        loader.loadSegments(elf, name, OWNED);
         return new Loaded(end, elf.entry());
     }
 

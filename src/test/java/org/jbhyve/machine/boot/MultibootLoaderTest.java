@@ -203,6 +203,54 @@ class MultibootLoaderTest {
     }
 
     @Test
+    void lowLinkedKernelLoadsBelowTheLinuxMinimumAroundTheLoadersOwnRanges() throws Exception {
+        // Laid out like kvm-unit-tests' realmode.flat: text at 0x8000, data and bss up to 0xDA30.
+        byte[] data = new byte[0x100];
+        Arrays.fill(data, (byte) 0xAB);
+        byte[] kernel = MultibootImages.elf32(0x8000, concat(MultibootImages.header(0), CODE), 0xB000, data, 0x2930,
+                0x800C);
+        byte[] env = "TARGET=qemu\n".getBytes(StandardCharsets.US_ASCII);
+        EntryState e = load(kernel, env, "");
+        assertEquals(new EntryState(EntryState.Mode.PROTECTED_32, 0x800C, 0x2BADB002L, INFO, 0, "multiboot"), e);
+        assertArrayEquals(concat(MultibootImages.header(0), CODE), memory.read(0x8000, 15));
+        assertEquals((byte) 0xAB, memory.getByte(0xB0FF));
+        assertEquals(0xE000, u32(u32(INFO + 24)), "module on the page after the bss end 0xDA30");
+        assertArrayEquals(env, memory.read(0xE000, env.length));
+        assertEquals(GdtWriter.CODE32, memory.getLong(BootLayout.GDT + BootLayout.SELECTOR_CODE), "entry GDT intact");
+    }
+
+    @Test
+    void moduleSkipsTheStringAreaWhenTheKernelEndsJustBelowIt() throws Exception {
+        byte[] kernel = MultibootImages.elf32(0x10000, concat(MultibootImages.header(0), CODE), 0x11000, new byte[16],
+                0xE000, 0x1000C);
+        byte[] initrd = new byte[0x2000];
+        Arrays.fill(initrd, (byte) 0x5C);
+        load(kernel, initrd, "args");
+        long module = u32(u32(INFO + 24));
+        assertEquals(BootLayout.CMDLINE + BootLayout.CMDLINE_MAX, module, "0x1F000 + 8 KiB would cross 0x20000");
+        assertArrayEquals(initrd, memory.read(module, initrd.length));
+        assertEquals(dir.resolve("kernel") + " args", cString(u32(INFO + 16)), "the command line is not overwritten");
+        assertEquals(0x1F000, MultibootLoader.moduleAddress(0x1E001, 0x1000), "a module that fits stays put");
+    }
+
+    @Test
+    void kernelsOverlappingTheLoadersLowRangesAreRefused() {
+        String gdt = load(MultibootImages.elf32(0xFF8, concat(MultibootImages.header(0), CODE), 0x8000, new byte[16],
+                0, 0xFF8));
+        assertTrue(gdt.endsWith("segment at 0xff8 (0xf bytes) does not fit in guest memory (64 MiB)"), gdt);
+        String info = load(MultibootImages.filled(0x1000, 0,
+                MultibootImages.addressHeader(0, 0x2E00, 0x2E00, 0, 0, 0x2E00)));
+        assertTrue(info.endsWith("at 0x2e00 (0x1000 bytes) does not fit in guest memory (64 MiB)"), info);
+        String strings = load(MultibootImages.elf32(0x18000, concat(MultibootImages.header(0), CODE), 0x1F000,
+                new byte[16], 0x1000, 0x1800C));
+        assertTrue(strings.endsWith("segment at 0x1f000 (0x1010 bytes) does not fit in guest memory (64 MiB)"), strings);
+        String hole = load(MultibootImages.filled(0x1000, 0,
+                MultibootImages.addressHeader(0, 0x9F800, 0x9F800, 0, 0, 0x9F800)));
+        assertTrue(hole.endsWith("at 0x9f800 (0x1000 bytes) does not fit in guest memory (64 MiB)"),
+                "the legacy VGA/ROM hole is not RAM: " + hole);
+    }
+
+    @Test
     void memUpperCountsContiguousRamFromOneMiBBelow4GiB() {
         List<E820Map.Entry> unsorted = List.of(new E820Map.Entry(0x200000, 0x100000, 1),
                 new E820Map.Entry(0, 0x9FC00, 1), new E820Map.Entry(0x100000, 0x100000, 1),
