@@ -23,6 +23,7 @@ public final class Kvm implements AutoCloseable {
     public static final int CAP_IRQFD = 32;
     public static final int CAP_PIT2 = 33;
     public static final int CAP_IOEVENTFD = 36;
+    public static final int CAP_TSC_DEADLINE_TIMER = 72;
     public static final int CAP_MAX_VCPUS = 66;
     public static final int CAP_IMMEDIATE_EXIT = 136;
     public static final int CAP_X86_USER_SPACE_MSR = 188;

@@ -31,16 +31,28 @@ public final class CpuidBuilder {
     private static final int LEVEL_SMT = 1, LEVEL_CORE = 2;
 
     private static final int ECX_X2APIC = 1 << 21;
+    private static final int ECX_TSC_DEADLINE = 1 << 24;
 
     private final List<CpuidEntry> supported;
     private final CpuTopology topology;
     private final boolean x2apic;
+    private final boolean tscDeadline;
 
     /** @param x2apic bhyve's -x: offer x2APIC (CPUID.1:ECX[21]); bhyve hides it otherwise */
     public CpuidBuilder(List<CpuidEntry> supported, CpuTopology topology, boolean x2apic) {
+        this(supported, topology, x2apic, false);
+    }
+
+    /**
+     * @param tscDeadline offer the LAPIC's TSC-deadline timer mode (CPUID.1:ECX[24]). KVM emulates
+     *     it (KVM_CAP_TSC_DEADLINE_TIMER) but leaves it out of its supported list for the VMM to
+     *     set, as QEMU does by default; guests then program one-shot timers with one MSR write.
+     */
+    public CpuidBuilder(List<CpuidEntry> supported, CpuTopology topology, boolean x2apic, boolean tscDeadline) {
         this.supported = supported;
         this.topology = topology;
         this.x2apic = x2apic;
+        this.tscDeadline = tscDeadline;
     }
 
     public List<CpuidEntry> forVcpu(int vcpu) {
@@ -58,7 +70,8 @@ public final class CpuidBuilder {
                 case 0 -> out.add(e.withRegisters(Math.max(e.eax(), LEAF_TOPOLOGY), e.ebx(), e.ecx(), e.edx()));
                 case LEAF_FEATURES -> out.add(e.withRegisters(e.eax(),
                         (e.ebx() & 0x0000FFFF) | (Math.min(perPackage, 255) << 16) | (apicId & 0xFF) << 24,
-                        (x2apic ? e.ecx() | ECX_X2APIC : e.ecx() & ~ECX_X2APIC) | ECX_HYPERVISOR,
+                        (x2apic ? e.ecx() | ECX_X2APIC : e.ecx() & ~ECX_X2APIC) | ECX_HYPERVISOR
+                                | (tscDeadline ? ECX_TSC_DEADLINE : 0),
                         perPackage > 1 ? e.edx() | EDX_HTT : e.edx() & ~EDX_HTT));
                 case LEAF_CACHES -> out.add(cacheLeaf(e));
                 case LEAF_AMD_SIZES -> out.add(e.withRegisters(e.eax(), e.ebx(),

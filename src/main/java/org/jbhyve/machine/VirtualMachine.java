@@ -121,7 +121,8 @@ public final class VirtualMachine implements AutoCloseable {
         EntryState entry = rom == null ? loadGuest(ram.memory(), map, rsdp) : null;
         boolean x2apic = spec.tree().getBoolean("x86.x2apic", false);
         boolean ignoreMsrs = !spec.tree().getBoolean("x86.strictmsr", true);
-        CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology(), x2apic);
+        CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology(), x2apic,
+                kvm.checkExtension(Kvm.CAP_TSC_DEADLINE_TIMER) != 0);
         for (int i = 0; i < spec.topology().vcpus(); i++) {
             VcpuFd vcpu = own(vm.createVcpu(spec.topology().apicId(i)));
             vcpu.setCpuid(cpuid.forVcpu(i));

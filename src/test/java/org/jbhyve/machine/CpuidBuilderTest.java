@@ -48,4 +48,11 @@ class CpuidBuilderTest {
         assertEquals(1 << 21, withX2apic.ecx() & (1 << 21));
         assertEquals(1 << 31, withX2apic.ecx() & (1 << 31), "hypervisor present");
     }
+
+    @Test
+    void tscDeadlineIsOfferedOnlyWhenKvmEmulatesIt() {
+        CpuTopology one = new CpuTopology(1, 1, 1);
+        assertEquals(0, leaf(new CpuidBuilder(HOST, one, false).forVcpu(0), 1, 0).ecx() & (1 << 24));
+        assertEquals(1 << 24, leaf(new CpuidBuilder(HOST, one, false, true).forVcpu(0), 1, 0).ecx() & (1 << 24));
+    }
 }
