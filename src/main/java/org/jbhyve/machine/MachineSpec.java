@@ -9,6 +9,7 @@ import org.jbhyve.config.ConfigException;
 import org.jbhyve.config.ConfigTree;
 import org.jbhyve.config.Topology;
 import org.jbhyve.machine.acpi.CpuTopology;
+import org.jbhyve.machine.boot.KernelLoader;
 
 /**
  * The typed view of a bhyve_config(5) tree that the machine is built from. Reading the tree
@@ -82,10 +83,21 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
         return new MachineSpec(name, topology, memory,
                 tree.getBoolean("memory.wired", false), tree.getBoolean("memory.guest_in_core", false),
                 Map.copyOf(pinning), tree.getBoolean("x86.strictio", false),
-                !tree.getBoolean("rtc.use_localtime", true), tree.getBoolean("acpi_tables", false),
+                !tree.getBoolean("rtc.use_localtime", true), acpiTables(tree),
                 tree.get("boot.kernel").map(Path::of).orElse(null), tree.get("boot.initrd").map(Path::of).orElse(null),
                 tree.getString("boot.cmdline", ""), Map.copyOf(coms), tree.getBoolean("lpc.pc-testdev", false),
                 bootrom, tree.get("lpc.bootvars").orElse(null), fwcfg.equals("qemu"), pciSlots(tree), tree);
+    }
+
+    /**
+     * bhyve's -A. Off by default, as in bhyve, except for a Multiboot kernel: such kernels (GRUB's
+     * protocol, kvm-unit-tests) expect the firmware tables a PC's BIOS always provides.
+     */
+    private static boolean acpiTables(ConfigTree tree) {
+        if (tree.has("acpi_tables")) {
+            return tree.getBoolean("acpi_tables", false);
+        }
+        return tree.get("boot.kernel").map(k -> KernelLoader.isMultiboot(Path.of(k))).orElse(false);
     }
 
     /** Settings whose feature is not built yet: doing something else instead would be wrong. */

@@ -54,6 +54,25 @@ class FirmwareBootConfigTest {
     }
 
     @Test
+    void multibootKernelsGetAcpiTablesUnlessTurnedOff() throws IOException {
+        Path kernel = dir.resolve("mb.bin");
+        byte[] image = new byte[8192];
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(64, 0x1BADB002).putInt(68, 0).putInt(72, -0x1BADB002);
+        Files.write(kernel, image);
+        ConfigTree t = tree(List.of(), List.of("fwcfg,qemu"));
+        t.set("boot.kernel", kernel.toString());
+        assertTrue(MachineSpec.from(t).acpi());
+        t.set("acpi_tables", "false");
+        assertFalse(MachineSpec.from(t).acpi());
+        Path plain = dir.resolve("plain.bin");
+        Files.write(plain, new byte[8192]);
+        ConfigTree other = tree(List.of(), List.of());
+        other.set("boot.kernel", plain.toString());
+        assertFalse(MachineSpec.from(other).acpi(), "other kernels follow bhyve: -A turns ACPI on");
+    }
+
+    @Test
     void bootindexComesFirstThenSlotOrder() {
         ConfigTree t = tree(List.of("0,hostbridge", "2,virtio-blk,/a.img", "3,virtio-blk,/b.img,bootindex=1",
                 "4:1,virtio-blk,/c.img,bootindex=0", "5,virtio-net,tap0", "6,e1000,tap1,bootindex=7",

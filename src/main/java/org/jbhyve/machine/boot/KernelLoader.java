@@ -81,6 +81,11 @@ public final class KernelLoader {
         return entry;
     }
 
+    /** Whether {@code kernel} is a Multiboot kernel (false when unreadable: loading reports that). */
+    public static boolean isMultiboot(Path kernel) {
+        return MultibootHeader.isMultiboot(kernel);
+    }
+
     private static byte[] readFile(Path path, String what) {
         try {
             return Files.readAllBytes(path);

@@ -75,6 +75,19 @@ record MultibootHeader(int offset, int flags, long headerAddress, long loadAddre
         return Optional.empty();
     }
 
+    /**
+     * Whether the file at {@code kernel} starts like a Multiboot kernel (a valid header in its
+     * first 8 KiB). Unreadable files and headers the loader would refuse answer false here; the
+     * loader reports them properly when it loads the kernel.
+     */
+    static boolean isMultiboot(java.nio.file.Path kernel) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(kernel)) {
+            return find(in.readNBytes(SEARCH_LIMIT), kernel.toString()).isPresent();
+        } catch (java.io.IOException | BootException e) {
+            return false;
+        }
+    }
+
     private static long u32(ByteBuffer b, int at) {
         return Integer.toUnsignedLong(b.getInt(at));
     }
