@@ -17,7 +17,7 @@ import org.jbhyve.machine.acpi.CpuTopology;
  * <pre>
  * name, cpus, sockets, cores, threads, memory.size (default 256M), memory.wired,
  * memory.guest_in_core, vcpu.N.cpuset, x86.strictio, rtc.use_localtime, acpi_tables,
- * boot.kernel, boot.initrd, boot.cmdline, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
+ * boot.kernel, boot.initrd, boot.cmdline, destroy_on_poweroff, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
  * lpc.bootvars, lpc.fwcfg, firmware.console,
  * pci.BUS.SLOT.FUNC.device (+ that node's other keys as device options)
  * </pre>
@@ -86,6 +86,14 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
                 tree.get("boot.kernel").map(Path::of).orElse(null), tree.get("boot.initrd").map(Path::of).orElse(null),
                 tree.getString("boot.cmdline", ""), Map.copyOf(coms), tree.getBoolean("lpc.pc-testdev", false),
                 bootrom, tree.get("lpc.bootvars").orElse(null), fwcfg.equals("qemu"), pciSlots(tree), tree);
+    }
+
+    /**
+     * bhyve's {@code -D}: a guest power-off also destroys the VM, so a VM created by bhyveload or
+     * bhyvectl --create leaves the registry instead of staying for the next run.
+     */
+    public boolean destroyOnPoweroff() {
+        return tree.getBoolean("destroy_on_poweroff", false);
     }
 
     /** Settings whose feature is not built yet: doing something else instead would be wrong. */
