@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jbhyve.backend.chr.CharBackendException;
 import org.jbhyve.backend.chr.StdioBackend;
 import org.jbhyve.backend.net.NetBackendException;
@@ -57,6 +58,11 @@ public final class BhyveMain {
     }
 
     static int run(String[] args, PrintStream out) throws InterruptedException {
+        return run(args, out, Registry::open);
+    }
+
+    /** {@link #run(String[], PrintStream)} with the VM registry to use (tests give a private one). */
+    static int run(String[] args, PrintStream out, Supplier<Registry> registry) throws InterruptedException {
         ParsedCommand command = BhyveCommandLine.parse(args);
         switch (command) {
             case ParsedCommand.Help h -> {
@@ -76,14 +82,14 @@ public final class BhyveMain {
                     r.tree().dump().forEach(out::println);
                     return 0;
                 }
-                return runVm(r.tree());
+                return runVm(r.tree(), registry);
             }
         }
     }
 
-    private static int runVm(ConfigTree tree) throws InterruptedException {
+    private static int runVm(ConfigTree tree, Supplier<Registry> registry) throws InterruptedException {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
-        try (Claim claim = Registry.open().claim(name)) {
+        try (Claim claim = registry.get().claim(name)) {
             CreatedVm.apply(tree, claim.record());
             MachineSpec spec = MachineSpec.from(tree);
             try (VirtualMachine vm = new VirtualMachine(spec)) {
