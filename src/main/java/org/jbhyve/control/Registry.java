@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
@@ -129,7 +130,7 @@ public final class Registry {
             throw new ControlException(ControlException.EEXIST, entry + " is neither a VM socket nor a VM record");
         }
         RunInfo run = readRunInfo(name);
-        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(entry))) {
+        try (SocketChannel _ = SocketChannel.open(UnixDomainSocketAddress.of(entry))) {
             return new Entry.Running(entry, run == null ? -1 : run.pid(), true);
         } catch (ConnectException refused) {
             // nobody listens: decided by the process below
@@ -152,7 +153,7 @@ public final class Registry {
      */
     public Claim claim(String name) {
         checkName(name);
-        try (Lock lock = lock()) {
+        try (Lock _ = lock()) {
             VmRecord record = switch (inspect(name)) {
                 case Entry.Running r -> throw new ControlException(ControlException.EBUSY, "vm " + name
                         + (r.accepting() ? " is already running" : " is still stopping")
@@ -204,7 +205,7 @@ public final class Registry {
      */
     public void create(VmRecord record, boolean replace) {
         checkName(record.name());
-        try (Lock lock = lock()) {
+        try (Lock _ = lock()) {
             switch (inspect(record.name())) {
                 case Entry.Running r -> throw new ControlException(ControlException.EBUSY, "vm " + record.name()
                         + " is running" + (r.pid() > 0 ? " (pid " + r.pid() + ")" : ""));
@@ -228,7 +229,7 @@ public final class Registry {
      */
     public Optional<Entry.Running> destroy(String name) {
         checkName(name);
-        try (Lock lock = lock()) {
+        try (Lock _ = lock()) {
             switch (inspect(name)) {
                 case Entry.Running r -> {
                     return Optional.of(r);
@@ -246,7 +247,7 @@ public final class Registry {
     /** Removes a stale entry (with its .run file), putting back the created VM it hid. */
     public void removeStale(String name) {
         checkName(name);
-        try (Lock lock = lock()) {
+        try (Lock _ = lock()) {
             if (inspect(name) instanceof Entry.Stale s) {
                 clean(name);
                 if (s.record() != null) {
@@ -260,7 +261,7 @@ public final class Registry {
 
     /** Ends a claim: the entry goes, or becomes the created VM's record again (see {@link Claim#release}). */
     void release(Claim claim, boolean keepRecord) throws IOException {
-        try (Lock lock = lock()) {
+        try (Lock _ = lock()) {
             Path entry = dir.resolve(claim.name());
             Object key = null;
             try {
@@ -291,7 +292,8 @@ public final class Registry {
         IN_PROCESS.lock();
         FileChannel channel = null;
         try {
-            channel = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            channel = FileChannel.open(dir.resolve(".lock"), Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             return new Lock(channel, channel.lock());
         } catch (IOException | RuntimeException e) {
             if (channel != null) {

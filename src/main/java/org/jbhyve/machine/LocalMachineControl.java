@@ -270,7 +270,7 @@ final class LocalMachineControl implements MachineControl {
         if (ports == null) {
             throw new VmRequestException(VmRequestException.EBUSY, "the VM is " + state().label());
         }
-        try (VmLifecycle.Pause pause = parts.lifecycle().pause(TIMEOUT_MILLIS)) {
+        try (VmLifecycle.Pause _ = parts.lifecycle().pause(TIMEOUT_MILLIS)) {
             return work.run(new RtcPorts(ports));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -30,9 +30,11 @@ public final class VcpuRegisters {
     /** The segment registers, in struct kvm_sregs order. */
     public static final List<String> SEGMENTS = List.of("cs", "ds", "es", "fs", "gs", "ss", "tr", "ldtr");
     /** Everything {@link #read} and {@link #write} accept. */
-    public static final List<String> NAMES = concat(GENERAL, CONTROL, DEBUG, SEGMENTS);
+    public static final List<String> NAMES = java.util.stream.Stream.of(GENERAL, CONTROL, DEBUG, SEGMENTS)
+            .flatMap(List::stream).toList();
     /** Everything {@link #readDescriptor} and {@link #writeDescriptor} accept. */
-    public static final List<String> DESCRIPTORS = concat(SEGMENTS, List.of("gdtr", "idtr"));
+    public static final List<String> DESCRIPTORS = java.util.stream.Stream.of(SEGMENTS, List.of("gdtr", "idtr"))
+            .flatMap(List::stream).toList();
 
     /** bhyve's VM_INTINFO encoding: vector 7:0, type 10:8, error code valid 11, valid 31, error code 63:32. */
     public static final long INTINFO_VALID = 1L << 31, INTINFO_DEL_ERRCODE = 1L << 11;
@@ -40,11 +42,6 @@ public final class VcpuRegisters {
     public static final long INTINFO_SWINTR = 4L << 8;
 
     private VcpuRegisters() {}
-
-    @SafeVarargs
-    private static List<String> concat(List<String>... lists) {
-        return java.util.Arrays.stream(lists).flatMap(List::stream).toList();
-    }
 
     /** Reads the named registers (each must be in {@link #NAMES}), in the order given. */
     public static Map<String, Long> read(VcpuFd vcpu, Collection<String> names) {
