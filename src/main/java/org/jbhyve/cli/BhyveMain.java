@@ -90,19 +90,43 @@ public final class BhyveMain {
     private static int runVm(ConfigTree tree, Supplier<Registry> registry) throws InterruptedException {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
         try (Claim claim = registry.get().claim(name)) {
-            CreatedVm.apply(tree, claim.record());
-            MachineSpec spec = MachineSpec.from(tree);
-            try (VirtualMachine vm = new VirtualMachine(spec)) {
-                claim.serve(vm.control());
-                installSignalHandlers(vm);
-                VirtualMachine.Result result = vm.run();
-                claim.release(claim.destroyRequested()
-                        || (spec.destroyOnPoweroff() && result.status() == ExitStatus.POWEROFF));
-                if (result.message() != null) {
-                    System.err.println(PROGRAM + ": " + result.message());
+            // A JVM ended by a signal before the handlers below exist still gives the name back.
+            Thread giveBack = new Thread(claim::close, "registry release");
+            Runtime.getRuntime().addShutdownHook(giveBack);
+            try {
+                CreatedVm.apply(tree, claim.record());
+                MachineSpec spec = MachineSpec.from(tree);
+                try (VirtualMachine vm = new VirtualMachine(spec)) {
+                    claim.serve(vm.control());
+                    installSignalHandlers(vm);
+                    VirtualMachine.Result result = vm.run();
+                    release(claim, claim.destroyRequested()
+                            || (spec.destroyOnPoweroff() && result.status() == ExitStatus.POWEROFF));
+                    if (result.message() != null) {
+                        System.err.println(PROGRAM + ": " + result.message());
+                    }
+                    return result.exitCode() & 0xFF;
                 }
-                return result.exitCode() & 0xFF;
+            } finally {
+                removeHook(giveBack);
             }
+        }
+    }
+
+    /** Gives the name back; a registry that cannot be updated is one line, not the VM's status. */
+    private static void release(Claim claim, boolean destroy) {
+        try {
+            claim.release(destroy);
+        } catch (ControlException e) {
+            System.err.println(PROGRAM + ": " + e.getMessage());
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs (or ran) anyway
         }
     }
 

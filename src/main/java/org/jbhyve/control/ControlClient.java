@@ -40,7 +40,12 @@ public final class ControlClient implements MachineControl, AutoCloseable {
         this.lines = new LineChannel(channel);
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon(true)
                 .name("control watchdog").unstarted(r));
-        this.hello = call(request("hello"));
+        try {
+            this.hello = call(request("hello"));
+        } catch (RuntimeException e) {
+            watchdog.shutdownNow();
+            throw e;
+        }
     }
 
     /** Connects to the control socket at {@code socket} and greets the VM. */
