@@ -2,11 +2,17 @@ package org.jbhyve.cli;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jbhyve.backend.chr.CharBackendException;
 import org.jbhyve.backend.chr.StdioBackend;
 import org.jbhyve.backend.net.NetBackendException;
 import org.jbhyve.config.ConfigException;
+import org.jbhyve.config.ConfigTree;
+import org.jbhyve.control.Claim;
+import org.jbhyve.control.ControlException;
+import org.jbhyve.control.Registry;
 import org.jbhyve.kvm.KvmUnavailableException;
 import org.jbhyve.machine.MachineException;
 import org.jbhyve.machine.MachineSpec;
@@ -20,9 +26,18 @@ import sun.misc.Signal;
  * {@code bhyve [options] vmname}: argv to a config tree, the tree to a VM, the VM's end to an
  * exit status (bhyve(8): 0 reset, 1 power-off, 2 halt, 3 triple fault, 4 error).
  *
+ * <p>The VM takes its name in the registry first ({@link Registry#claim}: a name already
+ * running is one line and status 4), picks up what bhyveload recorded for it ({@link
+ * CreatedVm}), and answers bhyvectl on its control socket while it runs. When it ends the
+ * entry goes, unless the VM was created by bhyveload or bhyvectl --create and not destroyed
+ * (bhyvectl --destroy, or -D at power-off).
+ *
  * <p>Every failure the user can cause ends as one line on stderr and status 4, never a stack
- * trace (set {@code JBHYVE_DEBUG=1} to see one). SIGTERM and SIGINT stop the VM cleanly with
- * status 4 and the terminal restored; a second one forces the exit.
+ * trace (set {@code JBHYVE_DEBUG=1} to see one). Signals are bhyve's: every SIGTERM presses the
+ * ACPI power button and never stops the VM itself (status 1 when the guest powers off); only
+ * when nothing can react to the button (no -A, or a guest that never enabled it) does SIGTERM
+ * stop the VM, with status 4, as bhyve dies of it then. SIGINT stops at once with status 4 and
+ * the terminal restored; a second stop signal forces the exit.
  */
 public final class BhyveMain {
     private static final String PROGRAM = "bhyve";
@@ -43,6 +58,11 @@ public final class BhyveMain {
     }
 
     static int run(String[] args, PrintStream out) throws InterruptedException {
+        return run(args, out, Registry::open);
+    }
+
+    /** {@link #run(String[], PrintStream)} with the VM registry to use (tests give a private one). */
+    static int run(String[] args, PrintStream out, Supplier<Registry> registry) throws InterruptedException {
         ParsedCommand command = BhyveCommandLine.parse(args);
         switch (command) {
             case ParsedCommand.Help h -> {
@@ -62,41 +82,82 @@ public final class BhyveMain {
                     r.tree().dump().forEach(out::println);
                     return 0;
                 }
-                return runVm(MachineSpec.from(r.tree()));
+                return runVm(r.tree(), registry);
             }
         }
     }
 
-    private static int runVm(MachineSpec spec) throws InterruptedException {
-        try (VirtualMachine vm = new VirtualMachine(spec)) {
-            installSignalHandlers(vm);
-            VirtualMachine.Result result = vm.run();
-            if (result.message() != null) {
-                System.err.println(PROGRAM + ": " + result.message());
+    private static int runVm(ConfigTree tree, Supplier<Registry> registry) throws InterruptedException {
+        String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
+        try (Claim claim = registry.get().claim(name)) {
+            // A JVM ended by a signal before the handlers below exist still gives the name back.
+            Thread giveBack = new Thread(claim::close, "registry release");
+            Runtime.getRuntime().addShutdownHook(giveBack);
+            try {
+                CreatedVm.apply(tree, claim.record());
+                MachineSpec spec = MachineSpec.from(tree);
+                try (VirtualMachine vm = new VirtualMachine(spec)) {
+                    claim.serve(vm.control());
+                    installSignalHandlers(vm);
+                    VirtualMachine.Result result = vm.run();
+                    release(claim, claim.destroyRequested()
+                            || (spec.destroyOnPoweroff() && result.status() == ExitStatus.POWEROFF));
+                    if (result.message() != null) {
+                        System.err.println(PROGRAM + ": " + result.message());
+                    }
+                    return result.exitCode() & 0xFF;
+                }
+            } finally {
+                removeHook(giveBack);
             }
-            return result.exitCode() & 0xFF;
+        }
+    }
+
+    /** Gives the name back; a registry that cannot be updated is one line, not the VM's status. */
+    private static void release(Claim claim, boolean destroy) {
+        try {
+            claim.release(destroy);
+        } catch (ControlException e) {
+            System.err.println(PROGRAM + ": " + e.getMessage());
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs (or ran) anyway
         }
     }
 
     /**
-     * SIGTERM presses the ACPI power button (bhyve(8)): the guest shuts down and bhyve exits 1.
-     * When nothing can react to the button (no -A, or the guest never enabled it), and for
-     * SIGINT, the VM is stopped at once with status 4. A second signal forces the exit.
+     * bhyve's signals. SIGTERM presses the ACPI power button every time it comes (a supervisor
+     * may send several while the guest shuts down); when the guest cannot see the button, the
+     * first SIGTERM stops the VM with status 4 instead. SIGINT stops at once with status 4. A
+     * stop signal after a stop was already asked for forces the exit.
      */
     private static void installSignalHandlers(VirtualMachine vm) {
-        AtomicInteger signals = new AtomicInteger();
-        for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), sig -> {
-                if (signals.incrementAndGet() > 1) {
-                    StdioBackend.restoreAll();
-                    Runtime.getRuntime().halt(ExitStatus.ERROR.code());
-                }
-                if (sig.getName().equals("TERM") && vm.pressPowerButton()) {
-                    return;
-                }
-                vm.requestExit(ExitStatus.ERROR, "stopped by SIG" + sig.getName());
-            });
+        AtomicInteger stops = new AtomicInteger();
+        AtomicBoolean buttonPressed = new AtomicBoolean();
+        Signal.handle(new Signal("TERM"), sig -> {
+            if (vm.pressPowerButton()) {
+                buttonPressed.set(true);
+                return;
+            }
+            if (buttonPressed.get()) {
+                return; // the guest saw an earlier press and may have disarmed the button while shutting down
+            }
+            stop(vm, stops, "SIGTERM");
+        });
+        Signal.handle(new Signal("INT"), sig -> stop(vm, stops, "SIGINT"));
+    }
+
+    private static void stop(VirtualMachine vm, AtomicInteger stops, String signal) {
+        if (stops.incrementAndGet() > 1) {
+            StdioBackend.restoreAll();
+            Runtime.getRuntime().halt(ExitStatus.ERROR.code());
         }
+        vm.requestExit(ExitStatus.ERROR, "stopped by " + signal);
     }
 
     /** One line on stderr, status 4. */
@@ -108,6 +169,7 @@ public final class BhyveMain {
             case KvmUnavailableException e -> e.getMessage();
             case CharBackendException e -> e.getMessage();
             case NetBackendException e -> e.getMessage();
+            case ControlException e -> e.getMessage();
             case SysException e -> "system call failed: " + e.getMessage();
             default -> "internal error: " + t;
         };

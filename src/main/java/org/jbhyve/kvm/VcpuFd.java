@@ -204,6 +204,56 @@ public final class VcpuFd implements AutoCloseable {
         }
     }
 
+    /** KVM_GET_DEBUGREGS: DR0-DR3, DR6, DR7. */
+    public DebugRegisters getDebugRegisters() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmStructs.DEBUGREGS_SIZE, 8);
+            Posix.ioctl(fd, KvmIoctls.GET_DEBUGREGS, b);
+            DebugRegisters d = new DebugRegisters();
+            for (int i = 0; i < 4; i++) {
+                d.db[i] = b.getAtIndex(JAVA_LONG, i);
+            }
+            d.dr6 = b.getAtIndex(JAVA_LONG, 4);
+            d.dr7 = b.getAtIndex(JAVA_LONG, 5);
+            d.flags = b.getAtIndex(JAVA_LONG, 6);
+            return d;
+        }
+    }
+
+    /** KVM_SET_DEBUGREGS; KVM refuses (EINVAL) values with bits set above bit 31 of DR6 or DR7. */
+    public void setDebugRegisters(DebugRegisters d) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmStructs.DEBUGREGS_SIZE, 8);
+            for (int i = 0; i < 4; i++) {
+                b.setAtIndex(JAVA_LONG, i, d.db[i]);
+            }
+            b.setAtIndex(JAVA_LONG, 4, d.dr6);
+            b.setAtIndex(JAVA_LONG, 5, d.dr7);
+            b.setAtIndex(JAVA_LONG, 6, d.flags);
+            Posix.ioctl(fd, KvmIoctls.SET_DEBUGREGS, b);
+        }
+    }
+
+    /** KVM_GET_VCPU_EVENTS: the exception, interrupt and NMI in flight (layout in {@link KvmStructs}). */
+    public VcpuEvents getEvents() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmStructs.VCPU_EVENTS_SIZE, 8);
+            Posix.ioctl(fd, KvmIoctls.GET_VCPU_EVENTS, b);
+            return new VcpuEvents(b.get(JAVA_BYTE, 0) != 0, Byte.toUnsignedInt(b.get(JAVA_BYTE, 1)),
+                    b.get(JAVA_BYTE, 2) != 0, b.get(JAVA_BYTE, 3) != 0, b.get(JAVA_INT, 4),
+                    b.get(JAVA_BYTE, 8) != 0, Byte.toUnsignedInt(b.get(JAVA_BYTE, 9)), b.get(JAVA_BYTE, 10) != 0,
+                    b.get(JAVA_BYTE, 12) != 0, b.get(JAVA_BYTE, 13) != 0, b.get(JAVA_BYTE, 14) != 0);
+        }
+    }
+
+    /**
+     * KVM_NMI: queues an NMI on this vCPU, as if its LINT1 pin (wired for NMI) had fired; delivered
+     * at the next entry unless NMIs are blocked.
+     */
+    public void injectNmi() {
+        Posix.ioctl(fd, KvmIoctls.NMI, 0);
+    }
+
     /** KVM_GET_STATS_FD: the binary statistics of this vCPU (see {@link VcpuStats}). */
     public VcpuStats openStats() {
         int stats = Posix.ioctl(fd, KvmIoctls.GET_STATS_FD, 0);

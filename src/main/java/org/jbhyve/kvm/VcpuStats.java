@@ -6,7 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.Posix;
@@ -21,11 +22,12 @@ import org.jbhyve.sys.Posix;
  * </pre>
  * The VMM reads the instantaneous {@code blocking} stat (1 while the vCPU sleeps in HLT inside
  * KVM) to notice a guest that halted with interrupts off, which the in-kernel LAPIC never
- * reports to user space.
+ * reports to user space; bhyvectl's {@code --get-stats} prints them all. Reads are serialised
+ * (one value buffer), so the VM's idle watch and the control thread may share an instance.
  */
 public final class VcpuStats implements AutoCloseable {
     private final Fd fd;
-    private final Map<String, Long> offsets = new HashMap<>();
+    private final Map<String, Long> offsets = new LinkedHashMap<>();
     private final MemorySegment value = Arena.ofAuto().allocate(8, 8);
 
     VcpuStats(Fd fd) {
@@ -57,8 +59,13 @@ public final class VcpuStats implements AutoCloseable {
         return offsets.containsKey(name);
     }
 
+    /** The single-valued stats this kernel reports, in its descriptor order. */
+    public List<String> names() {
+        return List.copyOf(offsets.keySet());
+    }
+
     /** Current value of a single-valued stat. */
-    public long read(String name) {
+    public synchronized long read(String name) {
         Long at = offsets.get(name);
         if (at == null) {
             throw new IllegalArgumentException("no vCPU stat " + name);

@@ -18,7 +18,7 @@ import org.jbhyve.machine.boot.KernelLoader;
  * <pre>
  * name, cpus, sockets, cores, threads, memory.size (default 256M), memory.wired,
  * memory.guest_in_core, vcpu.N.cpuset, x86.strictio, rtc.use_localtime, acpi_tables,
- * boot.kernel, boot.initrd, boot.cmdline, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
+ * boot.kernel, boot.initrd, boot.cmdline, destroy_on_poweroff, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
  * lpc.bootvars, lpc.fwcfg, firmware.console,
  * pci.BUS.SLOT.FUNC.device (+ that node's other keys as device options)
  * </pre>
@@ -98,6 +98,14 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
             return tree.getBoolean("acpi_tables", false);
         }
         return tree.get("boot.kernel").map(k -> KernelLoader.isMultiboot(Path.of(k))).orElse(false);
+    }
+
+    /**
+     * bhyve's {@code -D}: a guest power-off also destroys the VM, so a VM created by bhyveload or
+     * bhyvectl --create leaves the registry instead of staying for the next run.
+     */
+    public boolean destroyOnPoweroff() {
+        return tree.getBoolean("destroy_on_poweroff", false);
     }
 
     /** Settings whose feature is not built yet: doing something else instead would be wrong. */

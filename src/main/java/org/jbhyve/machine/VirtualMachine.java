@@ -24,6 +24,10 @@ import org.jbhyve.vcpu.VcpuLoop;
  * A running VM built from a {@link MachineSpec}, in phases: KVM and its in-kernel chips, guest
  * RAM, buses and devices, the kernel image, vCPUs; then it runs until the first exit request and
  * tears everything down in reverse. {@link #run} returns how it ended.
+ *
+ * <p>Its life cycle ({@link VmState}) belongs to a {@link VmLifecycle}; {@link #control()} is the
+ * view outside clients (bhyvectl through the control socket) use, valid from construction on:
+ * requests that need vCPUs fail with EBUSY until they run.
  */
 public final class VirtualMachine implements AutoCloseable {
     private static final long IDLE_POLL_MILLIS = 200;
@@ -34,11 +38,49 @@ public final class VirtualMachine implements AutoCloseable {
     private final List<VcpuLoop> loops = new ArrayList<>();
     private final List<VcpuStats> stats = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
+    private final VcpuStats[] statsByVcpu;
+    private final MachineControl control;
     private volatile IsaDevices isa;
+    private volatile IoBus portBus;
+    private volatile long romSize;
 
     public VirtualMachine(MachineSpec spec) {
         this.spec = spec;
         this.lifecycle = new VmLifecycle(spec.topology().vcpus());
+        this.statsByVcpu = new VcpuStats[spec.topology().vcpus()];
+        this.control = new LocalMachineControl(spec, new LocalMachineControl.Parts() {
+            @Override
+            public VmLifecycle lifecycle() {
+                return lifecycle;
+            }
+
+            @Override
+            public IoBus ports() {
+                return portBus;
+            }
+
+            @Override
+            public VcpuStats stats(int i) {
+                synchronized (statsByVcpu) {
+                    return statsByVcpu[i];
+                }
+            }
+
+            @Override
+            public long romSize() {
+                return romSize;
+            }
+        });
+    }
+
+    /** The outside view of this VM (registers, memory layout, stop requests); see {@link MachineControl}. */
+    public MachineControl control() {
+        return control;
+    }
+
+    /** Where the VM is in its life cycle. */
+    public VmState state() {
+        return lifecycle.state();
     }
 
     /** How the VM ended: bhyve's status, the process exit code, and an optional message. */
@@ -77,7 +119,9 @@ public final class VirtualMachine implements AutoCloseable {
 
         IoBus ports = new IoBus("port I/O");
         IoBus mmio = new IoBus("MMIO");
+        portBus = ports;
         if (rom != null) {
+            romSize = rom.size();
             if (map.lowMemory() < MemoryMap.MiB) {
                 throw new MachineException("-l bootrom: firmware needs at least 1 MiB of guest memory");
             }
@@ -130,15 +174,17 @@ public final class VirtualMachine implements AutoCloseable {
                 BootCpu.enter(vcpu, entry); // with firmware every vCPU starts at the reset vector
             }
             loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle, ignoreMsrs));
-            openStats(vcpu);
+            openStats(i, vcpu);
         }
         lifecycle.setVcpus(loops);
         startVcpus();
+        lifecycle.started();
         VmLifecycle.Outcome outcome = lifecycle.awaitExit(stats.size() == loops.size() ? this::allBlocked : null,
                 IDLE_POLL_MILLIS);
         for (Thread t : threads) {
             t.join();
         }
+        lifecycle.ended();
         return new Result(outcome.status(), outcome.code(), outcome.message());
     }
 
@@ -177,9 +223,12 @@ public final class VirtualMachine implements AutoCloseable {
         return new KernelLoader(memory, map).load(spec.kernel(), spec.initrd(), spec.cmdline(), rsdp);
     }
 
-    private void openStats(VcpuFd vcpu) {
+    private void openStats(int index, VcpuFd vcpu) {
         try {
             VcpuStats s = own(vcpu.openStats());
+            synchronized (statsByVcpu) {
+                statsByVcpu[index] = s;
+            }
             if (s.has("blocking")) {
                 stats.add(s);
             }
@@ -228,6 +277,10 @@ public final class VirtualMachine implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        synchronized (statsByVcpu) {
+            java.util.Arrays.fill(statsByVcpu, null); // their fds close with the resources
+        }
         resources.close();
+        lifecycle.ended();
     }
 }

@@ -1,9 +1,12 @@
 package org.jbhyve.vcpu;
 
-import org.jbhyve.bus.IoHandler;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.jbhyve.bus.IoBus;
+import org.jbhyve.bus.IoHandler;
 import org.jbhyve.kvm.KvmRun;
 import org.jbhyve.kvm.Registers;
 import org.jbhyve.kvm.VcpuExit;
@@ -15,7 +18,15 @@ import org.jbhyve.sys.Signals;
  * until the VM is told to stop. Runs on its own platform thread (KVM_RUN blocks in native code).
  *
  * <p>Other threads reach it only through {@link #kick()} (a signal that makes KVM_RUN return;
- * see {@link Signals}) and the idle-probe flag.
+ * see {@link Signals}), the idle-probe flag and {@link #submit} (a request run on this thread).
+ *
+ * <p>Requests ({@link VcpuRequest}) are how the outside reads and changes the vCPU: submit
+ * queues the request and kicks; KVM_RUN then returns EINTR, after KVM has completed any port or
+ * MMIO access still in flight (api.rst: "the kernel side will first finish incomplete
+ * operations and then check for pending signals"), so registers are consistent; the loop runs
+ * every queued request and re-enters the guest. That is the pause of one vCPU: it lasts as
+ * long as its requests, and the other vCPUs keep running. Requests also run before the first
+ * KVM_RUN. Once the loop has ended, requests fail at once.
  */
 public final class VcpuLoop implements Runnable {
     private static final int MP_STATE_UNINITIALIZED = 1;
@@ -29,6 +40,8 @@ public final class VcpuLoop implements Runnable {
     private volatile int tid;
     private volatile boolean idleProbeRequested;
     private final Object started = new Object();
+    private final Queue<Pending<?>> requests = new ConcurrentLinkedQueue<>();
+    private final ExitCounters counters = new ExitCounters();
 
     private final boolean ignoreUnknownMsrs;
 
@@ -67,6 +80,59 @@ public final class VcpuLoop implements Runnable {
         }
     }
 
+    /** True from the moment the thread can take requests until the loop has ended. */
+    public boolean running() {
+        synchronized (started) {
+            return tid > 0;
+        }
+    }
+
+    /** True once the loop has ended (the VM is stopping or stopped). */
+    public boolean retired() {
+        synchronized (started) {
+            return tid < 0;
+        }
+    }
+
+    public ExitCounters counters() {
+        return counters;
+    }
+
+    /**
+     * Runs {@code request} on this vCPU's thread at its next stop out of KVM_RUN (see the class
+     * comment) and completes the future with its answer or its exception. The future fails with
+     * {@link IllegalStateException} when the loop ends before the request ran.
+     */
+    public <T> CompletableFuture<T> submit(VcpuRequest<T> request) {
+        Pending<T> pending = new Pending<>(request, new CompletableFuture<>());
+        synchronized (started) {
+            if (tid < 0) {
+                pending.fail(index);
+                return pending.answer();
+            }
+            requests.add(pending);
+            if (tid > 0) {
+                Signals.kick(tid);
+            }
+        }
+        return pending.answer();
+    }
+
+    /** A queued request and the future its caller waits on. */
+    private record Pending<T>(VcpuRequest<T> request, CompletableFuture<T> answer) {
+        void run(VcpuFd vcpu) {
+            try {
+                answer.complete(request.run(vcpu));
+            } catch (RuntimeException | Error e) {
+                answer.completeExceptionally(e);
+            }
+        }
+
+        void fail(int index) {
+            answer.completeExceptionally(new IllegalStateException("vcpu " + index + " has stopped"));
+        }
+    }
+
     /** Asks the vCPU to report (via {@link VmControl#idleProbed}) whether it is halted for good. */
     public void requestIdleProbe() {
         idleProbeRequested = true;
@@ -82,6 +148,7 @@ public final class VcpuLoop implements Runnable {
             started.notifyAll();
         }
         try {
+            runRequests();
             while (!control.stopRequested()) {
                 VcpuExit exit = vcpu.run();
                 handle(exit);
@@ -94,15 +161,31 @@ public final class VcpuLoop implements Runnable {
         }
     }
 
-    /** Stops further kicks, then drains those already queued (see {@link Signals#consumeKicks}). */
+    /**
+     * Stops further kicks and requests, fails the requests still queued, then drains the kicks
+     * already sent (see {@link Signals#consumeKicks}).
+     */
     private void retire() {
         synchronized (started) {
             tid = -1;
         }
+        Pending<?> p;
+        while ((p = requests.poll()) != null) {
+            p.fail(index);
+        }
         Signals.consumeKicks();
     }
 
+    private void runRequests() {
+        Pending<?> p;
+        while ((p = requests.poll()) != null) {
+            counters.count(ExitCounters.Kind.REQUESTS);
+            p.run(vcpu);
+        }
+    }
+
     private void handle(VcpuExit exit) {
+        counters.count(kind(exit));
         switch (exit) {
             case VcpuExit.Io io -> handlePortIo(io);
             case VcpuExit.Mmio m -> handleMmio(m);
@@ -112,6 +195,7 @@ public final class VcpuLoop implements Runnable {
                     idleProbeRequested = false;
                     control.idleProbed(index, haltedForGood());
                 }
+                runRequests();
             }
             case VcpuExit.Shutdown s -> control.requestExit(ExitStatus.TRIPLE_FAULT, ExitStatus.TRIPLE_FAULT.code(),
                     null);
@@ -132,6 +216,21 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.Other o -> control.requestExit(ExitStatus.ERROR, 4,
                     "vcpu " + index + ": unhandled VM exit reason " + o.reason());
         }
+    }
+
+    private static ExitCounters.Kind kind(VcpuExit exit) {
+        return switch (exit) {
+            case VcpuExit.Io io -> ExitCounters.Kind.IO;
+            case VcpuExit.Mmio m -> ExitCounters.Kind.MMIO;
+            case VcpuExit.Interrupted i -> ExitCounters.Kind.INTERRUPTED;
+            case VcpuExit.Msr m -> ExitCounters.Kind.MSR;
+            case VcpuExit.Halt h -> ExitCounters.Kind.HALT;
+            case VcpuExit.SystemEvent e -> ExitCounters.Kind.SYSTEM_EVENT;
+            case VcpuExit.Shutdown s -> ExitCounters.Kind.SHUTDOWN;
+            case VcpuExit.FailEntry f -> ExitCounters.Kind.ERROR;
+            case VcpuExit.InternalError e -> ExitCounters.Kind.ERROR;
+            case VcpuExit.Other o -> ExitCounters.Kind.OTHER;
+        };
     }
 
     private void handlePortIo(VcpuExit.Io io) {

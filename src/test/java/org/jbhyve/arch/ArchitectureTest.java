@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code sys} depends on no other project package; {@code kvm} only on {@code sys};</li>
  *   <li>device models ({@code devices..}) never import {@code kvm} or {@code sys}: interrupts,
  *       guest memory and backends are handed to them;</li>
- *   <li>nothing below {@code cli} imports {@code cli}.</li>
+ *   <li>nothing below {@code cli} imports {@code cli};</li>
+ *   <li>{@code control} (registry and control socket) sits between {@code cli} and
+ *       {@code machine}: only {@code cli} imports it, and it reaches vCPUs only through
+ *       {@code machine}'s {@code MachineControl}, never through {@code kvm} or {@code sys}.</li>
  * </ul>
  */
 class ArchitectureTest {
@@ -103,6 +106,18 @@ class ArchitectureTest {
     @Test
     void deviceModelsNeverTouchKvmOrSys() {
         assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.devices"),
+                imp -> in(imp, "org.jbhyve.kvm") || in(imp, "org.jbhyve.sys")));
+    }
+
+    @Test
+    void onlyCliImportsControl() {
+        assertEquals(List.of(), violations(s -> !in(s.pkg(), "org.jbhyve.cli") && !in(s.pkg(), "org.jbhyve.control"),
+                imp -> in(imp, "org.jbhyve.control")));
+    }
+
+    @Test
+    void controlNeverTouchesKvmOrSys() {
+        assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.control"),
                 imp -> in(imp, "org.jbhyve.kvm") || in(imp, "org.jbhyve.sys")));
     }
 

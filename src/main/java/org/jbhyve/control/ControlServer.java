@@ -1,0 +1,126 @@
+package org.jbhyve.control;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jbhyve.machine.MachineControl;
+import org.jbhyve.machine.VmRequestException;
+
+/**
+ * Answers bhyvectl on the VM's control socket: one platform thread accepts (the control thread,
+ * off the vCPUs' fast path), each connection is served on a virtual thread, one request line
+ * after another, until the client closes it. At most {@link #MAX_CLIENTS} connections are served
+ * at once; more are answered with one EBUSY error and closed. Only the owner can connect at all
+ * (the socket is 0600 in a 0700 directory).
+ */
+public final class ControlServer implements AutoCloseable {
+    static final int MAX_CLIENTS = 8;
+
+    private final ServerSocketChannel channel;
+    private final RequestHandler handler;
+    private final Semaphore slots = new Semaphore(MAX_CLIENTS);
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean destroyRequested = new AtomicBoolean();
+    private volatile boolean closed;
+    private Thread acceptor;
+
+    ControlServer(ServerSocketChannel channel, MachineControl vm) {
+        this.channel = channel;
+        this.handler = new RequestHandler(vm, ProcessHandle.current().pid(), () -> destroyRequested.set(true));
+    }
+
+    synchronized void start() {
+        acceptor = Thread.ofPlatform().name("control").daemon(true).start(this::acceptLoop);
+    }
+
+    /** True once a client sent {@code destroy}. */
+    public boolean destroyRequested() {
+        return destroyRequested.get();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel client;
+            try {
+                client = channel.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (closed) {
+                    return;
+                }
+                continue; // a client that vanished between connect and accept
+            }
+            if (!slots.tryAcquire()) {
+                refuse(client);
+                continue;
+            }
+            clients.add(client);
+            Thread.ofVirtual().name("control client").start(() -> {
+                try {
+                    serve(client);
+                } finally {
+                    clients.remove(client);
+                    slots.release();
+                }
+            });
+        }
+    }
+
+    private void serve(SocketChannel client) {
+        try (LineChannel lines = new LineChannel(client)) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                lines.writeLine(handler.answer(line));
+            }
+        } catch (IOException e) {
+            // the client went away or sent an oversized line: its connection ends, the VM goes on
+        }
+    }
+
+    private static void refuse(SocketChannel client) {
+        try (LineChannel lines = new LineChannel(client)) {
+            lines.writeLine(Json.line(RequestHandler.error(VmRequestException.EBUSY,
+                    "too many control connections (at most " + MAX_CLIENTS + ")")));
+        } catch (IOException e) {
+            // it went away
+        }
+    }
+
+    /** Stops accepting and ends every open connection. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing more to release
+        }
+        for (SocketChannel c : clients) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // already gone
+            }
+        }
+        Thread t;
+        synchronized (this) {
+            t = acceptor;
+        }
+        if (t != null) {
+            try {
+                t.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

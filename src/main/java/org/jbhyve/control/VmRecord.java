@@ -1,0 +1,73 @@
+package org.jbhyve.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a created VM is, kept in its registry entry between {@code bhyveload} (or
+ * {@code bhyvectl --create}) and {@code bhyvectl --destroy}: FreeBSD keeps such a VM in the
+ * kernel with its memory and loaded kernel; Linux keeps this description, and bhyve builds the
+ * VM from it.
+ *
+ * <pre>
+ * {"name": "vm1", "created_by": "bhyveload", "memory": 268435456, "wired": false,
+ *  "in_core": false, "kernel": "/boot/vmlinuz", "initrd": null, "cmdline": "console=ttyS0",
+ *  "host_path": null, "disks": ["/vm/disk.img"], "console": "stdio", "env": {"k": "v"}}
+ * </pre>
+ * {@code memory} is bytes, 0 when unset (bhyvectl --create); absent strings are null.
+ *
+ * @param env every {@code -e name=value} given to bhyveload, boot.* keys included
+ */
+public record VmRecord(String name, String createdBy, long memory, boolean wired, boolean inCore, String kernel,
+                       String initrd, String cmdline, String hostPath, List<String> disks, String console,
+                       Map<String, String> env) {
+
+    public VmRecord {
+        disks = List.copyOf(disks);
+        env = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(env));
+    }
+
+    /** An empty VM, as {@code bhyvectl --create} makes it. */
+    public static VmRecord empty(String name, String createdBy) {
+        return new VmRecord(name, createdBy, 0, false, false, null, null, null, null, List.of(), null, Map.of());
+    }
+
+    ObjectNode toJson() {
+        ObjectNode o = Json.object();
+        o.put("name", name);
+        o.put("created_by", createdBy);
+        o.put("memory", memory);
+        o.put("wired", wired);
+        o.put("in_core", inCore);
+        o.put("kernel", kernel);
+        o.put("initrd", initrd);
+        o.put("cmdline", cmdline);
+        o.put("host_path", hostPath);
+        disks.forEach(o.putArray("disks")::add);
+        o.put("console", console);
+        ObjectNode e = o.putObject("env");
+        new java.util.TreeMap<>(env).forEach(e::put);
+        return o;
+    }
+
+    static VmRecord fromJson(JsonNode o) {
+        List<String> disks = new java.util.ArrayList<>();
+        JsonNode d = o.path("disks");
+        if (d.isArray()) {
+            d.forEach(n -> disks.add(n.asText()));
+        }
+        Map<String, String> env = new LinkedHashMap<>();
+        o.path("env").properties().forEach(p -> env.put(p.getKey(), p.getValue().asText()));
+        return new VmRecord(Json.requireText(o, "name"), text(o, "created_by"), o.path("memory").asLong(0),
+                o.path("wired").asBoolean(false), o.path("in_core").asBoolean(false), text(o, "kernel"),
+                text(o, "initrd"), text(o, "cmdline"), text(o, "host_path"), disks, text(o, "console"), env);
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode n = o.get(field);
+        return n == null || n.isNull() ? null : n.asText();
+    }
+}
