@@ -23,10 +23,13 @@ import org.jbhyve.vcpu.VmControl;
  * <p>It also finds guests that can never run again: the in-kernel LAPIC sleeps a vCPU in HLT
  * inside KVM, so user space never sees it. {@link #awaitExit} therefore watches each vCPU's
  * {@code blocking} statistic and, once all are blocked, probes them; if every one sits in HLT
- * with interrupts off (or waits for a SIPI that nobody will send), the VM exits with
- * {@link ExitStatus#HALT}, as bhyve does.
+ * with interrupts off (or waits for a SIPI that nobody will send) on every probe for a second,
+ * the VM exits with {@link ExitStatus#HALT}, as bhyve does. The second matters: a nested guest
+ * (or a kernel between two steps) may sit in HLT with interrupts off briefly and be woken by
+ * something the probe cannot see, such as a VMX preemption timer.
  */
 final class VmLifecycle implements VmControl {
+    private static final long HALT_CONFIRM_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** The outcome: bhyve's status, the process exit code, and an optional one-line message. */
     record Outcome(ExitStatus status, int code, String message) {}
 
@@ -178,9 +181,17 @@ final class VmLifecycle implements VmControl {
      * when {@code probe} is given.
      */
     Outcome awaitExit(BlockedProbe probe, long pollMillis) throws InterruptedException {
+        long haltedSince = -1;
         while (!done.await(pollMillis, TimeUnit.MILLISECONDS)) {
             if (probe != null && probe.allBlocked() && allHaltedForGood()) {
-                requestExit(ExitStatus.HALT, ExitStatus.HALT.code(), null);
+                long now = System.nanoTime();
+                if (haltedSince < 0) {
+                    haltedSince = now;
+                } else if (now - haltedSince >= HALT_CONFIRM_NANOS) {
+                    requestExit(ExitStatus.HALT, ExitStatus.HALT.code(), null);
+                }
+            } else {
+                haltedSince = -1;
             }
         }
         return outcome.get();
