@@ -23,16 +23,6 @@
 
 #include "bootstart.inc"
 
-	.code16
-	.text
-	.globl	_start
-_start:
-	cli
-	xor	%ax, %ax
-	mov	%ax, %ds
-	mov	%ax, %es
-	mov	%ax, %ss
-	mov	$0x7c00, %sp
 	boot_start_and_check_extensions
 
 	/* Drive parameters (AH=48h): the result buffer starts with its size. */
