@@ -97,7 +97,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
             case ENABLE -> true;
             case DISABLE -> false;
         };
-        NvmeLogPages logs = new NvmeLogPages(NvmeIdentify.FIRMWARE.getBytes(StandardCharsets.US_ASCII));
+        NvmeLogPages logs = new NvmeLogPages(String.format("%-8s", NvmeIdentify.FIRMWARE).getBytes(StandardCharsets.US_ASCII));
         this.queues = new NvmeQueues(options.maxQueues());
         this.features = new NvmeFeatures(options.maxQueues(), storage.volatileWriteCache(), logs, queues::vectorInUse);
         this.events = new AsyncEvents(features::asyncEventConfiguration);

@@ -14,9 +14,10 @@ import org.jbhyve.memory.GuestMemoryException;
  *       aligned. The first piece runs to the end of that page.</li>
  *   <li>If the rest fits in one page, PRP2 is that page's (page-aligned) address.</li>
  *   <li>Otherwise PRP2 points at a PRP list: 8-byte entries, each a page-aligned page address,
- *       running to the end of the list's page (the first list may start at an offset). When more
- *       than one page of data remains, the last entry of a list page points at the next list
- *       page instead.</li>
+ *       running to the end of the list's page. The first list may start at an offset; like
+ *       bhyve, a dword-aligned one is accepted (older SeaBIOS builds its list in a structure
+ *       with 4-byte alignment). When more than one page of data remains, the last whole entry
+ *       of a list page points at the next list page instead.</li>
  * </ul>
  * Every page and every list entry is checked against guest RAM, the walk is bounded by the
  * transfer length (each step consumes a page of data or follows one chain pointer, and chain
@@ -59,27 +60,27 @@ final class Prp {
             if (remaining <= PAGE) {
                 return (prp2 & (PAGE - 1)) == 0 && b.add(prp2, remaining) ? b.finish() : BAD_ENTRY;
             }
-            if ((prp2 & 7) != 0) {
+            if ((prp2 & 3) != 0) {
                 return BAD_ENTRY;
             }
             long entry = prp2;
-            long listEnd = (prp2 & -PAGE) + PAGE;
+            long lastSlot = lastSlot(prp2);
             int hops = 0;
             int maxHops = (int) (remaining / PAGE) + 2;
             while (remaining > 0) {
-                if (!memory.contains(entry, 8)) {
+                if (lastSlot < entry || !memory.contains(entry, 8)) {
                     return BAD_ENTRY;
                 }
                 long value = memory.getLong(entry);
                 if ((value & (PAGE - 1)) != 0) {
                     return BAD_ENTRY;
                 }
-                if (entry == listEnd - 8 && remaining > PAGE) { // chain to the next list page
+                if (entry == lastSlot && remaining > PAGE) { // chain to the next list page
                     if (++hops > maxHops) {
                         return BAD_ENTRY;
                     }
                     entry = value;
-                    listEnd = value + PAGE;
+                    lastSlot = lastSlot(value);
                     continue;
                 }
                 long n = Math.min(remaining, PAGE);
@@ -93,6 +94,11 @@ final class Prp {
         } catch (GuestMemoryException e) {
             return BAD_ENTRY;
         }
+    }
+
+    /** The last whole 8-byte slot of the list page that {@code list} starts in. */
+    private static long lastSlot(long list) {
+        return list + ((PAGE - (list & (PAGE - 1))) / 8 - 1) * 8;
     }
 
     /** Copies {@code length} bytes of {@code data} from {@code offset} to the guest buffer; a status. */

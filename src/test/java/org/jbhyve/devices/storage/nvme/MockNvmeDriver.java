@@ -129,10 +129,15 @@ public final class MockNvmeDriver {
 
     /** Writes a command at the tail of {@code q} and rings its doorbell; returns the command id. */
     public int submit(Pair q, int opcode, int nsid, long prp1, long prp2, int... cdw10to15) {
+        return submitWithFlags(q, opcode, 0, nsid, prp1, prp2, cdw10to15);
+    }
+
+    /** As {@link #submit}, with command dword 0 bits 15:8 (fused operation, PSDT) set to {@code flags}. */
+    public int submitWithFlags(Pair q, int opcode, int flags, int nsid, long prp1, long prp2, int... cdw10to15) {
         int cid = q.nextCid++ & 0xFFFF;
         long at = q.sq + 64L * q.sqTail;
         guest.ram.asSlice(at, 64).fill((byte) 0);
-        guest.memory.putInt(at, opcode | cid << 16);
+        guest.memory.putInt(at, opcode & 0xFF | (flags & 0xFF) << 8 | cid << 16);
         guest.memory.putInt(at + 4, nsid);
         guest.memory.putLong(at + 24, prp1);
         guest.memory.putLong(at + 32, prp2);
