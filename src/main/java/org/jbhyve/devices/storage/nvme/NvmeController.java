@@ -27,7 +27,7 @@ import org.jbhyve.pci.PciInterrupts;
  * 1000h + 8y SQ y tail doorbell, 1004h + 8y CQ y head doorbell
  * </pre>
  * CC.EN 0 to 1 takes AQA/ASQ/ACQ and becomes ready (CSTS.RDY) once no request of an earlier
- * session is still running; a bad admin queue setup, page size or command set sets CSTS.CFS
+ * session is still running, and stays ready until CC.EN is cleared; a bad admin queue setup, page size or command set sets CSTS.CFS
  * instead. CC.EN 1 to 0 resets: every queue and held event request is dropped, features return
  * to their defaults, and RDY falls once running requests have ended. CC.SHN flushes the backend
  * when the running requests have ended, then reports SHST complete. Doorbells are ignored while
@@ -67,6 +67,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
     private volatile int intms;
     private volatile boolean ready;
     private boolean fatal;
+    private boolean draining;
     private int shutdownState;
     private boolean shutdownPending;
     private int generation;
@@ -205,6 +206,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
 
     /** CC.EN 0 to 1: the admin queues from AQA/ASQ/ACQ, or CSTS.CFS if they cannot be used. */
     private void enable() {
+        ready = false; // a session still draining is over as far as the host is concerned
         int sqEntries = (aqa & 0xFFF) + 1;
         int cqEntries = ((aqa >>> 16) & 0xFFF) + 1;
         int css = (cc >>> 4) & 7;
@@ -232,13 +234,26 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
         shutdownState = 0;
         shutdownPending = false;
         generation++;
+        draining = pump.inflight() > 0;
         updateIntx();
     }
 
-    /** RDY follows EN once no request of an earlier session is running (bhyve's pending_ios rule). */
+    /**
+     * CSTS.RDY: rises after CC.EN 0 to 1 once no request of an earlier session is running
+     * (bhyve's pending_ios rule) and then stays up, however busy the controller gets; after
+     * CC.EN 1 to 0 it falls once the requests of the session that ended have finished.
+     */
     private void updateReady() {
-        boolean busy = pump.inflight() > 0;
-        ready = (cc & CC_EN) != 0 ? !fatal && !busy && queues.sq(0) != null : ready && busy;
+        if (pump.inflight() == 0) {
+            draining = false;
+        }
+        if ((cc & CC_EN) != 0) {
+            if (!ready && !draining && !fatal && queues.sq(0) != null) {
+                ready = true;
+            }
+        } else {
+            ready = ready && draining;
+        }
     }
 
     /** A requested shutdown flushes the backend once the running requests have ended. */

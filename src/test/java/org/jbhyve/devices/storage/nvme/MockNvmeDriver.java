@@ -134,6 +134,13 @@ public final class MockNvmeDriver {
 
     /** As {@link #submit}, with command dword 0 bits 15:8 (fused operation, PSDT) set to {@code flags}. */
     public int submitWithFlags(Pair q, int opcode, int flags, int nsid, long prp1, long prp2, int... cdw10to15) {
+        int cid = enqueue(q, opcode, flags, nsid, prp1, prp2, cdw10to15);
+        ringTail(q);
+        return cid;
+    }
+
+    /** Writes a command at the tail of {@code q} without ringing the doorbell (see {@link #ringTail}). */
+    public int enqueue(Pair q, int opcode, int flags, int nsid, long prp1, long prp2, int... cdw10to15) {
         int cid = q.nextCid++ & 0xFFFF;
         long at = q.sq + 64L * q.sqTail;
         guest.ram.asSlice(at, 64).fill((byte) 0);
@@ -145,8 +152,12 @@ public final class MockNvmeDriver {
             guest.memory.putInt(at + 40 + 4L * i, cdw10to15[i]);
         }
         q.sqTail = (q.sqTail + 1) % q.sqEntries;
-        write32(NvmeController.DOORBELLS + 8 * q.qid, q.sqTail);
         return cid;
+    }
+
+    /** Tells the controller about every command queued so far on {@code q}. */
+    public void ringTail(Pair q) {
+        write32(NvmeController.DOORBELLS + 8 * q.qid, q.sqTail);
     }
 
     /** The next completion of {@code q} if the controller posted one (consumes it, rings the head doorbell). */

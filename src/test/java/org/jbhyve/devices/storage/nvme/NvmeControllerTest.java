@@ -190,6 +190,66 @@ class NvmeControllerTest {
         }
     }
 
+    private static NvmeController gated(GatedStorage storage, org.jbhyve.virtio.MockGuest guest) {
+        NvmeOptions o = NvmeOptions.parse(k -> java.util.Optional.ofNullable(k.equals("ram") ? "4" : null), "vm", 0, 4, 0);
+        return new NvmeController(o, storage, guest.memory, guest);
+    }
+
+    @Test
+    void readyStaysUpWhileRequestsComeAndGo() throws Exception {
+        GatedStorage storage = new GatedStorage(4 << 20);
+        try (org.jbhyve.virtio.MockGuest guest = new org.jbhyve.virtio.MockGuest(8 << 20)) {
+            NvmeController c = gated(storage, guest);
+            MockNvmeDriver d = new MockNvmeDriver(c, guest);
+            d.enableDevice();
+            d.enable(16, 16);
+            MockNvmeDriver.Pair q = d.createPair(1, 16, false, 0);
+            long buf = d.guest.alloc(4096, 4096);
+            d.submit(q, NvmeIo.READ, 1, buf, 0, 0, 0, 0);
+            storage.awaitWaiting(1);
+            Thread first = storage.lastWorker;
+            synchronized (c) { // the first request's "all I/O done" must wait for the register lock...
+                storage.release(1);
+                awaitTrue(() -> first.getState() == Thread.State.BLOCKED);
+                d.submit(q, NvmeIo.READ, 1, buf, 0, 1, 0, 0); // ...while a second one starts
+                storage.awaitWaiting(1);
+            }
+            Thread.sleep(20);
+            assertTrue(d.ready(), "RDY stays up while the controller is busy");
+            storage.release(1);
+            assertTrue(d.await(q).ok());
+            assertTrue(d.await(q).ok());
+            d.submit(q, NvmeIo.READ, 1, buf, 0, 2, 0, 0);
+            storage.release(1);
+            assertTrue(d.await(q).ok(), "doorbells are still taken");
+            c.close();
+        }
+    }
+
+    @Test
+    void resetWaitsForRequestsInFlightAndDropsTheirCompletions() throws Exception {
+        GatedStorage storage = new GatedStorage(4 << 20);
+        try (org.jbhyve.virtio.MockGuest guest = new org.jbhyve.virtio.MockGuest(8 << 20)) {
+            NvmeController c = gated(storage, guest);
+            MockNvmeDriver d = new MockNvmeDriver(c, guest);
+            d.enableDevice();
+            d.enable(16, 16);
+            MockNvmeDriver.Pair q = d.createPair(1, 16, false, 0);
+            long buf = d.guest.alloc(4096, 4096);
+            d.submit(q, NvmeIo.READ, 1, buf, 0, 0, 0, 0);
+            storage.awaitWaiting(1);
+            d.write32(NvmeController.CC, 0);
+            assertTrue(d.ready(), "RDY stays up until the running request ends");
+            d.write32(NvmeController.CC, 1 | 4 << 20 | 6 << 16); // re-enabled without waiting
+            Thread.sleep(20);
+            assertFalse(d.ready(), "not ready while the old session's request runs");
+            storage.release(1);
+            assertTrue(d.waitReady(true, 5000), "ready once it ended");
+            assertNull(d.poll(q), "the old session's completion is dropped");
+            c.close();
+        }
+    }
+
     private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!condition.getAsBoolean()) {

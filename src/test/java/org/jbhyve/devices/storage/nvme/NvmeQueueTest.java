@@ -172,6 +172,46 @@ class NvmeQueueTest {
         }
     }
 
+    @Test
+    void manyQueuesManyRequestsAllComplete() throws Exception {
+        try (NvmeFixture f = NvmeFixture.ram(16, "maxq=4", "ioslots=24").started()) {
+            f.driver.enableMsix(5);
+            MockNvmeDriver.Pair[] pairs = new MockNvmeDriver.Pair[4];
+            for (int i = 0; i < 4; i++) {
+                pairs[i] = f.driver.createPair(i + 1, 16, true, i + 1);
+            }
+            long buf = f.guest.alloc(4096, 4096);
+            for (int i = 0; i < 32; i++) { // more than ioslots: some wait for a slot
+                f.driver.enqueue(pairs[i % 4], i % 3 == 0 ? NvmeIo.WRITE : NvmeIo.READ, 0, 1, buf, 0, i, 0, 0);
+            }
+            for (MockNvmeDriver.Pair q : pairs) {
+                f.driver.ringTail(q);
+            }
+            int done = 0;
+            long lastProgress = System.nanoTime();
+            while (done < 4000) {
+                f.guest.msis.tryAcquire(50, java.util.concurrent.TimeUnit.MILLISECONDS);
+                for (MockNvmeDriver.Pair q : pairs) {
+                    MockNvmeDriver.Completion c;
+                    boolean any = false;
+                    while ((c = f.driver.poll(q, false)) != null) {
+                        assertTrue(c.ok());
+                        any = true;
+                        done++;
+                        f.driver.enqueue(q, done % 3 == 0 ? NvmeIo.WRITE : NvmeIo.READ, 0, 1, buf, 0, done % 4096, 0, 0);
+                    }
+                    if (any) {
+                        lastProgress = System.nanoTime();
+                        f.driver.ringHead(q);
+                        f.driver.ringTail(q);
+                    }
+                }
+                assertTrue(System.nanoTime() - lastProgress < 5_000_000_000L, "stalled after " + done);
+            }
+            assertTrue(f.driver.ready());
+        }
+    }
+
     private static void awaitPosted(NvmeFixture f, MockNvmeDriver.Pair q) throws InterruptedException {
         long end = System.nanoTime() + 5_000_000_000L;
         long at = q.cq + 16L * q.cqHead + 12;
