@@ -47,18 +47,22 @@ final class CommandPump {
     private final AsyncEvents events;
     private final Signals signals;
     private final Consumer<Runnable> background;
+    private final Consumer<String> guestError;
     private final AtomicInteger inflight = new AtomicInteger();
     private final List<SubmissionQueue> slotWaiters = new ArrayList<>();
     private int freeSlots;
     private Handler admin;
     private Handler io;
 
-    CommandPump(NvmeQueues queues, AsyncEvents events, int ioSlots, Signals signals, Consumer<Runnable> background) {
+    /** {@code guestError} logs a guest mistake (rate-limited by the caller). */
+    CommandPump(NvmeQueues queues, AsyncEvents events, int ioSlots, Signals signals, Consumer<Runnable> background,
+                Consumer<String> guestError) {
         this.queues = queues;
         this.events = events;
         this.freeSlots = ioSlots;
         this.signals = signals;
         this.background = background;
+        this.guestError = guestError;
     }
 
     void handlers(Handler admin, Handler io) {
@@ -70,10 +74,13 @@ final class CommandPump {
     void tailDoorbell(int qid, int value) {
         SubmissionQueue sq = queues.sq(qid);
         if (sq == null || sq.dead) {
+            guestError.accept("tail doorbell of submission queue " + qid + ", which does not exist");
             events.post(AsyncEvents.TYPE_ERROR, AsyncEvents.INVALID_DOORBELL);
             return;
         }
         if (value < 0 || value >= sq.size) {
+            guestError.accept("tail " + Integer.toUnsignedString(value) + " for submission queue " + qid + " of "
+                    + sq.size + " entries");
             events.post(AsyncEvents.TYPE_ERROR, AsyncEvents.INVALID_DOORBELL_VALUE);
             return;
         }
@@ -85,11 +92,14 @@ final class CommandPump {
     void headDoorbell(int qid, int value) {
         CompletionQueue cq = queues.cq(qid);
         if (cq == null) {
+            guestError.accept("head doorbell of completion queue " + qid + ", which does not exist");
             events.post(AsyncEvents.TYPE_ERROR, AsyncEvents.INVALID_DOORBELL);
             return;
         }
         List<SubmissionQueue> resume = cq.updateHead(value);
         if (resume == null) {
+            guestError.accept("head " + Integer.toUnsignedString(value) + " for completion queue " + qid
+                    + " is not between its head and tail");
             events.post(AsyncEvents.TYPE_ERROR, AsyncEvents.INVALID_DOORBELL_VALUE);
             return;
         }

@@ -1,6 +1,8 @@
 package org.jbhyve.devices.storage.nvme;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.MsixCapability;
@@ -49,6 +51,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
     static final int SHST_PROCESSING = 1, SHST_COMPLETE = 2;
     private static final int CC_ALWAYS = 1 | 3 << 14 | 0xF << 16 | 0xF << 20;   // EN, SHN, IOSQES, IOCQES
     private static final int CC_WHILE_DISABLED = 7 << 4 | 0xF << 7 | 7 << 11;     // CSS, MPS, AMS
+    private static final Logger LOG = Logger.getLogger(NvmeController.class.getName());
 
     private final NvmeOptions options;
     private final NvmeStorage storage;
@@ -60,6 +63,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
     private final AsyncEvents events;
     private final CommandPump pump;
     private final Object intxLock = new Object();
+    private final AtomicInteger guestErrors = new AtomicInteger();
     private int cc;
     private int aqa;
     private long asq;
@@ -102,7 +106,8 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
         this.queues = new NvmeQueues(options.maxQueues());
         this.features = new NvmeFeatures(options.maxQueues(), storage.volatileWriteCache(), logs, queues::vectorInUse);
         this.events = new AsyncEvents(features::asyncEventConfiguration);
-        this.pump = new CommandPump(queues, events, options.ioSlots(), new Signals(), storage::submit);
+        this.pump = new CommandPump(queues, events, options.ioSlots(), new Signals(), storage::submit,
+                this::guestError);
         events.completer(pump::complete);
         long eui64 = options.namespaceEui64();
         NvmeAdmin.Context context = new NvmeAdmin.Context(memory, queues, features, logs, events, storage,
@@ -213,8 +218,13 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
         int mps = (cc >>> 7) & 0xF;
         long sqBytes = (long) sqEntries * NvmeCommand.SIZE;
         long cqBytes = (long) cqEntries * CompletionQueue.ENTRY;
-        if (sqEntries < 2 || cqEntries < 2 || css != 0 || mps != 0
-                || !memory.contains(asq, sqBytes) || !memory.contains(acq, cqBytes)) {
+        String problem = sqEntries < 2 || cqEntries < 2 ? "admin queues of fewer than 2 entries (AQA)"
+                : css != 0 ? "command set " + css + " (CC.CSS)"
+                : mps != 0 ? "memory pages of " + (4 << mps) + " KiB (CC.MPS)"
+                : !memory.contains(asq, sqBytes) ? "admin submission queue outside RAM"
+                : !memory.contains(acq, cqBytes) ? "admin completion queue outside RAM" : null;
+        if (problem != null) {
+            guestError("cannot enable: " + problem + "; controller fatal status set");
             fatal = true;
             return;
         }
@@ -348,6 +358,19 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
                 finishShutdown();
             }
         }
+    }
+
+    /** Logs a guest mistake: the first few, then every 1000th (a hostile guest could flood the log). */
+    private void guestError(String message) {
+        int n = guestErrors.getAndIncrement();
+        if (n < 10 || n % 1000 == 0) {
+            LOG.warning(name() + ": " + message);
+        }
+    }
+
+    /** Guest mistakes seen so far (bad doorbells, unusable admin queues). */
+    int guestErrors() {
+        return guestErrors.get();
     }
 
     /** The MSI-X capability (tests). */

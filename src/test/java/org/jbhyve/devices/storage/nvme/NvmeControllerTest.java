@@ -105,6 +105,7 @@ class NvmeControllerTest {
             f.driver.write32(NvmeController.CC, 0);
             f.driver.write32(NvmeController.CC, 1);
             assertEquals(NvmeController.CSTS_RDY, f.driver.read32(NvmeController.CSTS), "4 KiB pages work");
+            assertEquals(3, f.controller.guestErrors(), "each refused enable is logged");
         }
     }
 

@@ -123,6 +123,7 @@ class NvmeQueueTest {
             c = f.driver.await(f.driver.admin);
             assertEquals(aer, c.cid(), "the remembered event completes the next request");
             assertEquals(NvmeLogPages.ERROR << 16 | AsyncEvents.INVALID_DOORBELL_VALUE << 8, c.cdw0());
+            assertEquals(3, f.controller.guestErrors(), "three bad doorbells logged; beyond maxq is not a doorbell");
 
             long buf = f.guest.alloc(4096, 4096);
             f.driver.submit(q, NvmeIo.READ, 1, buf, 0, 0, 0, 0);
