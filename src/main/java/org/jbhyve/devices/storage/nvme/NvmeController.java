@@ -201,7 +201,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
         } else if (!wasEnabled && enabled) {
             enable();
         }
-        if (((value >>> 14) & 3) != 0 && ((old >>> 14) & 3) == 0) {
+        if (((value >>> 14) & 3) != 0 && shutdownState == 0) { // any write with SHN set, as bhyve
             shutdownState = SHST_PROCESSING;
             shutdownPending = true;
         }

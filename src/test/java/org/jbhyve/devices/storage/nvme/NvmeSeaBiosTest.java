@@ -207,8 +207,15 @@ class NvmeSeaBiosTest {
     void seaBiosRestartsAnEnabledController() throws Exception {
         try (NvmeFixture f = NvmeFixture.image(dir, 1 << 20, "maxq=4", "qsz=256", "ioslots=16", "sectsz=512").started()) {
             Firmware fw = new Firmware(f);
+            int cc = fw.readl(NvmeController.CC);
+            fw.writel(NvmeController.CC, cc | 1 << 14); // the previous OS shut the controller down, EN still set
+            long osDone = System.nanoTime() + 5_000_000_000L;
+            while ((fw.readl(NvmeController.CSTS) & 0xC) != 0x8) {
+                assertTrue(System.nanoTime() < osDone, "the OS's shutdown completes");
+                Thread.sleep(1);
+            }
             assertEquals(1, fw.readl(NvmeController.CSTS) & 1);
-            fw.writel(NvmeController.CC, 1 << 14); // shutdown request that also clears EN
+            fw.writel(NvmeController.CC, 1 << 14); // SeaBIOS: shutdown request that also clears EN
             long end = System.nanoTime() + 5_000_000_000L;
             while ((fw.readl(NvmeController.CSTS) & 0xC) != 0x8) {
                 assertTrue(System.nanoTime() < end, "SHST complete");
