@@ -52,7 +52,7 @@ public final class LegacySlotParser {
             new Emulation("ahci", "AHCI SATA controller: hd:path|cd:path[,options][,hd:path...]"),
             new Emulation("ahci-hd", "AHCI SATA controller with one hard disk: path[,nmrr=N][,ser=S][,rev=R][,model=M]"),
             new Emulation("ahci-cd", "AHCI SATA controller with one ATAPI CD/DVD: path[,options]"),
-            new Emulation("nvme", "NVM Express controller: path|ram=MiB[,maxq=N][,qsz=N][,ioslots=N][,sectsz=N][,ser=S]"),
+            new Emulation("nvme", "NVM Express controller: path|ram=MiB[,maxq=N][,qsz=N][,ioslots=N][,sectsz=N][,ser=S][,eui64=N][,dsm=auto|enable|disable]"),
             new Emulation("e1000", "Intel 82545 network interface: tapN|vmnetN[,mac=xx:xx:xx:xx:xx:xx]"),
             new Emulation("uart", "PCI 16550 serial port: stdio|/dev/path|tcp=ip:port"),
             new Emulation("fbuf", "framebuffer over VNC: [rfb=|tcp=][IP:]port[,w=W][,h=H][,vga=io|on|off][,wait][,password=P]"),

@@ -13,6 +13,7 @@ import org.jbhyve.backend.net.NetConfig;
 import org.jbhyve.devices.net.E1000;
 import org.jbhyve.devices.pci.HostBridge;
 import org.jbhyve.devices.storage.ahci.AhciFactory;
+import org.jbhyve.devices.storage.nvme.NvmeFactory;
 import org.jbhyve.devices.virtio.block.VirtioBlock;
 import org.jbhyve.devices.virtio.console.VirtioConsole;
 import org.jbhyve.devices.virtio.net.VirtioNet;
@@ -52,6 +53,14 @@ final class PciDeviceCatalog {
         FACTORIES.put("virtio-console", c -> virtio(c, virtioConsole(c)));
         FACTORIES.put("virtio-net", c -> virtio(c, new VirtioNet(network("virtio-net", c))));
         FACTORIES.put("virtio-scsi", c -> virtio(c, virtioScsi(c)));
+        FACTORIES.put("nvme", c -> {
+            try {
+                return NvmeFactory.create(c::option, c::flag, c.vmName(), c.slot().bus(), c.slot().slot(),
+                        c.slot().function(), c.memory(), c.interrupts());
+            } catch (IllegalArgumentException | BlockBackendException e) {
+                throw new MachineException(c.slot().node() + ": " + e.getMessage());
+            }
+        });
         FACTORIES.put("ahci", c -> {
             try {
                 return AhciFactory.create(c.slot().node(), c::option, c::flag, c.memory(), c.interrupts());

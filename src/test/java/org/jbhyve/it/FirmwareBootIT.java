@@ -106,6 +106,17 @@ class FirmwareBootIT {
     }
 
     @Test
+    void seabiosBootsAnNvmeNamespaceWithBhyvesOptions() throws Exception {
+        Path disk = copy("bootdisk.img", "n.img");
+        assertBootedAndPassed(boot("-s", "3,nvme," + disk), "boot sector dl=0x80");
+        assertTrue(written(disk));
+        Path tuned = copy("bootdisk.img", "t.img");
+        assertBootedAndPassed(boot("-s", "3,nvme," + tuned + ",maxq=4,qsz=256,ioslots=16,sectsz=512,ser=JBHYVE0001"),
+                "boot sector dl=0x80");
+        assertTrue(written(tuned));
+    }
+
+    @Test
     void bootindexChoosesTheDiskEvenInALaterSlot() throws Exception {
         Path a = copy("bootdisk.img", "a.img");
         Path b = copy("bootdisk2.img", "b.img");
