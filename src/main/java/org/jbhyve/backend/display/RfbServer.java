@@ -151,8 +151,21 @@ public final class RfbServer implements AutoCloseable {
         sessions.remove(session);
     }
 
-    static void log(String message) {
-        System.err.println("jbhyve: rfb: " + message);
+    private static final int LOG_BURST = 20;
+    private static final long LOG_WINDOW_NANOS = 60_000_000_000L;
+    private static long logWindowStart = System.nanoTime();
+    private static int logged;
+
+    /** One line on stderr, at most {@link #LOG_BURST} a minute: viewers cannot flood the log. */
+    static synchronized void log(String message) {
+        long now = System.nanoTime();
+        if (now - logWindowStart > LOG_WINDOW_NANOS) {
+            logWindowStart = now;
+            logged = 0;
+        }
+        if (logged++ < LOG_BURST) {
+            System.err.println("jbhyve: rfb: " + message);
+        }
     }
 
     /** Stops listening, disconnects every viewer and releases a waiting {@link #awaitFirstClient}. */
