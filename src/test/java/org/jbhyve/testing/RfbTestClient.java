@@ -39,6 +39,7 @@ public final class RfbTestClient implements AutoCloseable {
     private RfbTestClient(Socket socket) throws IOException {
         this.socket = socket;
         socket.setSoTimeout(10_000);
+        socket.setTcpNoDelay(true);
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
         this.out = new DataOutputStream(socket.getOutputStream());
     }
