@@ -300,14 +300,15 @@ final class RfbSession implements Runnable {
                    RfbUpdater.Area incremental, RfbUpdater.Area full) {}
 
     /**
-     * Waits for work for the updater: a non-incremental request at once, an incremental one (or
-     * a due extended-key acknowledgement) not before {@code notBeforeNanos}. Takes the request
-     * (clearing it); null once the session is closed.
+     * Waits for work for the updater: a non-incremental request at once, an incremental one not
+     * before {@code notBeforeNanos} (updates are only sent when asked for; a due extended-key
+     * acknowledgement rides on the next one). Takes the request (clearing it); null once the
+     * session is closed.
      */
     synchronized Request take(long notBeforeNanos) throws InterruptedException {
         while (!closed) {
             boolean urgent = full != null;
-            boolean due = incremental != null || extendedKeyAckDue;
+            boolean due = incremental != null;
             long wait = notBeforeNanos - System.nanoTime();
             if (urgent || (due && wait <= 0)) {
                 Request r = new Request(format, zlib, desktopSize, extendedKeyAckDue, incremental, full);
