@@ -51,7 +51,8 @@ public final class Fbuf extends PciFunction implements AutoCloseable {
     private int badAccessLogs;
 
     /**
-     * A framebuffer over {@code framebuffer} (at least {@link #FB_SIZE} bytes, zeroed here) in
+     * A framebuffer over {@code framebuffer} (at least {@link #FB_SIZE} bytes, zero-filled, as
+     * fresh anonymous memory is: bhyve's memset, without touching 32 MiB of pages up front) in
      * the mode {@code options} give. The RFB server starts with {@link #startServer}.
      */
     public Fbuf(FbufOptions options, MemorySegment framebuffer, FramebufferMapper mapper) {
@@ -62,7 +63,6 @@ public final class Fbuf extends PciFunction implements AutoCloseable {
         this.options = options;
         this.framebuffer = framebuffer.asSlice(0, FB_SIZE);
         this.mapper = mapper;
-        this.framebuffer.fill((byte) 0);
         put(FBSIZE, 4, FB_SIZE);
         put(WIDTH, 2, options.width());
         put(HEIGHT, 2, options.height());
