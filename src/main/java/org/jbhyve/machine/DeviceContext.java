@@ -12,7 +12,8 @@ import org.jbhyve.pci.PciInterrupts;
  * loop), and the VM name.
  */
 public record DeviceContext(MachineSpec.PciSlot slot, ConfigTree tree, GuestMemory memory,
-                            PciInterrupts interrupts, GuestDoorbells doorbells, String vmName) {
+                            PciInterrupts interrupts, GuestDoorbells doorbells, String vmName,
+                            GraphicsConsole console) {
     /** A key of this device's config node, e.g. {@code option("path")}. */
     public java.util.Optional<String> option(String key) {
         return tree.get(slot.node() + "." + key);

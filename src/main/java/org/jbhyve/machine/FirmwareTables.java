@@ -100,6 +100,9 @@ final class FirmwareTables {
             isa.add(IsaDevice.comPort(n, port.base(), port.irq()));
         }
         isa.add(IsaDevice.rtc());
+        // bhyve's LPC always has its atkbdc: the PS/2 keyboard and mouse behind ports 0x60/0x64.
+        isa.add(IsaDevice.i8042Keyboard());
+        isa.add(IsaDevice.i8042Mouse());
         PciAddress lpc = spec.pciSlots().stream().filter(s -> s.device().equals("lpc")).findFirst()
                 .map(s -> new PciAddress(s.bus(), s.slot(), s.function())).orElse(null);
         return new PlatformDescription(spec.topology(), spec.tree().getBoolean("x86.x2apic", false),

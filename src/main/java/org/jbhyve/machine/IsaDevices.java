@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.function.IntFunction;
 import org.jbhyve.backend.chr.CharBackend;
 import org.jbhyve.backend.chr.CharBackends;
+import org.jbhyve.backend.display.InputRouter;
 import org.jbhyve.bus.IoBus;
+import org.jbhyve.devices.input.I8042;
 import org.jbhyve.devices.lpc.AcpiPowerManagement;
 import org.jbhyve.devices.lpc.LpcComPorts;
 import org.jbhyve.devices.lpc.PcTestDev;
@@ -43,7 +45,7 @@ final class IsaDevices implements AutoCloseable {
     private final AcpiPowerManagement pm;
 
     IsaDevices(MachineSpec spec, MemoryMap map, IoBus ports, IoBus mmio, PciRoot pci,
-               IntFunction<IrqLine> isaIrq, Hpet.MsiSender msi, Requests requests) {
+               IntFunction<IrqLine> isaIrq, Hpet.MsiSender msi, InputRouter input, Requests requests) {
         boolean ok = false;
         try {
             // bhyve's LPC bridge always has COM1 and COM2 (unconnected unless -l gives a backend).
@@ -77,8 +79,10 @@ final class IsaDevices implements AutoCloseable {
             ResetControl reset = new ResetControl(requests::reset);
             ports.register(PciRoot.CONFIG_ADDRESS_PORT, PciRoot.CONFIG_PORTS_LENGTH, "pci-config",
                     pci.configPorts(reset.resetRegister()));
-            ports.register(ResetControl.KBD_DATA_PORT, 1, "i8042-data", reset.keyboardData());
-            ports.register(ResetControl.KBD_STATUS_PORT, 1, "i8042-command", reset.keyboardCommand());
+            I8042 atkbdc = new I8042(isaIrq.apply(I8042.KEYBOARD_IRQ), isaIrq.apply(I8042.MOUSE_IRQ), requests::reset);
+            atkbdc.attach(input);
+            ports.register(I8042.DATA_PORT, 1, "atkbdc", atkbdc.dataPort());
+            ports.register(I8042.COMMAND_PORT, 1, "atkbdc", atkbdc.commandPort());
             Hpet hpet = owned.own(new Hpet(isaIrq, msi));
             mmio.register(MemoryMap.HPET_BASE, Hpet.REGISTER_BLOCK_LENGTH, "hpet", hpet);
             if (spec.pcTestDev()) {

@@ -43,7 +43,8 @@ final class PciAssembly implements AutoCloseable {
     private final KvmMsiRouter msiRouter;
     private final IoEventLoop eventLoop;
 
-    PciAssembly(MachineSpec spec, MemoryMap map, GuestMemory memory, VmFd vm, IoBus ports, IoBus mmio) {
+    PciAssembly(MachineSpec spec, MemoryMap map, GuestMemory memory, VmFd vm, IoBus ports, IoBus mmio,
+                GraphicsConsole console) {
         this.bars = new BarAllocator(map);
         if (spec.pcTestDev()) {
             bars.reserveIo(PcTestDev.IRQ_PORT_BASE, 0x20);
@@ -55,7 +56,7 @@ final class PciAssembly implements AutoCloseable {
         this.msiRouter = new KvmMsiRouter(vm);
         this.eventLoop = new IoEventLoop(vm);
         try {
-            build(spec, vm, memory, mapper);
+            build(spec, vm, memory, mapper, console);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -63,7 +64,7 @@ final class PciAssembly implements AutoCloseable {
         mmio.register(MemoryMap.ECAM_BASE, MemoryMap.ECAM_SIZE, "pci-ecam", root.ecam());
     }
 
-    private void build(MachineSpec spec, VmFd vm, GuestMemory memory, BusBarMapper mapper) {
+    private void build(MachineSpec spec, VmFd vm, GuestMemory memory, BusBarMapper mapper, GraphicsConsole console) {
         GuestDoorbells doorbells = eventLoop;
         for (MachineSpec.PciSlot s : spec.pciSlots()) {
             int gsi = gsiFor(s.bus(), s.slot(), 0);
@@ -85,7 +86,7 @@ final class PciAssembly implements AutoCloseable {
                 }
             };
             PciFunction f = PciDeviceCatalog.create(new DeviceContext(s, spec.tree(), memory, interrupts, doorbells,
-                    spec.name()));
+                    spec.name(), console));
             if (f instanceof AutoCloseable c) {
                 owned.own(c);
             }

@@ -61,6 +61,7 @@ final class PciDeviceCatalog {
                 throw new MachineException(c.slot().node() + ": " + e.getMessage());
             }
         });
+        FACTORIES.put("fbuf", c -> c.console().createFbuf(c));
         FACTORIES.put("ahci", c -> {
             try {
                 return AhciFactory.create(c.slot().node(), c::option, c::flag, c.memory(), c.interrupts());

@@ -135,9 +135,10 @@ public final class VirtualMachine implements AutoCloseable {
                     String.format("unhandled %s of %d byte%s at I/O port 0x%x (-e)", write ? "write" : "read",
                             size, size == 1 ? "" : "s", port)));
         }
-        PciAssembly pci = own(new PciAssembly(spec, map, ram.memory(), vm, ports, mmio));
+        GraphicsConsole console = own(new GraphicsConsole(vm, slot++));
+        PciAssembly pci = own(new PciAssembly(spec, map, ram.memory(), vm, ports, mmio, console));
         isa = own(new IsaDevices(spec, map, ports, mmio, pci.root(), gsi -> new KvmIrqLine(vm, gsi), vm::signalMsi,
-                new IsaDevices.Requests() {
+                console.input(), new IsaDevices.Requests() {
             @Override
             public void reset() {
                 lifecycle.requestExit(ExitStatus.RESET, ExitStatus.RESET.code(), null);
@@ -177,6 +178,7 @@ public final class VirtualMachine implements AutoCloseable {
             openStats(i, vcpu);
         }
         lifecycle.setVcpus(loops);
+        console.awaitFirstClient();
         startVcpus();
         lifecycle.started();
         VmLifecycle.Outcome outcome = lifecycle.awaitExit(stats.size() == loops.size() ? this::allBlocked : null,
