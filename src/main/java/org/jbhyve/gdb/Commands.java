@@ -5,6 +5,8 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.jbhyve.memory.GuestMemoryException;
 
 /**
@@ -19,6 +21,7 @@ import org.jbhyve.memory.GuestMemoryException;
  * in use, {@code E05} (EIO) when the VM did not answer. An empty reply means "not supported".
  */
 final class Commands {
+    private static final Logger LOG = Logger.getLogger(Commands.class.getName());
     static final String INVALID = "E16", FAULT = "E0e", NO_SPACE = "E1c", TARGET = "E05";
     /** The most memory one {@code m} reply carries: two hex digits a byte within the packet size. */
     static final int MAX_READ = (PacketReader.MAX_PAYLOAD - 4) / 2;
@@ -84,6 +87,9 @@ final class Commands {
         } catch (PageWalker.UnmappedException | GuestMemoryException e) {
             return FAULT;
         } catch (DebugTarget.TargetException e) {
+            return TARGET;
+        } catch (RuntimeException e) { // a bug here must not end the session with the guest held
+            LOG.log(Level.WARNING, "gdb: request '" + Hex.abbreviate(packet) + "' failed", e);
             return TARGET;
         }
     }

@@ -110,6 +110,8 @@ public final class GdbServer implements AutoCloseable {
             gs.run();
         } catch (IOException | DebugTarget.TargetException e) {
             // the client went away, or the VM is ending
+        } catch (RuntimeException e) {
+            LOG.log(java.util.logging.Level.WARNING, "gdb: session failed", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.jbhyve.kvm.Registers;
 import org.jbhyve.kvm.SpecialRegisters;
 import org.jbhyve.kvm.VcpuExit;
 import org.jbhyve.kvm.VcpuFd;
@@ -28,8 +27,9 @@ import org.jbhyve.vcpu.VmControl;
  *
  * <p>As the vCPU loops' {@link VcpuDebugHook} it turns debug exits and emulation failures into
  * {@link Trap}s: the vCPU is held first, then the listener decides. An intercepted #BP that is
- * not the debugger's goes back to the guest as the trap it is (RIP past the int3, #BP queued
- * with KVM_GUESTDBG_INJECT_BP); an emulation failure that is not a breakpoint stays fatal.
+ * not the debugger's goes back to the guest (KVM_GUESTDBG_INJECT_BP; KVM injects it as a
+ * software exception, so the handler sees RIP past the int3); an emulation failure that is not
+ * a breakpoint stays fatal.
  */
 public final class KvmDebugTarget implements DebugTarget, VcpuDebugHook {
     private static final long TIMEOUT_MILLIS = 5000;
@@ -147,10 +147,9 @@ public final class KvmDebugTarget implements DebugTarget, VcpuDebugHook {
         if (claim(index, trap)) {
             return;
         }
-        if (breakpoint) { // the guest's own int3: deliver its #BP as the CPU would have
-            Registers r = vcpu.getRegisters();
-            r.set(Registers.RIP, r.get(Registers.RIP) + 1);
-            vcpu.setRegisters(r);
+        if (breakpoint) {
+            // The guest's own int3: KVM queues the #BP as the software exception it is, with the
+            // instruction length it saved at the exit, so the guest's handler sees RIP past it.
             vcpu.setGuestDebug(controls[index] | VcpuFd.GUESTDBG_INJECT_BP, debugRegs[index]);
         }
     }

@@ -86,11 +86,20 @@ public final class VcpuLoop implements Runnable {
     /** Makes the vCPU leave KVM_RUN soon (at once if it is in the guest), or wakes it while held. */
     public void kick() {
         synchronized (started) {
-            if (tid > 0 && Thread.currentThread() != thread) {
+            if (signalNeeded()) {
                 Signals.kick(tid);
             }
             started.notifyAll();
         }
+    }
+
+    /**
+     * Whether a kick must be a signal: not for the thread itself, and not while it is held (it
+     * is out of KVM_RUN and waits on the monitor; real-time signals queue, and a vCPU held for a
+     * long debugging session would otherwise collect one per request). Caller holds started.
+     */
+    private boolean signalNeeded() {
+        return tid > 0 && !held && Thread.currentThread() != thread;
     }
 
     /** Sends debug exits and emulation failures to {@code hook} (null: none). */
@@ -154,7 +163,7 @@ public final class VcpuLoop implements Runnable {
                 return pending.answer();
             }
             requests.add(pending);
-            if (tid > 0 && Thread.currentThread() != thread) {
+            if (signalNeeded()) {
                 Signals.kick(tid);
             }
             started.notifyAll(); // a held vCPU waits on this monitor
@@ -251,6 +260,7 @@ public final class VcpuLoop implements Runnable {
                 held = false;
             }
         }
+        runRequests(); // submitted while held (so without a kick) just before the release
     }
 
     private void runRequests() {

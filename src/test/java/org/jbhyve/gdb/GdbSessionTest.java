@@ -217,4 +217,21 @@ class GdbSessionTest {
         assertEquals(-1, gdb.read());
         assertTrue(target.ended());
     }
+
+    @Test
+    void anInt3TheServerDidNotPlantIsNotABreakpoint() throws Exception {
+        target.load(0x10001, 0xCC); // the guest's own int3: on this host an emulation failure, fatal as ever
+        assertEquals("OK", gdb.request("Z0,10003,1"));
+        gdb.send("vCont;c");
+        assertEquals("W04", gdb.reply(), "the VM ended as it would without a debugger");
+        assertEquals(4, target.endStatus);
+    }
+
+    @Test
+    void aBreakpointSetThroughOneMappingIsHitThroughAnother() throws Exception {
+        assertEquals("OK", gdb.request("Z0,ffffffff80010002,1"));
+        gdb.send("vCont;c");
+        assertEquals("T05thread:1;", gdb.reply());
+        assertEquals("0200010000000000", gdb.request("p10"), "stopped at 0x10002, the same physical byte");
+    }
 }
