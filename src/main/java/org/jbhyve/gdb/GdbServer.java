@@ -101,7 +101,12 @@ public final class GdbServer implements AutoCloseable {
     private void serve(DebugTarget target, Socket s) {
         try {
             s.setTcpNoDelay(true);
-            target.stopAll();
+            try {
+                target.stopAll();
+            } catch (DebugTarget.TargetException e) {
+                resumeAll(target); // a vCPU that would not stop: let the others go again
+                throw e;
+            }
             GdbSession gs = new GdbSession(target, s.getInputStream(), s.getOutputStream());
             session = gs;
             if (ended) {
@@ -118,6 +123,18 @@ public final class GdbServer implements AutoCloseable {
             session = null;
             closeQuietly(s);
             client.set(null);
+        }
+    }
+
+    private static void resumeAll(DebugTarget target) {
+        java.util.Map<Integer, Boolean> all = new java.util.TreeMap<>();
+        for (int v = 0; v < target.vcpuCount(); v++) {
+            all.put(v, false);
+        }
+        try {
+            target.resume(GuestDebug.OFF, all);
+        } catch (DebugTarget.TargetException e) {
+            // the VM is ending
         }
     }
 
