@@ -52,8 +52,10 @@ public final class Usage {
                     + Topology.MAX_CPUS + " here"),
             Map.entry("-m", "K, M, G or T suffix (either case); a bare number below 1048576 is MiB,"
                     + " a larger one bytes; default 256M"),
-            Map.entry("-G", "[w][addr:]port: TCP, default address 127.0.0.1; w waits for the debugger"
-                    + " (the debug server is not in this build yet: refused)"),
+            Map.entry("-G", "[w][addr:]port: GDB remote protocol over TCP, default address 127.0.0.1, one"
+                    + " client at a time; w holds every vCPU before its first instruction until gdb attaches;"
+                    + " vCPUs are threads, x86-64 target description (x87/SSE and control registers too),"
+                    + " addresses are the selected vCPU's virtual addresses"),
             Map.entry("-r", "restoring snapshots is not in this build yet: refused"),
             Map.entry("-D", "recorded (destroy_on_poweroff); it matters once VM instances exist (bhyvectl)"),
             Map.entry("-s", "-s help lists the emulations; -l help lists the LPC devices; bootindex=N on a disk"

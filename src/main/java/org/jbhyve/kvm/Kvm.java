@@ -19,6 +19,7 @@ public final class Kvm implements AutoCloseable {
     public static final int CAP_IRQCHIP = 0;
     public static final int CAP_NR_VCPUS = 9;
     public static final int CAP_READONLY_MEM = 21;
+    public static final int CAP_SET_GUEST_DEBUG = 23;
     public static final int CAP_IRQ_ROUTING = 25;
     public static final int CAP_IRQFD = 32;
     public static final int CAP_PIT2 = 33;

@@ -31,8 +31,11 @@ final class KvmIoctls {
     static final long SET_MSRS = Ioctl.iow(KVMIO, 0x89, 8);
     static final long SET_SIGNAL_MASK = Ioctl.iow(KVMIO, 0x8b, 4);
     static final long SET_CPUID2 = Ioctl.iow(KVMIO, 0x90, 8);
+    static final long GET_FPU = Ioctl.ior(KVMIO, 0x8c, Fpu.SIZE);
+    static final long SET_FPU = Ioctl.iow(KVMIO, 0x8d, Fpu.SIZE);
     static final long GET_MP_STATE = Ioctl.ior(KVMIO, 0x98, 4);
     static final long NMI = Ioctl.io(KVMIO, 0x9a);
+    static final long SET_GUEST_DEBUG = Ioctl.iow(KVMIO, 0x9b, KvmStructs.GUEST_DEBUG_SIZE);
     static final long GET_VCPU_EVENTS = Ioctl.ior(KVMIO, 0x9f, KvmStructs.VCPU_EVENTS_SIZE);
     static final long GET_DEBUGREGS = Ioctl.ior(KVMIO, 0xa1, KvmStructs.DEBUGREGS_SIZE);
     static final long SET_DEBUGREGS = Ioctl.iow(KVMIO, 0xa2, KvmStructs.DEBUGREGS_SIZE);

@@ -19,11 +19,12 @@ import java.lang.foreign.MemorySegment;
  *              internal { u32 suberror; u32 ndata; u64 data[16] } (emulation failure: see below)
  *              system_event { u32 type; u32 ndata; u64 data[16] }
  *              msr { u8 error; u8 pad[7]; u32 reason; u32 index; u64 data }
+ *              debug { u32 exception; u32 pad; u64 pc; u64 dr6; u64 dr7 }
  * </pre>
  * Only the vCPU's own thread touches it (other threads kick a vCPU with a signal instead).
  */
 public final class KvmRun {
-    static final int EXIT_UNKNOWN = 0, EXIT_IO = 2, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_SHUTDOWN = 8;
+    static final int EXIT_UNKNOWN = 0, EXIT_IO = 2, EXIT_DEBUG = 4, EXIT_HLT = 5, EXIT_MMIO = 6, EXIT_SHUTDOWN = 8;
     static final int EXIT_FAIL_ENTRY = 9, EXIT_INTR = 10, EXIT_INTERNAL_ERROR = 17;
     static final int EXIT_SYSTEM_EVENT = 24, EXIT_X86_RDMSR = 29, EXIT_X86_WRMSR = 30;
     private static final int EXIT_REASON = 8;
@@ -51,6 +52,9 @@ public final class KvmRun {
                     page.get(JAVA_INT_UNALIGNED, UNION + 16),
                     page.get(JAVA_LONG_UNALIGNED, UNION + 8));
             case EXIT_HLT -> new VcpuExit.Halt();
+            case EXIT_DEBUG -> new VcpuExit.Debug(page.get(JAVA_INT_UNALIGNED, UNION),
+                    page.get(JAVA_LONG_UNALIGNED, UNION + 8), page.get(JAVA_LONG_UNALIGNED, UNION + 16),
+                    page.get(JAVA_LONG_UNALIGNED, UNION + 24));
             case EXIT_SHUTDOWN -> new VcpuExit.Shutdown();
             case EXIT_SYSTEM_EVENT -> new VcpuExit.SystemEvent(page.get(JAVA_INT_UNALIGNED, UNION));
             case EXIT_FAIL_ENTRY -> new VcpuExit.FailEntry(page.get(JAVA_LONG_UNALIGNED, UNION));

@@ -15,6 +15,7 @@ package org.jbhyve.kvm;
  *                     interrupt {u8 injected, nr, soft, shadow}, nmi {u8 injected, pending,
  *                     masked, pad}, u32 sipi_vector, u32 flags, smi {4 x u8}, triple_fault {u8},
  *                     u8 reserved[26], u8 exception_has_payload, u64 exception_payload (64 bytes)
+ * struct kvm_guest_debug: u32 control, pad; u64 debugreg[8] (DR0-DR3, -, -, DR6, DR7)  (72 bytes)
  * </pre>
  */
 final class KvmStructs {
@@ -26,6 +27,7 @@ final class KvmStructs {
     static final int SREGS_CR0 = SREGS_IDT + 16;
     static final int DEBUGREGS_SIZE = 128;
     static final int VCPU_EVENTS_SIZE = 64;
+    static final int GUEST_DEBUG_SIZE = 72;
 
     private KvmStructs() {}
 }

@@ -35,6 +35,16 @@ public sealed interface VcpuExit {
         public static final int EMULATION = 1;
     }
 
+    /**
+     * KVM_EXIT_DEBUG (guest debugging is on): {@code exception} is 1 (#DB: single step, a debug
+     * register hit; {@code dr6} says which) or 3 (#BP: an int3 was executed); {@code pc} is the
+     * linear address of the instruction (CS base + RIP) for #BP and #DB faults.
+     */
+    record Debug(int exception, long pc, long dr6, long dr7) implements VcpuExit {
+        public static final int DB = 1;
+        public static final int BP = 3;
+    }
+
     /** KVM_RUN was interrupted by a signal or immediate_exit (someone kicked this vCPU). */
     record Interrupted() implements VcpuExit {}
 

@@ -21,6 +21,19 @@ public final class VcpuFd implements AutoCloseable {
     public static final int MP_STATE_RUNNABLE = 0;
     public static final int MP_STATE_HALTED = 3;
 
+    /** struct kvm_guest_debug.control bits (linux/kvm.h and arch/x86/include/uapi/asm/kvm.h). */
+    public static final int GUESTDBG_ENABLE = 0x1;
+    /** Exit (KVM_EXIT_DEBUG, #DB with DR6.BS) after every guest instruction. */
+    public static final int GUESTDBG_SINGLESTEP = 0x2;
+    /** Intercept #BP (int3): KVM_EXIT_DEBUG with exception 3 instead of delivering it. */
+    public static final int GUESTDBG_USE_SW_BP = 0x10000;
+    /** The debug registers are the debugger's (debugreg[]): hits exit with #DB, the guest's own DRs are shadowed. */
+    public static final int GUESTDBG_USE_HW_BP = 0x20000;
+    /** Queue a #BP for the guest at the next entry (a breakpoint that was not the debugger's). */
+    public static final int GUESTDBG_INJECT_BP = 0x80000;
+    /** No interrupt is injected while single-stepping (kernel 5.16+; older kernels refuse it with EINVAL). */
+    public static final int GUESTDBG_BLOCKIRQ = 0x200000;
+
     private final int id;
     private final Fd fd;
     private final MemorySegment runPage;
@@ -231,6 +244,40 @@ public final class VcpuFd implements AutoCloseable {
             b.setAtIndex(JAVA_LONG, 5, d.dr7);
             b.setAtIndex(JAVA_LONG, 6, d.flags);
             Posix.ioctl(fd, KvmIoctls.SET_DEBUGREGS, b);
+        }
+    }
+
+    /** KVM_GET_FPU: the x87/SSE state. */
+    public Fpu getFpu() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(Fpu.SIZE, 8);
+            Posix.ioctl(fd, KvmIoctls.GET_FPU, b);
+            return Fpu.decode(b);
+        }
+    }
+
+    /** KVM_SET_FPU. */
+    public void setFpu(Fpu fpu) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(Fpu.SIZE, 8);
+            fpu.encode(b);
+            Posix.ioctl(fd, KvmIoctls.SET_FPU, b);
+        }
+    }
+
+    /**
+     * KVM_SET_GUEST_DEBUG: {@code control} is a set of GUESTDBG_* bits (0 turns debugging off);
+     * {@code debugreg} holds DR0-DR3 at 0-3 and DR7 at 7 (used with {@link #GUESTDBG_USE_HW_BP}).
+     * Stays in force until the next call.
+     */
+    public void setGuestDebug(int control, long[] debugreg) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(KvmStructs.GUEST_DEBUG_SIZE, 8);
+            b.set(JAVA_INT, 0, control);
+            for (int i = 0; i < 8 && i < debugreg.length; i++) {
+                b.set(JAVA_LONG, 8 + 8L * i, debugreg[i]);
+            }
+            Posix.ioctl(fd, KvmIoctls.SET_GUEST_DEBUG, b);
         }
     }
 

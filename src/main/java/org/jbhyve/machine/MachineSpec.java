@@ -19,7 +19,7 @@ import org.jbhyve.machine.boot.KernelLoader;
  * name, cpus, sockets, cores, threads, memory.size (default 256M), memory.wired,
  * memory.guest_in_core, vcpu.N.cpuset, x86.strictio, rtc.use_localtime, acpi_tables,
  * boot.kernel, boot.initrd, boot.cmdline, destroy_on_poweroff, lpc.comN.path, lpc.pc-testdev, lpc.bootrom,
- * lpc.bootvars, lpc.fwcfg, firmware.console,
+ * lpc.bootvars, lpc.fwcfg, firmware.console, gdb.port, gdb.address, gdb.wait,
  * pci.BUS.SLOT.FUNC.device (+ that node's other keys as device options)
  * </pre>
  */
@@ -27,7 +27,19 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
                           Map<Integer, List<Integer>> pinning, boolean strictIo, boolean rtcUtc, boolean acpi,
                           Path kernel, Path initrd, String cmdline, Map<String, String> comPorts,
                           boolean pcTestDev, String bootrom, String bootvars, boolean fwCfg,
-                          List<PciSlot> pciSlots, ConfigTree tree) {
+                          List<PciSlot> pciSlots, Gdb gdb, ConfigTree tree) {
+
+    /**
+     * bhyve's {@code -G [w][addr:]port}: the GDB server's TCP address (null: 127.0.0.1) and
+     * port, and whether the vCPUs wait for the debugger before their first instruction.
+     */
+    public record Gdb(String address, int port, boolean waitForDebugger) {
+        /** {@code address:port} as a user would write it (IPv6 in brackets). */
+        public String where() {
+            String host = address == null ? "127.0.0.1" : address;
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
 
     /** One {@code -s} function: location, bhyve emulation name, and its config node. */
     public record PciSlot(int bus, int slot, int function, String device, String node) {}
@@ -35,7 +47,6 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
     public static MachineSpec from(ConfigTree tree) {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
         refuseUnavailable(tree, "restore", "-r: restoring a snapshot is not available in this build");
-        refuseUnavailable(tree, "gdb.port", "-G: the GDB debug server is not available in this build");
         Topology parsed = Topology.from(tree);
         int cpus = parsed.cpus();
         CpuTopology topology = new CpuTopology(parsed.sockets(), parsed.cores(), parsed.threads());
@@ -86,7 +97,27 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
                 !tree.getBoolean("rtc.use_localtime", true), acpiTables(tree),
                 tree.get("boot.kernel").map(Path::of).orElse(null), tree.get("boot.initrd").map(Path::of).orElse(null),
                 tree.getString("boot.cmdline", ""), Map.copyOf(coms), tree.getBoolean("lpc.pc-testdev", false),
-                bootrom, tree.get("lpc.bootvars").orElse(null), fwcfg.equals("qemu"), pciSlots(tree), tree);
+                bootrom, tree.get("lpc.bootvars").orElse(null), fwcfg.equals("qemu"), pciSlots(tree), gdb(tree), tree);
+    }
+
+    /** The GDB server's settings, or null when {@code gdb.port} is not set (no server, as in bhyve). */
+    private static Gdb gdb(ConfigTree tree) {
+        String port = tree.get("gdb.port").orElse(null);
+        if (port == null) {
+            return null;
+        }
+        int number = -1;
+        if (port.matches("[0-9]{1,5}")) {
+            number = Integer.parseInt(port);
+        }
+        if (number < 1 || number > 65535) {
+            throw new ConfigException("gdb.port: '" + port + "' is not a TCP port (1-65535)");
+        }
+        String address = tree.get("gdb.address").orElse(null);
+        if (address != null && (address.isBlank() || address.chars().anyMatch(Character::isWhitespace))) {
+            throw new ConfigException("gdb.address: '" + address + "' is not an address");
+        }
+        return new Gdb(address, number, tree.getBoolean("gdb.wait", false));
     }
 
     /**

@@ -5,6 +5,8 @@ import java.util.List;
 import org.jbhyve.bus.IoBus;
 import org.jbhyve.devices.firmware.FwCfg;
 import org.jbhyve.devices.lpc.AcpiPowerManagement;
+import org.jbhyve.gdb.GdbServer;
+import org.jbhyve.gdb.KvmDebugTarget;
 import org.jbhyve.irq.KvmIrqLine;
 import org.jbhyve.kvm.Kvm;
 import org.jbhyve.kvm.VcpuFd;
@@ -28,6 +30,11 @@ import org.jbhyve.vcpu.VcpuLoop;
  * <p>Its life cycle ({@link VmState}) belongs to a {@link VmLifecycle}; {@link #control()} is the
  * view outside clients (bhyvectl through the control socket) use, valid from construction on:
  * requests that need vCPUs fail with EBUSY until they run.
+ *
+ * <p>With {@code -G} the GDB server is bound once guest RAM exists (a port in use fails the
+ * start), its target is the vCPU loops and RAM ({@link KvmDebugTarget}, also the loops' debug
+ * hook), and with {@code w} every vCPU is held before its thread starts, so the guest runs no
+ * instruction until gdb lets it. The server closes before RAM is released.
  */
 public final class VirtualMachine implements AutoCloseable {
     private static final long IDLE_POLL_MILLIS = 200;
@@ -116,6 +123,7 @@ public final class VirtualMachine implements AutoCloseable {
         for (GuestMemory.Region r : ram.memory().regions()) {
             vm.setUserMemoryRegion(slot++, r.guestBase(), r.host());
         }
+        GdbServer gdb = spec.gdb() == null ? null : own(listenForGdb(spec.gdb()));
 
         IoBus ports = new IoBus("port I/O");
         IoBus mmio = new IoBus("MMIO");
@@ -177,12 +185,28 @@ public final class VirtualMachine implements AutoCloseable {
             loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle, ignoreMsrs));
             openStats(i, vcpu);
         }
+        KvmDebugTarget debugTarget = null;
+        if (gdb != null) {
+            debugTarget = new KvmDebugTarget(loops, ram.memory(), lifecycle);
+            for (VcpuLoop loop : loops) {
+                loop.setDebugHook(debugTarget);
+                if (spec.gdb().waitForDebugger()) {
+                    loop.hold();
+                }
+            }
+        }
         lifecycle.setVcpus(loops);
         console.awaitFirstClient();
         startVcpus();
         lifecycle.started();
+        if (gdb != null) {
+            gdb.start(debugTarget);
+        }
         VmLifecycle.Outcome outcome = lifecycle.awaitExit(stats.size() == loops.size() ? this::allBlocked : null,
                 IDLE_POLL_MILLIS);
+        if (gdb != null) {
+            gdb.vmEnded(outcome.code() & 0xFF);
+        }
         for (Thread t : threads) {
             t.join();
         }
@@ -206,6 +230,15 @@ public final class VirtualMachine implements AutoCloseable {
     /** Asks the VM to stop (signals, control requests); the first request wins. */
     public void requestExit(ExitStatus status, String message) {
         lifecycle.requestExit(status, status.code(), message);
+    }
+
+    private static GdbServer listenForGdb(MachineSpec.Gdb settings) {
+        try {
+            return GdbServer.listen(settings.address(), settings.port());
+        } catch (java.io.IOException e) {
+            throw new MachineException("-G " + settings.where() + ": cannot listen for gdb: "
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
     }
 
     private GuestRam allocateRam(MemoryMap map) {

@@ -16,7 +16,8 @@ public final class ExitCounters {
     public enum Kind {
         IO("jbhyve.exits.io"), MMIO("jbhyve.exits.mmio"), INTERRUPTED("jbhyve.exits.interrupted"),
         MSR("jbhyve.exits.msr"), HALT("jbhyve.exits.hlt"), SYSTEM_EVENT("jbhyve.exits.system_event"),
-        SHUTDOWN("jbhyve.exits.shutdown"), ERROR("jbhyve.exits.error"), OTHER("jbhyve.exits.other"),
+        SHUTDOWN("jbhyve.exits.shutdown"), ERROR("jbhyve.exits.error"), DEBUG("jbhyve.exits.debug"),
+        OTHER("jbhyve.exits.other"),
         REQUESTS("jbhyve.control_requests");
 
         private final String label;

@@ -27,6 +27,12 @@ import org.jbhyve.sys.Signals;
  * every queued request and re-enters the guest. That is the pause of one vCPU: it lasts as
  * long as its requests, and the other vCPUs keep running. Requests also run before the first
  * KVM_RUN. Once the loop has ended, requests fail at once.
+ *
+ * <p>A debugger stops a vCPU for longer with {@link #hold()}: the loop then stays out of
+ * KVM_RUN, still running requests as they come (so registers can be read and written), until
+ * {@link #release()}. A vCPU can be held before its thread starts (it then never runs a guest
+ * instruction until released). Debug exits and emulation failures go to the
+ * {@link VcpuDebugHook}, when one is set.
  */
 public final class VcpuLoop implements Runnable {
     private static final int MP_STATE_UNINITIALIZED = 1;
@@ -39,7 +45,13 @@ public final class VcpuLoop implements Runnable {
     private final VmControl control;
     private volatile int tid;
     private volatile boolean idleProbeRequested;
+    private static final long HOLD_POLL_MILLIS = 100;
+
     private final Object started = new Object();
+    private volatile boolean holdRequested;
+    private boolean held; // guarded by started
+    private volatile VcpuDebugHook debugHook;
+    private volatile Thread thread;
     private final Queue<Pending<?>> requests = new ConcurrentLinkedQueue<>();
     private final ExitCounters counters = new ExitCounters();
 
@@ -71,12 +83,52 @@ public final class VcpuLoop implements Runnable {
         }
     }
 
-    /** Makes the vCPU leave KVM_RUN soon (at once if it is in the guest). */
+    /** Makes the vCPU leave KVM_RUN soon (at once if it is in the guest), or wakes it while held. */
     public void kick() {
         synchronized (started) {
-            if (tid > 0) {
+            if (signalNeeded()) {
                 Signals.kick(tid);
             }
+            started.notifyAll();
+        }
+    }
+
+    /**
+     * Whether a kick must be a signal: not for the thread itself, and not while it is held (it
+     * is out of KVM_RUN and waits on the monitor; real-time signals queue, and a vCPU held for a
+     * long debugging session would otherwise collect one per request). Caller holds started.
+     */
+    private boolean signalNeeded() {
+        return tid > 0 && !held && Thread.currentThread() != thread;
+    }
+
+    /** Sends debug exits and emulation failures to {@code hook} (null: none). */
+    public void setDebugHook(VcpuDebugHook hook) {
+        this.debugHook = hook;
+    }
+
+    /**
+     * Keeps the vCPU out of the guest from its next stop out of KVM_RUN (at once if it is in the
+     * guest: it is kicked) until {@link #release()}. Requests still run while it is held. Returns
+     * without waiting; a request submitted afterwards completes only once the vCPU is out.
+     */
+    public void hold() {
+        holdRequested = true;
+        kick();
+    }
+
+    /** Lets a held vCPU enter the guest again. */
+    public void release() {
+        synchronized (started) {
+            holdRequested = false;
+            started.notifyAll();
+        }
+    }
+
+    /** Whether the vCPU sits out of the guest because of {@link #hold()} right now. */
+    public boolean held() {
+        synchronized (started) {
+            return held;
         }
     }
 
@@ -111,9 +163,10 @@ public final class VcpuLoop implements Runnable {
                 return pending.answer();
             }
             requests.add(pending);
-            if (tid > 0) {
+            if (signalNeeded()) {
                 Signals.kick(tid);
             }
+            started.notifyAll(); // a held vCPU waits on this monitor
         }
         return pending.answer();
     }
@@ -144,12 +197,17 @@ public final class VcpuLoop implements Runnable {
         long kvmMask = Signals.blockKickInThisThread();
         vcpu.setSignalMask(kvmMask);
         synchronized (started) {
+            thread = Thread.currentThread();
             tid = org.jbhyve.sys.Posix.gettid();
             started.notifyAll();
         }
         try {
             runRequests();
             while (!control.stopRequested()) {
+                if (holdRequested) {
+                    waitWhileHeld();
+                    continue;
+                }
                 VcpuExit exit = vcpu.run();
                 handle(exit);
             }
@@ -174,6 +232,35 @@ public final class VcpuLoop implements Runnable {
             p.fail(index);
         }
         Signals.consumeKicks();
+    }
+
+    /** Stays out of the guest while held: runs requests, answers idle probes, until released or stopped. */
+    private void waitWhileHeld() {
+        synchronized (started) {
+            held = true;
+        }
+        try {
+            while (holdRequested && !control.stopRequested()) {
+                runRequests();
+                if (idleProbeRequested) {
+                    idleProbeRequested = false;
+                    control.idleProbed(index, false); // a held vCPU is not halted: it will run again
+                }
+                synchronized (started) {
+                    if (holdRequested && requests.isEmpty() && !idleProbeRequested && !control.stopRequested()) {
+                        started.wait(HOLD_POLL_MILLIS);
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while held by the debugger");
+        } finally {
+            synchronized (started) {
+                held = false;
+            }
+        }
+        runRequests(); // submitted while held (so without a kick) just before the release
     }
 
     private void runRequests() {
@@ -210,8 +297,19 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.Halt h -> control.idleProbed(index, !vcpu.kvmRun().interruptsEnabled());
             case VcpuExit.FailEntry f -> control.requestExit(ExitStatus.ERROR, 4,
                     String.format("vcpu %d: VM entry failed (hardware reason 0x%x)", index, f.reason()));
-            case VcpuExit.InternalError e -> control.requestExit(ExitStatus.ERROR, 4,
-                    EmulationFailure.describe(index, e, vcpu.getRegisters(), vcpu.getSpecialRegisters()));
+            case VcpuExit.InternalError e -> {
+                VcpuDebugHook hook = debugHook;
+                if (hook == null || !hook.internalError(index, vcpu, e)) {
+                    control.requestExit(ExitStatus.ERROR, 4,
+                            EmulationFailure.describe(index, e, vcpu.getRegisters(), vcpu.getSpecialRegisters()));
+                }
+            }
+            case VcpuExit.Debug d -> {
+                VcpuDebugHook hook = debugHook;
+                if (hook != null) {
+                    hook.debugExit(index, vcpu, d);
+                } // without a debugger guest debugging is off: a stray debug exit is ignored
+            }
             case VcpuExit.Msr m -> vcpu.kvmRun().setMsrResult(0, !ignoreUnknownMsrs);
             case VcpuExit.Other o -> control.requestExit(ExitStatus.ERROR, 4,
                     "vcpu " + index + ": unhandled VM exit reason " + o.reason());
@@ -229,6 +327,7 @@ public final class VcpuLoop implements Runnable {
             case VcpuExit.Shutdown s -> ExitCounters.Kind.SHUTDOWN;
             case VcpuExit.FailEntry f -> ExitCounters.Kind.ERROR;
             case VcpuExit.InternalError e -> ExitCounters.Kind.ERROR;
+            case VcpuExit.Debug d -> ExitCounters.Kind.DEBUG;
             case VcpuExit.Other o -> ExitCounters.Kind.OTHER;
         };
     }

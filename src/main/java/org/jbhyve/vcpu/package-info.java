@@ -11,5 +11,11 @@
  * kvm_debugregs) while the other vCPUs keep running. The first exit request wins
  * ({@link org.jbhyve.vcpu.VmControl}); statuses are bhyve's ({@link org.jbhyve.vcpu.ExitStatus});
  * {@link org.jbhyve.vcpu.ExitCounters} counts exits by reason for --get-stats.
+ *
+ * <p>A debugger stops vCPUs for as long as it likes with {@link org.jbhyve.vcpu.VcpuLoop#hold()}
+ * (the loop stays out of KVM_RUN and keeps running requests) and lets them go with
+ * {@code release()}; debug exits and emulation failures go to its
+ * {@link org.jbhyve.vcpu.VcpuDebugHook}, which may claim an emulation failure at an int3 it
+ * planted as a breakpoint hit instead of the fatal error it otherwise is.
  */
 package org.jbhyve.vcpu;

@@ -27,6 +27,10 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code control} (registry and control socket) sits between {@code cli} and
  *       {@code machine}: only {@code cli} imports it, and it reaches vCPUs only through
  *       {@code machine}'s {@code MachineControl}, never through {@code kvm} or {@code sys}.</li>
+ *   <li>{@code gdb} (the debug server) sits below {@code machine}, which starts it with the VM:
+ *       only {@code machine} imports it, and it reaches the VM through {@code vcpu},
+ *       {@code kvm} (register structs, guest-debug ioctls inside vCPU requests) and
+ *       {@code memory} alone: never {@code sys}, {@code machine}, devices or the layers above.</li>
  * </ul>
  */
 class ArchitectureTest {
@@ -124,5 +128,18 @@ class ArchitectureTest {
     @Test
     void onlyCliImportsCli() {
         assertEquals(List.of(), violations(s -> !in(s.pkg(), "org.jbhyve.cli"), imp -> in(imp, "org.jbhyve.cli")));
+    }
+
+    @Test
+    void onlyMachineImportsGdb() {
+        assertEquals(List.of(), violations(s -> !in(s.pkg(), "org.jbhyve.machine") && !in(s.pkg(), "org.jbhyve.gdb"),
+                imp -> in(imp, "org.jbhyve.gdb")));
+    }
+
+    @Test
+    void gdbReachesTheVmOnlyThroughVcpuKvmAndMemory() {
+        assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.gdb"),
+                imp -> !in(imp, "org.jbhyve.gdb") && !in(imp, "org.jbhyve.vcpu") && !in(imp, "org.jbhyve.kvm")
+                        && !in(imp, "org.jbhyve.memory")));
     }
 }
