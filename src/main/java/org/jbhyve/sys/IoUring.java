@@ -48,6 +48,7 @@ public final class IoUring implements AutoCloseable {
     public static final int FEAT_SINGLE_MMAP = 1;
     public static final int FEAT_NODROP = 1 << 1;
     public static final int FEAT_SUBMIT_STABLE = 1 << 2;
+    public static final int FEAT_EXT_ARG = 1 << 8;
     public static final int OP_NOP = 0, OP_READV = 1, OP_WRITEV = 2, OP_FSYNC = 3, OP_FALLOCATE = 17;
     public static final int OP_READ = 22, OP_WRITE = 23;
 
@@ -55,6 +56,9 @@ public final class IoUring implements AutoCloseable {
     private static final long SYS_IO_URING_ENTER = 426;
     private static final long SYS_IO_URING_REGISTER = 427;
     private static final int ENTER_GETEVENTS = 1;
+    private static final int ENTER_EXT_ARG = 1 << 3;
+    /** The wait timed out (errno 62). */
+    public static final int ETIME = 62;
     private static final int FSYNC_DATASYNC = 1;
     private static final int REGISTER_PROBE = 8;
     private static final int OP_SUPPORTED = 1;
@@ -79,6 +83,7 @@ public final class IoUring implements AutoCloseable {
     private final int sqMask, sqEntries;
     private final long cqHead, cqTail, cqes;
     private final int cqMask, cqEntries;
+    private final MemorySegment extArg = Arena.ofAuto().allocate(40, 8);
     private int tail;
     private int head;
 
@@ -235,7 +240,7 @@ public final class IoUring implements AutoCloseable {
 
     /** Hands the prepared SQEs to the kernel without waiting; results as for {@link #submitAndWait}. */
     public int submit() {
-        return enter(0, false);
+        return enter(-1, -1);
     }
 
     /**
@@ -247,28 +252,57 @@ public final class IoUring implements AutoCloseable {
      * Anything else means the ring is misused and throws.
      */
     public int submitAndWait(int minComplete) {
-        return enter(minComplete, true);
+        return enter(minComplete, -1);
     }
 
-    private int enter(int minComplete, boolean wait) {
+    /**
+     * Like {@link #submitAndWait(int)}, but waits at most {@code timeoutNanos} for the
+     * {@code minComplete} completions (IORING_ENTER_EXT_ARG, Linux 5.11+); returns -ETIME when
+     * the time ran out first, with whatever completed by then in the CQ.
+     */
+    public int submitAndWait(int minComplete, long timeoutNanos) {
+        return enter(minComplete, Math.max(0, timeoutNanos));
+    }
+
+    private int enter(int minComplete, long timeoutNanos) {
+        boolean wait = minComplete >= 0;
         // Release: the SQE contents must be visible before the kernel can see the new tail.
         INT.setRelease(sqRing, sqTail, tail);
         int toSubmit = pending();
         int enterFlags = wait ? ENTER_GETEVENTS : 0;
+        long arg = 0;
+        long argSize = 0;
+        if (timeoutNanos >= 0) {
+            // struct io_uring_getevents_arg {u64 sigmask; u32 sigmask_sz; u32 min_wait_usec; u64 ts}
+            // and the __kernel_timespec {s64 tv_sec; s64 tv_nsec} ts points to.
+            extArg.set(JAVA_LONG, 0, 0L);
+            extArg.set(JAVA_LONG, 8, 0L);
+            extArg.set(JAVA_LONG, 16, extArg.address() + 24);
+            extArg.set(JAVA_LONG, 24, timeoutNanos / 1_000_000_000L);
+            extArg.set(JAVA_LONG, 32, timeoutNanos % 1_000_000_000L);
+            enterFlags |= ENTER_EXT_ARG;
+            arg = extArg.address();
+            argSize = 24;
+        }
         try {
             long r = (long) SYSCALL6.invokeExact(LibC.errnoSegment(), SYS_IO_URING_ENTER, (long) fd.number(),
-                    (long) toSubmit, (long) (wait ? minComplete : 0), (long) enterFlags, 0L, 0L);
+                    (long) toSubmit, (long) (wait ? minComplete : 0), (long) enterFlags, arg, argSize);
             if (r >= 0) {
                 return (int) r;
             }
             int errno = LibC.lastErrno();
-            if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY) {
+            if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY || errno == ETIME) {
                 return -errno;
             }
             throw new SysException("io_uring_enter", errno);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
+    }
+
+    /** Whether the CQ holds no completion to {@link #reap}. */
+    public boolean cqEmpty() {
+        return head == (int) INT.getAcquire(cqRing, cqTail);
     }
 
     /** Whether the kernel holds completions that did not fit in the CQ (they move in on the next enter). */

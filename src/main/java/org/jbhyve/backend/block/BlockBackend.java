@@ -25,10 +25,13 @@ import org.jbhyve.sys.SysException;
  *
  * <p>Engines: by default requests go to the kernel through io_uring ({@link UringEngine}: one
  * ring and one completion thread per backend, a request's buffers in one READV/WRITEV, bursts
- * submitted with one system call). Where io_uring is missing or forbidden (ENOSYS, EPERM from
- * kernel.io_uring_disabled or seccomp) or the system property {@value #ENGINE_PROPERTY} is
- * {@code workers}, a pool of worker threads does preadv/pwritev instead. Either way a pool of
- * {@code workers} threads runs {@link #submit} tasks.
+ * submitted with one system call, completions coalesced for up to {@code jbhyve.block.coalesce-us}
+ * microseconds, default 50, when 8 or more are in flight). Where io_uring is missing or
+ * forbidden (ENOSYS, EPERM from kernel.io_uring_disabled or seccomp) or the system property
+ * {@value #ENGINE_PROPERTY} is {@code workers}, a pool of worker threads does preadv/pwritev
+ * instead, one request per worker. Either way a pool of {@code workers} threads runs
+ * {@link #submit} tasks, and requests io_uring does not do here (bounce buffers, block-device
+ * discard ioctls).
  *
  * <p>Two APIs: blocking ({@link #read}, {@link #write}, {@link #flush}, {@link #discard}; any
  * thread, usually a worker via {@link #submit}) and asynchronous ({@link #readAsync}...: return
@@ -90,7 +93,7 @@ public final class BlockBackend implements AutoCloseable {
         if (engine == Engine.IO_URING) {
             try {
                 u = UringEngine.start(options.path(), fd, sync, workers::submit, this::runListeners, ringEntries);
-            } catch (UringEngine.Unavailable e) {
+            } catch (RingSetup.Unavailable e) {
                 System.err.println("jbhyve: " + options.path() + ": io_uring unavailable (" + e.getMessage()
                         + "), using worker threads");
             }
@@ -297,15 +300,18 @@ public final class BlockBackend implements AutoCloseable {
     }
 
     /**
-     * Runs {@code r} and waits for it: through io_uring, except on the ring's own thread (a
-     * completion calling in) where waiting would deadlock, and with the worker engine: there the
-     * calling thread does the system calls itself.
+     * Runs {@code r} and waits for it: through io_uring, except where the calling thread does
+     * the system calls itself: with the worker engine; on the ring's own thread (a completion
+     * calling in), where waiting would deadlock; for what io_uring would hand to a worker anyway
+     * (bounce buffers, block-device ioctls); and for write-zeroes, whose fallback (writing
+     * zeros where the file system lacks ZERO_RANGE) runs on a worker, which a caller blocking
+     * a worker must not wait for.
      */
     private void await(IoRequest r, Waiter w, String what) throws BlockIoException {
         long result;
         if (!r.rangeValid()) {
             result = -Errno.EINVAL;
-        } else if (uring == null || uring.onRingThread()) {
+        } else if (uring == null || uring.onRingThread() || sync.needsThread(r) || r.op == IoRequest.ZERO) {
             result = sync.run(r);
         } else {
             uring.enqueue(r);

@@ -86,6 +86,11 @@ final class IoRequest {
         return transferred >= length;
     }
 
+    /** A transfer of no bytes or a discard of an empty range: done before it starts. */
+    boolean empty() {
+        return op != FLUSH && length == 0;
+    }
+
     /** File offset of the next byte to move. */
     long position() {
         return offset + transferred;

@@ -69,6 +69,9 @@ final class SyncIo implements AutoCloseable {
 
     /** Runs {@code r} to the end; returns what its completion reports (bytes or 0, or -errno). */
     long run(IoRequest r) {
+        if (r.empty()) {
+            return 0;
+        }
         try {
             switch (r.op) {
                 case IoRequest.READ, IoRequest.WRITE -> {

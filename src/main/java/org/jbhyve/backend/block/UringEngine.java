@@ -8,73 +8,55 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.Fd;
-import org.jbhyve.sys.FileIo;
 import org.jbhyve.sys.IoUring;
-import org.jbhyve.sys.Posix;
-import org.jbhyve.sys.SysException;
-import org.jbhyve.sys.VectorIo;
 
 /**
- * The io_uring engine of a block backend: one ring and one thread that owns it.
+ * The io_uring engine of a block backend: one ring, and one thread that owns it.
  *
- * <p>Any thread queues requests ({@link #enqueue}); the ring thread moves them into SQEs (one
- * READ/WRITE for a single buffer, READV/WRITEV for several, FSYNC with DATASYNC for FLUSH,
- * FALLOCATE for discard and write-zeroes), submits everything it has in one io_uring_enter that
- * also waits for completions, and runs the completions. A sleeping ring thread is woken through
- * an eventfd it always has a READ posted on; submitters write it only when the thread said it
- * is about to sleep, and not at all inside a plug ({@link #plug}), so a burst of requests costs
- * one wake-up and one io_uring_enter.
+ * <p>Any thread queues requests ({@link #enqueue}); the ring thread turns them into SQEs
+ * ({@link RingSlots}), submits all it has with the same io_uring_enter that waits for
+ * completions, and runs the completions. Submitters wake it through a {@link RingDoorbell}
+ * only when it sleeps, and not inside a plug ({@link #plug}), so a burst of requests costs one
+ * wake-up and one io_uring_enter.
  *
  * <p>Being the only thread that enters the ring lets it be set up SINGLE_ISSUER|DEFER_TASKRUN
- * (Linux 6.1+): the kernel runs completion work only when this thread waits, instead of
- * interrupting whichever thread submitted (a vCPU thread would be thrown out of KVM_RUN).
+ * (Linux 6.1+; older kernels get plainer rings): the kernel does completion work only when this
+ * thread waits, instead of interrupting whichever thread submitted (a vCPU thread would be
+ * thrown out of KVM_RUN).
+ *
+ * <p>Completion coalescing: with {@value #COALESCE_DEPTH} or more requests in flight the thread
+ * waits for a quarter of them to finish, or {@link #COALESCE_NANOS} at most, before it wakes;
+ * then it runs the completions together, and the device raises one interrupt for them. On a
+ * machine short of CPU this halves the cost per request at depth; a request finishes at most
+ * that much later. A wait that times out with nothing done falls back to waiting for one.
  *
  * <p>At most {@code sq entries - 1} requests are in flight (one SQE stays for the wake-up read),
- * so neither ring can overflow; the rest wait in order in a queue. A short transfer is resumed
- * from the request's cursor in the same slot; transient errors (EAGAIN, EINTR) are retried.
+ * so neither ring can overflow; more wait in order in a queue. A short transfer resumes from the
+ * request's cursor in the same slot; transient errors (EAGAIN, EINTR) are retried.
  */
 final class UringEngine implements AutoCloseable {
     static final int DEFAULT_ENTRIES = 128;
+    /** Completion coalescing window; system property {@code jbhyve.block.coalesce-us}, 0 turns it off. */
+    static final long COALESCE_NANOS = Long.getLong("jbhyve.block.coalesce-us", 50) * 1000;
+    static final int COALESCE_DEPTH = 8;
     private static final long WAKE = -1L;
-    private static final int IOVECS_PER_SLOT = 128;
     private static final int MAX_RETRIES = 16;
-    private static final int[] SETUP_ATTEMPTS = {
-        IoUring.SETUP_SINGLE_ISSUER | IoUring.SETUP_DEFER_TASKRUN | IoUring.SETUP_SUBMIT_ALL,
-        IoUring.SETUP_COOP_TASKRUN | IoUring.SETUP_SUBMIT_ALL,
-        0,
-    };
-    private static final int[] NEEDED_OPS = {IoUring.OP_READ, IoUring.OP_WRITE, IoUring.OP_READV, IoUring.OP_WRITEV,
-        IoUring.OP_FSYNC, IoUring.OP_FALLOCATE};
-    private static final ThreadLocal<MemorySegment> ONE = ThreadLocal.withInitial(() -> {
-        MemorySegment s = Arena.global().allocate(ValueLayout.JAVA_LONG);
-        s.set(ValueLayout.JAVA_LONG, 0, 1L);
-        return s;
-    });
-
-    /** io_uring cannot be used here; the message says why (for the log line). */
-    static final class Unavailable extends Exception {
-        Unavailable(String message) {
-            super(message, null, false, false);
-        }
-    }
 
     private final String path;
     private final Fd file;
     private final SyncIo sync;
     private final Executor workers;
     private final Runnable afterBatch;
-    private final Thread thread;
-    private final ConcurrentLinkedQueue<IoRequest> incoming = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger outstanding = new AtomicInteger();
-    private final AtomicBoolean sleeping = new AtomicBoolean();
-    private final ThreadLocal<int[]> plugs = ThreadLocal.withInitial(() -> new int[1]);
-    private final Fd wakeFd;
     private final int entries;
+    private final RingDoorbell doorbell;
+    private final Thread thread;
     private final CountDownLatch ready = new CountDownLatch(1);
+    private final ConcurrentLinkedQueue<IoRequest> incoming = new ConcurrentLinkedQueue<>();
+    /** Requests accepted and not yet completed, wherever they are (queue, ring, a worker). */
+    private final AtomicInteger outstanding = new AtomicInteger();
     private final Object endLock = new Object();
     private volatile boolean closing;
     private volatile boolean ended;
@@ -82,47 +64,45 @@ final class UringEngine implements AutoCloseable {
 
     // Owned by the ring thread.
     private IoUring ring;
-    private Arena arena;
-    private MemorySegment iovecs;
+    private RingSlots slots;
     private MemorySegment wakeBuf;
-    private IoRequest[] slots;
-    private int[] free;
-    private int freeCount;
+    private boolean coalesce;
     private int delivered;
     private final ArrayDeque<IoRequest> waiting = new ArrayDeque<>();
 
-    private UringEngine(String path, Fd file, SyncIo sync, Executor workers, Runnable afterBatch, Fd wakeFd,
-                        int entries) {
+    private UringEngine(String path, Fd file, SyncIo sync, Executor workers, Runnable afterBatch, int entries,
+                        RingDoorbell doorbell) {
         this.path = path;
-        this.entries = entries;
         this.file = file;
         this.sync = sync;
         this.workers = workers;
         this.afterBatch = afterBatch;
-        this.wakeFd = wakeFd;
+        this.entries = entries;
+        this.doorbell = doorbell;
         this.thread = Thread.ofPlatform().name("blk-uring-" + Path.of(path).getFileName()).daemon(true)
                 .unstarted(this::run);
     }
 
     /**
      * Starts the ring thread, which sets the ring up itself (so that it is the ring's single
-     * issuer); throws {@link Unavailable} when io_uring is missing, forbidden (ENOSYS, EPERM:
-     * kernel.io_uring_disabled or seccomp) or lacks an operation this engine uses.
+     * issuer); throws {@link RingSetup.Unavailable} when that fails.
      */
     static UringEngine start(String path, Fd file, SyncIo sync, Executor workers, Runnable afterBatch, int entries)
-            throws Unavailable {
-        Fd wake = Posix.eventfd(0, Posix.EFD_CLOEXEC); // blocking: io_uring would fail a non-blocking read with EAGAIN
-        UringEngine e = new UringEngine(path, file, sync, workers, afterBatch, wake, entries);
+            throws RingSetup.Unavailable {
+        RingDoorbell doorbell = new RingDoorbell();
+        UringEngine e = new UringEngine(path, file, sync, workers, afterBatch, entries, doorbell);
         e.thread.start();
         try {
             e.ready.await();
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
-            e.setupProblem = "interrupted";
+            e.closing = true;
+            doorbell.force();
+            throw new RingSetup.Unavailable("interrupted while setting up");
         }
         if (e.setupProblem != null) {
-            wake.close();
-            throw new Unavailable(e.setupProblem);
+            doorbell.close();
+            throw new RingSetup.Unavailable(e.setupProblem);
         }
         return e;
     }
@@ -135,30 +115,29 @@ final class UringEngine implements AutoCloseable {
     /**
      * Queues {@code r}; its completion runs on the ring thread. Requests the ring does not do
      * (see {@link SyncIo#needsThread}) run on a worker and complete on the ring thread too.
+     * Throws IllegalStateException once the backend is closing.
      */
     void enqueue(IoRequest r) {
-        admitOne();
+        accept();
         if (sync.needsThread(r)) {
             workers.execute(() -> finish(r, sync.run(r)));
             return;
         }
         incoming.offer(r);
-        if (plugs.get()[0] == 0) {
-            wake();
-        }
+        doorbell.ring();
     }
 
     /** Completes {@code r} with {@code result} on the ring thread (a request refused up front). */
     void reject(IoRequest r, long result) {
-        admitOne();
+        accept();
         finish(r, result);
     }
 
-    private void admitOne() {
+    private void accept() {
         outstanding.incrementAndGet();
         if (closing) {
             outstanding.decrementAndGet();
-            forceWake();
+            doorbell.force(); // the ring thread may be waiting for outstanding to reach zero
             throw new IllegalStateException("block backend " + path + " is closed");
         }
     }
@@ -170,9 +149,7 @@ final class UringEngine implements AutoCloseable {
         synchronized (endLock) {
             if (!ended) {
                 incoming.offer(r);
-                if (plugs.get()[0] == 0) {
-                    wake();
-                }
+                doorbell.ring();
                 return;
             }
         }
@@ -182,96 +159,46 @@ final class UringEngine implements AutoCloseable {
 
     /** Holds back wake-ups from this thread until the matching {@link #unplug}. */
     void plug() {
-        plugs.get()[0]++;
+        doorbell.plug();
     }
 
     void unplug() {
-        int[] depth = plugs.get();
-        if (depth[0] > 0 && --depth[0] == 0) {
-            wake();
-        }
-    }
-
-    private void wake() {
-        if (sleeping.get() && sleeping.compareAndSet(true, false)) {
-            forceWake();
-        }
-    }
-
-    private void forceWake() {
-        try {
-            Posix.write(wakeFd, ONE.get(), 8);
-        } catch (SysException | IllegalStateException e) {
-            // closed: the ring thread has ended, nothing to wake
-        }
+        doorbell.unplug();
     }
 
     // ---- the ring thread ----
 
     private void run() {
-        try {
-            ring = setupRing();
-        } catch (Unavailable u) {
-            setupProblem = u.getMessage();
-            ready.countDown();
-            return;
-        }
-        arena = Arena.ofConfined();
-        int capacity = ring.sqEntries() - 1;
-        slots = new IoRequest[capacity];
-        free = new int[capacity];
-        for (int i = 0; i < capacity; i++) {
-            free[freeCount++] = capacity - 1 - i;
-        }
-        iovecs = arena.allocate((long) capacity * IOVECS_PER_SLOT * VectorIo.IOVEC_SIZE, 8);
-        wakeBuf = arena.allocate(ValueLayout.JAVA_LONG);
-        ready.countDown();
-        try {
-            armWake();
-            loop();
-        } catch (Throwable t) {
-            System.err.println("jbhyve: " + path + ": io_uring failed, failing its requests: " + t);
-            failEverything();
-        } finally {
-            synchronized (endLock) {
-                ended = true;
-            }
-            drainAfterEnd();
-            ring.close();
-            wakeFd.close();
-            arena.close();
-        }
-    }
-
-    private IoUring setupRing() throws Unavailable {
-        IoUring r = null;
-        SysException last = null;
-        for (int flags : SETUP_ATTEMPTS) {
+        try (Arena arena = Arena.ofConfined()) {
             try {
-                r = IoUring.setup(entries, flags);
-                break;
-            } catch (SysException e) {
-                last = e;
-                if (e.errno() != Errno.EINVAL) {
-                    break; // ENOSYS, EPERM, ENOMEM: no other flags will help
+                ring = RingSetup.open(entries);
+                slots = new RingSlots(ring, file, arena, ring.sqEntries() - 1);
+                wakeBuf = arena.allocate(ValueLayout.JAVA_LONG);
+                coalesce = COALESCE_NANOS > 0 && (ring.features() & IoUring.FEAT_EXT_ARG) != 0;
+            } catch (RingSetup.Unavailable | RuntimeException e) {
+                setupProblem = e instanceof RingSetup.Unavailable ? e.getMessage() : e.toString();
+                if (ring != null) {
+                    ring.close();
                 }
+                ready.countDown();
+                return;
+            }
+            ready.countDown();
+            try {
+                armWake();
+                loop();
+            } catch (Throwable t) {
+                System.err.println("jbhyve: " + path + ": io_uring failed, failing its requests: " + t);
+                failEverything();
+            } finally {
+                synchronized (endLock) {
+                    ended = true;
+                }
+                drainAfterEnd();
+                ring.close();
+                doorbell.close();
             }
         }
-        if (r == null) {
-            throw new Unavailable(last.getMessage());
-        }
-        int needed = IoUring.FEAT_NODROP | IoUring.FEAT_SUBMIT_STABLE;
-        if ((r.features() & needed) != needed) {
-            r.close();
-            throw new Unavailable("io_uring too old (features 0x" + Integer.toHexString(r.features()) + ")");
-        }
-        for (int op : NEEDED_OPS) {
-            if (!r.supports(op)) {
-                r.close();
-                throw new Unavailable("io_uring lacks operation " + op);
-            }
-        }
-        return r;
     }
 
     private void loop() {
@@ -290,26 +217,35 @@ final class UringEngine implements AutoCloseable {
             if (closing && outstanding.get() == 0) {
                 return;
             }
-            sleeping.set(true);
+            doorbell.sleeping();
             if (!incoming.isEmpty()) { // queued after admit() looked: take it before sleeping
-                sleeping.set(false);
+                doorbell.awake();
                 continue;
             }
-            ring.submitAndWait(1); // negative (EINTR, EAGAIN, EBUSY): go round, reap, retry
-            sleeping.set(false);
+            int inFlight = slots.inFlight();
+            // Negative results (EINTR, EAGAIN, EBUSY, ETIME) all mean: go round, reap, try again.
+            if (coalesce && inFlight >= COALESCE_DEPTH) {
+                ring.submitAndWait(inFlight / 4, COALESCE_NANOS);
+                if (ring.cqEmpty()) {
+                    ring.submitAndWait(1); // nothing finished in the window: slow requests, just wait
+                }
+            } else {
+                ring.submitAndWait(1);
+            }
+            doorbell.awake();
         }
     }
 
     /** Moves waiting and newly queued requests into free slots, and delivers finished ones. */
     private void admit() {
         IoRequest r;
-        while (freeCount > 0 && (r = waiting.poll()) != null) {
+        while (slots.hasFree() && (r = waiting.poll()) != null) {
             issue(r);
         }
         while ((r = incoming.poll()) != null) {
             if (r.finished) {
                 deliver(r, r.finishedResult);
-            } else if (freeCount == 0 || !waiting.isEmpty()) {
+            } else if (!slots.hasFree() || !waiting.isEmpty()) {
                 waiting.add(r);
             } else {
                 issue(r);
@@ -318,45 +254,15 @@ final class UringEngine implements AutoCloseable {
     }
 
     private void issue(IoRequest r) {
-        if (r.isTransfer() && r.complete()) {
-            deliver(r, 0); // nothing to move
-            return;
-        }
-        int s = free[--freeCount];
-        slots[s] = r;
-        r.slot = s;
-        prepare(r);
-    }
-
-    /** Writes the SQE for what is left of {@code r}. There is always room: see the class comment. */
-    private void prepare(IoRequest r) {
-        long ud = r.slot;
-        boolean ok;
-        switch (r.op) {
-            case IoRequest.READ, IoRequest.WRITE -> {
-                MemorySegment one = r.single();
-                if (one != null) {
-                    ok = r.op == IoRequest.READ ? ring.prepRead(file, one, r.position(), ud)
-                            : ring.prepWrite(file, one, r.position(), ud);
-                } else {
-                    MemorySegment iov = iovecs.asSlice((long) r.slot * IOVECS_PER_SLOT * VectorIo.IOVEC_SIZE,
-                            (long) IOVECS_PER_SLOT * VectorIo.IOVEC_SIZE);
-                    int n = r.fillIovecs(iov, IOVECS_PER_SLOT);
-                    ok = r.op == IoRequest.READ ? ring.prepReadv(file, iov, n, r.position(), ud)
-                            : ring.prepWritev(file, iov, n, r.position(), ud);
-                }
-            }
-            case IoRequest.FLUSH -> ok = ring.prepFsync(file, true, ud);
-            default -> ok = ring.prepFallocate(file, FileIo.FALLOC_FL_KEEP_SIZE | (r.op == IoRequest.ZERO
-                    ? FileIo.FALLOC_FL_ZERO_RANGE : FileIo.FALLOC_FL_PUNCH_HOLE), r.offset, r.length, ud);
-        }
-        if (!ok) {
-            throw new IllegalStateException("io_uring submission queue full with " + freeCount + " free slots");
+        if (r.empty()) {
+            deliver(r, 0); // nothing to do
+        } else {
+            slots.issue(r);
         }
     }
 
     private void armWake() {
-        if (!ring.prepRead(wakeFd, wakeBuf, 0, WAKE)) {
+        if (!ring.prepRead(doorbell.fd(), wakeBuf, 0, WAKE)) {
             throw new IllegalStateException("no SQE for the wake-up read");
         }
     }
@@ -367,15 +273,15 @@ final class UringEngine implements AutoCloseable {
             armWake();
             return;
         }
-        IoRequest r = slots[(int) userData];
+        IoRequest r = slots.get(userData);
         if (res < 0) {
             if ((res == -Errno.EAGAIN || res == -Errno.EINTR) && r.retries++ < MAX_RETRIES) {
-                prepare(r);
+                slots.prepare(r);
             } else if (r.op == IoRequest.ZERO && res == -SyncIo.EOPNOTSUPP) {
-                release(r);
+                slots.release(r);
                 workers.execute(() -> finish(r, sync.run(r))); // no ZERO_RANGE here: write zeros instead
             } else {
-                release(r);
+                slots.release(r);
                 deliver(r, res);
             }
             return;
@@ -383,7 +289,7 @@ final class UringEngine implements AutoCloseable {
         if (r.isTransfer()) {
             if (res == 0) {
                 if (r.op == IoRequest.WRITE) {
-                    release(r);
+                    slots.release(r);
                     deliver(r, -Errno.EIO);
                     return;
                 }
@@ -392,18 +298,12 @@ final class UringEngine implements AutoCloseable {
                 r.advance(res);
             }
             if (!r.complete()) {
-                prepare(r); // short transfer, or more buffers than one SQE takes
+                slots.prepare(r); // short transfer, or more buffers than one SQE takes
                 return;
             }
         }
-        release(r);
+        slots.release(r);
         deliver(r, r.successResult());
-    }
-
-    private void release(IoRequest r) {
-        slots[r.slot] = null;
-        free[freeCount++] = r.slot;
-        r.slot = -1;
     }
 
     private void deliver(IoRequest r, long result) {
@@ -424,15 +324,10 @@ final class UringEngine implements AutoCloseable {
         }
     }
 
-    /** The ring broke (a bug or a kernel refusing enter): every request still held fails with EIO. */
+    /** The ring broke (a bug, or the kernel refusing enter): every request held fails with EIO. */
     private void failEverything() {
         closing = true;
-        for (int s = 0; s < slots.length; s++) {
-            if (slots[s] != null) {
-                deliver(slots[s], -Errno.EIO);
-                slots[s] = null;
-            }
-        }
+        slots.drain(r -> deliver(r, -Errno.EIO));
         IoRequest r;
         while ((r = waiting.poll()) != null) {
             deliver(r, -Errno.EIO);
@@ -453,25 +348,18 @@ final class UringEngine implements AutoCloseable {
         }
     }
 
-    /**
-     * Refuses new requests, lets the ones accepted finish (up to {@code timeoutMillis}), then
-     * ends the ring thread, which closes the ring.
-     */
-    void close(long timeoutMillis) {
+    /** Refuses new requests, lets the accepted ones finish, then ends the ring thread (it closes the ring). */
+    @Override
+    public void close() {
         closing = true;
-        forceWake();
+        doorbell.force();
         try {
-            thread.join(timeoutMillis);
+            thread.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         if (thread.isAlive()) {
             System.err.println("jbhyve: " + path + ": " + outstanding.get() + " requests still running at close");
         }
-    }
-
-    @Override
-    public void close() {
-        close(10_000);
     }
 }

@@ -184,6 +184,46 @@ class BlockBackendTest {
         assertEquals(1, onDisk[131584]);
     }
 
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void writeZeroesWithoutZeroRangeWritesZeros(Engine engine) throws Exception {
+        // tmpfs has no FALLOC_FL_ZERO_RANGE (EOPNOTSUPP): the backend writes zeros instead.
+        Path shm = Files.createTempDirectory(Path.of("/dev/shm"), "blk");
+        Path img = shm.resolve("disk.img");
+        try {
+            Files.write(img, Files.readAllBytes(image()));
+            open(img, engine, false, false, false);
+            CompletableFuture<Long> zero = new CompletableFuture<>();
+            disk.discardAsync(8192, 4096, true, into(zero));
+            assertEquals(0, await(zero));
+            disk.discard(16384, 512, true);
+            byte[] onDisk = Files.readAllBytes(img);
+            assertEquals(15, onDisk[8191]);
+            assertTrue(allZero(onDisk, 8192, 12288));
+            assertEquals(24, onDisk[12288]);
+            assertTrue(allZero(onDisk, 16384, 16896));
+            assertEquals(33, onDisk[16896]);
+        } finally {
+            disk.close();
+            disk = null;
+            Files.deleteIfExists(img);
+            Files.delete(shm);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engine.class)
+    void emptyRequestsCompleteAtOnce(Engine engine) throws Exception {
+        open(image(), engine, false, false, false);
+        CompletableFuture<Long> read = new CompletableFuture<>();
+        disk.readAsync(0, new MemorySegment[] {buf(8, 8)}, 0, into(read));
+        assertEquals(0, await(read));
+        CompletableFuture<Long> discard = new CompletableFuture<>();
+        disk.discardAsync(4096, 0, false, into(discard));
+        assertEquals(0, await(discard));
+        disk.discard(0, 0, true);
+    }
+
     private static boolean allZero(byte[] b, int from, int to) {
         for (int i = from; i < to; i++) {
             if (b[i] != 0) {

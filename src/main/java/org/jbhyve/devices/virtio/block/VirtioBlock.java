@@ -266,6 +266,9 @@ public final class VirtioBlock implements VirtioDevice {
 
     /** A request's backend work ended (on the completion thread): status, used entry, interrupt later. */
     private void finished(Virtqueue q, DescriptorChain c, int gen, BlockRequest r, int status) {
+        if (gen != generation) {
+            return; // reset meanwhile: the buffers are no longer the device's to write
+        }
         r.setStatus(status);
         if (answer(q, c, gen, r.writtenOnSuccess(status))) {
             usedPending.set(true);
