@@ -300,9 +300,9 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
-    /** Whether the CQ holds no completion to {@link #reap}. */
-    public boolean cqEmpty() {
-        return head == (int) INT.getAcquire(cqRing, cqTail);
+    /** How many completions the CQ holds for {@link #reap}. */
+    public int cqReady() {
+        return (int) INT.getAcquire(cqRing, cqTail) - head;
     }
 
     /** Whether the kernel holds completions that did not fit in the CQ (they move in on the next enter). */

@@ -17,7 +17,8 @@ import org.jbhyve.sys.Posix;
 
 /**
  * virtio-blk throughput from the driver side without a guest CPU, against the same I/O done
- * directly on the host: same file, same depth, same open flags (O_DIRECT unless --cached). See
+ * directly on the host: same file, same depth, same open flags (O_DIRECT unless --cached), same
+ * buffers (the mock guest's RAM). See
  * {@link BlkBenchSides} for the three sides: device, host with {@code depth} pread threads, host
  * with one thread and io_uring at {@code depth}.
  *
@@ -115,15 +116,16 @@ public final class VirtioBlkBench {
         boolean warm = false;
         for (Pattern p : patterns) {
             try (BlkBenchSides.Device dev = new BlkBenchSides.Device(f, size, p, depth, noCache, engine)) {
-                if (!warm) { // JIT, page tables, the device's caches
+                MemorySegment[] bufs = dev.dataBuffers(); // the host sides use the device's buffers
+                if (!warm) { // JIT (the device has much more code to compile), page tables, caches
                     if (sides.contains("device")) {
-                        dev.run(TimeUnit.SECONDS.toNanos(2));
+                        dev.run(TimeUnit.SECONDS.toNanos(4));
                     }
                     if (sides.contains("threads")) {
-                        BlkBenchSides.threads(f, size, p, depth, noCache, TimeUnit.SECONDS.toNanos(1));
+                        BlkBenchSides.threads(f, size, p, bufs, noCache, TimeUnit.SECONDS.toNanos(2));
                     }
                     if (sides.contains("io_uring")) {
-                        BlkBenchSides.uring(f, size, p, depth, noCache, TimeUnit.SECONDS.toNanos(1));
+                        BlkBenchSides.uring(f, size, p, bufs, noCache, TimeUnit.SECONDS.toNanos(2));
                     }
                     warm = true;
                 }
@@ -134,9 +136,9 @@ public final class VirtioBlkBench {
                         if (side == 0 && sides.contains("device")) {
                             device.add(dev.run(slice));
                         } else if (side == 1 && sides.contains("threads")) {
-                            threads.add(BlkBenchSides.threads(f, size, p, depth, noCache, slice));
+                            threads.add(BlkBenchSides.threads(f, size, p, bufs, noCache, slice));
                         } else if (side == 2 && sides.contains("io_uring")) {
-                            uring.add(BlkBenchSides.uring(f, size, p, depth, noCache, slice));
+                            uring.add(BlkBenchSides.uring(f, size, p, bufs, noCache, slice));
                         }
                     }
                 }

@@ -93,7 +93,7 @@ public final class BlockBackend implements AutoCloseable {
         if (engine == Engine.IO_URING) {
             try {
                 u = UringEngine.start(options.path(), fd, sync, workers::submit, this::runListeners, ringEntries);
-            } catch (RingSetup.Unavailable e) {
+            } catch (RingSetup.Unavailable | RuntimeException e) {
                 System.err.println("jbhyve: " + options.path() + ": io_uring unavailable (" + e.getMessage()
                         + "), using worker threads");
             }
