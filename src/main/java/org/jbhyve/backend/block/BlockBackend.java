@@ -1,14 +1,13 @@
 package org.jbhyve.backend.block;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
 import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.FileIo;
@@ -16,63 +15,115 @@ import org.jbhyve.sys.Posix;
 import org.jbhyve.sys.SysException;
 
 /**
- * A disk image: a regular file or a block device (B1), and the worker threads that do its I/O
- * off the vCPU and event-loop threads.
+ * A disk image: a regular file or a block device (B1), and the machinery that does its I/O off
+ * the vCPU and event-loop threads.
  *
  * <p>Options: {@code ro} opens O_RDONLY; {@code nocache} opens O_DIRECT, and buffers that are
- * not aligned to the host sector size go through a per-worker aligned bounce buffer;
- * {@code direct} opens O_SYNC; FLUSH is fdatasync(2), so data the guest flushed is on stable
- * storage when the request completes. A failed call fails that request only
- * ({@link BlockIoException}).
+ * not aligned to the host sector size go through an aligned bounce buffer; {@code direct} opens
+ * O_SYNC; FLUSH is fdatasync, so data the guest flushed is on stable storage when the request
+ * completes. A failed call fails that request only.
  *
- * <p>Threads: {@link #submit} from any thread; the blocking calls ({@link #read}...) run on the
- * workers (they are thread-safe: positional I/O on one descriptor).
+ * <p>Engines: by default requests go to the kernel through io_uring ({@link UringEngine}: one
+ * ring and one completion thread per backend, a request's buffers in one READV/WRITEV, bursts
+ * submitted with one system call, completions coalesced for up to {@code jbhyve.block.coalesce-us}
+ * microseconds, default 50, when 8 or more are in flight). Where io_uring is missing or
+ * forbidden (ENOSYS, EPERM from kernel.io_uring_disabled or seccomp) or the system property
+ * {@value #ENGINE_PROPERTY} is {@code workers}, a pool of worker threads does preadv/pwritev
+ * instead, one request per worker. Either way a pool of {@code workers} threads runs
+ * {@link #submit} tasks, and requests io_uring does not do here (bounce buffers, block-device
+ * discard ioctls).
+ *
+ * <p>Two APIs: blocking ({@link #read}, {@link #write}, {@link #flush}, {@link #discard}; any
+ * thread, usually a worker via {@link #submit}) and asynchronous ({@link #readAsync}...: return
+ * at once, the {@link Completion} runs later on the backend's completion thread, or a worker
+ * with the worker engine, never inside the call). After each run of completions the backend
+ * calls its {@link #addCompletionListener listeners}, so a device can raise one interrupt per
+ * batch. Buffers are native memory (guest RAM slices) and must stay valid, and the array
+ * unchanged, until the request completes.
  */
 public final class BlockBackend implements AutoCloseable {
-    private static final int BOUNCE_SIZE = 1 << 20;
+    /** System property choosing the engine: {@code io_uring} (default) or {@code workers}. */
+    public static final String ENGINE_PROPERTY = "jbhyve.block.engine";
     private static final int S_IFMT = 0170000;
     private static final int S_IFBLK = 0060000;
-    private static final Runnable STOP = () -> {};
 
-    private final BlockOptions options;
-    private final Fd fd;
-    private final boolean blockDevice;
-    private final long size;
-    private final int logical;
-    private final int physical;
-    private final int dioAlign;
-    private final BlockingQueue<Runnable> work = new LinkedBlockingQueue<>();
-    private final List<Thread> workers = new ArrayList<>();
-    private final Arena arena = Arena.ofShared();
-    private final ThreadLocal<MemorySegment> bounce;
+    /** How requests reach the kernel. */
+    public enum Engine { IO_URING, WORKERS }
 
-    private BlockBackend(BlockOptions options, Fd fd, boolean blockDevice, long size, int logical, int physical,
-                         int dioAlign) {
-        this.options = options;
-        this.fd = fd;
-        this.blockDevice = blockDevice;
-        this.size = size;
-        this.logical = logical;
-        this.physical = physical;
-        this.dioAlign = dioAlign;
-        this.bounce = ThreadLocal.withInitial(() -> arena.allocate(BOUNCE_SIZE, 4096));
-        for (int i = 0; i < Math.max(1, options.workers()); i++) {
-            Thread t = Thread.ofPlatform().name("blk-" + Path.of(options.path()).getFileName() + "-" + i).daemon(true)
-                    .unstarted(this::workerLoop);
-            workers.add(t);
-            t.start();
+    /** The end of an asynchronous request. */
+    @FunctionalInterface
+    public interface Completion {
+        /** {@code result}: bytes transferred (reads, writes) or 0 (flush, discard), or -errno. */
+        void completed(long result);
+    }
+
+    /** Requests queued by this thread inside a batch reach the kernel together when it closes. */
+    public final class Batch implements AutoCloseable {
+        private Batch() {}
+
+        @Override
+        public void close() {
+            if (uring != null) {
+                uring.unplug();
+            }
         }
     }
 
-    /** Opens the image; a missing or unusable one is a {@link BlockBackendException}. */
+    private final BlockOptions options;
+    private final Fd fd;
+    private final long size;
+    private final int logical;
+    private final int physical;
+    private final SyncIo sync;
+    private final WorkerPool workers;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final UringEngine uring;
+
+    private BlockBackend(BlockOptions options, Fd fd, boolean blockDevice, long size, int logical, int physical,
+                         int dioAlign, Engine engine, int ringEntries) {
+        this.options = options;
+        this.fd = fd;
+        this.size = size;
+        this.logical = logical;
+        this.physical = physical;
+        this.sync = new SyncIo(fd, options.noCache(), blockDevice, dioAlign);
+        this.workers = new WorkerPool("blk-" + Path.of(options.path()).getFileName(), options.workers(),
+                options.path());
+        UringEngine u = null;
+        if (engine == Engine.IO_URING) {
+            try {
+                u = UringEngine.start(options.path(), fd, sync, workers::submit, this::runListeners, ringEntries);
+            } catch (RingSetup.Unavailable | RuntimeException e) {
+                System.err.println("jbhyve: " + options.path() + ": io_uring unavailable (" + e.getMessage()
+                        + "), using worker threads");
+            }
+        }
+        this.uring = u;
+    }
+
+    /** Opens the image with the engine {@value #ENGINE_PROPERTY} names; failures are a {@link BlockBackendException}. */
     public static BlockBackend open(BlockOptions options) {
+        String e = System.getProperty(ENGINE_PROPERTY, "io_uring");
+        return switch (e) {
+            case "io_uring" -> open(options, Engine.IO_URING);
+            case "workers" -> open(options, Engine.WORKERS);
+            default -> throw new BlockBackendException(ENGINE_PROPERTY + "=" + e + ": want io_uring or workers");
+        };
+    }
+
+    /** Opens the image with {@code engine} (IO_URING falls back to WORKERS where io_uring is unavailable). */
+    public static BlockBackend open(BlockOptions options, Engine engine) {
+        return open(options, engine, UringEngine.DEFAULT_ENTRIES);
+    }
+
+    static BlockBackend open(BlockOptions options, Engine engine, int ringEntries) {
         Path path = Path.of(options.path());
         int mode;
         try {
             mode = (Integer) Files.getAttribute(path, "unix:mode");
         } catch (IOException | UnsupportedOperationException e) {
             throw new BlockBackendException("cannot open disk image " + options.path() + ": "
-                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage()));
+                    + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
         }
         boolean blockDevice = (mode & S_IFMT) == S_IFBLK;
         if (!blockDevice && !Files.isRegularFile(path)) {
@@ -96,7 +147,8 @@ public final class BlockBackend implements AutoCloseable {
                 throw new BlockBackendException(options.path() + ": sectorsize " + logical
                         + " is below the device's " + hostLogical + "-byte sectors, which nocache needs");
             }
-            return new BlockBackend(options, fd, blockDevice, size, logical, physical, Math.max(hostLogical, 512));
+            return new BlockBackend(options, fd, blockDevice, size, logical, physical, Math.max(hostLogical, 512),
+                    engine, ringEntries);
         } catch (SysException e) {
             fd.close();
             throw new BlockBackendException("cannot use disk image " + options.path() + ": " + e.getMessage());
@@ -131,33 +183,95 @@ public final class BlockBackend implements AutoCloseable {
         return options.path();
     }
 
-    /** Runs {@code task} on a worker thread. */
-    public void submit(Runnable task) {
-        work.add(task);
+    /** The engine in use (WORKERS when io_uring was asked for but is unavailable). */
+    public Engine engine() {
+        return uring != null ? Engine.IO_URING : Engine.WORKERS;
     }
 
-    private void workerLoop() {
-        while (true) {
-            Runnable r;
-            try {
-                r = work.take();
-            } catch (InterruptedException e) {
-                return;
+    /** Runs {@code task} on a worker thread. */
+    public void submit(Runnable task) {
+        workers.submit(task);
+    }
+
+    // ---- asynchronous API ----
+
+    /** Reads {@code bufs[0..count)} in order from byte {@code offset}; see the class comment. */
+    public void readAsync(long offset, MemorySegment[] bufs, int count, Completion done) {
+        dispatch(IoRequest.transfer(IoRequest.READ, offset, bufs, count, done), 0);
+    }
+
+    /** Writes {@code bufs[0..count)} in order at byte {@code offset}; -EROFS on a read-only disk. */
+    public void writeAsync(long offset, MemorySegment[] bufs, int count, Completion done) {
+        IoRequest r = IoRequest.transfer(IoRequest.WRITE, offset, bufs, count, done);
+        dispatch(r, options.readOnly() ? -SyncIo.EROFS : 0);
+    }
+
+    /** fdatasync: what completed before this call is on stable storage when it completes. */
+    public void flushAsync(Completion done) {
+        dispatch(IoRequest.control(IoRequest.FLUSH, 0, 0, done), 0);
+    }
+
+    /** Deallocates ({@code zero} false) or zeroes [offset, offset+length); -EOPNOTSUPP unless {@link #canDelete}. */
+    public void discardAsync(long offset, long length, boolean zero, Completion done) {
+        IoRequest r = IoRequest.control(zero ? IoRequest.ZERO : IoRequest.DISCARD, offset, length, done);
+        dispatch(r, canDelete() ? 0 : options.readOnly() ? -SyncIo.EROFS : -SyncIo.EOPNOTSUPP);
+    }
+
+    private void dispatch(IoRequest r, long refusal) {
+        long result = refusal != 0 ? refusal : r.rangeValid() ? 0 : -Errno.EINVAL;
+        if (uring != null) {
+            if (result != 0) {
+                uring.reject(r, result);
+            } else {
+                uring.enqueue(r);
             }
-            if (r == STOP) {
-                return;
-            }
-            try {
-                r.run();
-            } catch (RuntimeException e) {
-                System.err.println("jbhyve: " + options.path() + ": request failed: " + e);
-            }
+        } else {
+            workers.submit(() -> {
+                long res = result != 0 ? result : sync.run(r);
+                try {
+                    r.done.completed(res);
+                } finally {
+                    runListeners();
+                }
+            });
         }
     }
 
+    /**
+     * Runs {@code listener} after each run of completions, on the thread that ran them (the
+     * completion thread; with the worker engine, the worker after each one).
+     */
+    public void addCompletionListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    public void removeCompletionListener(Runnable listener) {
+        listeners.remove(listener);
+    }
+
+    private void runListeners() {
+        for (Runnable l : listeners) {
+            l.run();
+        }
+    }
+
+    /**
+     * Starts a batch on this thread: requests it queues reach the kernel together, with one
+     * system call, when the batch closes (use try-with-resources; batches nest).
+     */
+    public Batch batch() {
+        if (uring != null) {
+            uring.plug();
+        }
+        return new Batch();
+    }
+
+    // ---- blocking API ----
+
     /** Reads {@code bufs} in order from byte {@code offset}. */
     public void read(long offset, MemorySegment[] bufs, int count) throws BlockIoException {
-        transfer(offset, bufs, count, false);
+        Waiter w = new Waiter();
+        await(IoRequest.transfer(IoRequest.READ, offset, bufs, count, w), w, "read at " + offset);
     }
 
     /** Writes {@code bufs} in order at byte {@code offset}. */
@@ -165,69 +279,14 @@ public final class BlockBackend implements AutoCloseable {
         if (options.readOnly()) {
             throw new BlockIoException("read-only");
         }
-        transfer(offset, bufs, count, true);
-    }
-
-    private void transfer(long offset, MemorySegment[] bufs, int count, boolean write) throws BlockIoException {
-        long at = offset;
-        for (int i = 0; i < count; i++) {
-            MemorySegment b = bufs[i];
-            if (options.noCache() && (b.address() % dioAlign != 0 || b.byteSize() % dioAlign != 0)) {
-                bounced(at, b, write);
-            } else {
-                full(at, b, write);
-            }
-            at += b.byteSize();
-        }
-    }
-
-    private void full(long offset, MemorySegment b, boolean write) throws BlockIoException {
-        long done = 0;
-        long len = b.byteSize();
-        try {
-            while (done < len) {
-                MemorySegment rest = b.asSlice(done);
-                long n = write ? Posix.pwrite(fd, rest, len - done, offset + done)
-                        : Posix.pread(fd, rest, len - done, offset + done);
-                if (n <= 0) {
-                    if (!write) { // past the end of a file that shrank: the rest reads as zeros
-                        rest.fill((byte) 0);
-                        return;
-                    }
-                    throw new BlockIoException("short write at " + (offset + done));
-                }
-                done += n;
-            }
-        } catch (SysException e) {
-            throw new BlockIoException((write ? "write" : "read") + " at " + offset + ": " + e.getMessage());
-        }
-    }
-
-    private void bounced(long offset, MemorySegment b, boolean write) throws BlockIoException {
-        if (b.byteSize() % dioAlign != 0 || offset % dioAlign != 0) {
-            throw new BlockIoException("unaligned direct I/O of " + b.byteSize() + " bytes at " + offset);
-        }
-        MemorySegment buf = bounce.get();
-        for (long done = 0; done < b.byteSize(); done += BOUNCE_SIZE) {
-            long n = Math.min(BOUNCE_SIZE, b.byteSize() - done);
-            MemorySegment window = buf.asSlice(0, n);
-            if (write) {
-                window.copyFrom(b.asSlice(done, n));
-                full(offset + done, window, true);
-            } else {
-                full(offset + done, window, false);
-                b.asSlice(done, n).copyFrom(window);
-            }
-        }
+        Waiter w = new Waiter();
+        await(IoRequest.transfer(IoRequest.WRITE, offset, bufs, count, w), w, "write at " + offset);
     }
 
     /** fdatasync(2): what the guest wrote is on stable storage when this returns. */
     public void flush() throws BlockIoException {
-        try {
-            Posix.fdatasync(fd);
-        } catch (SysException e) {
-            throw new BlockIoException("flush: " + e.getMessage());
-        }
+        Waiter w = new Waiter();
+        await(IoRequest.control(IoRequest.FLUSH, 0, 0, w), w, "flush");
     }
 
     /** Deallocates (discard) or zeroes [offset, offset+length). */
@@ -235,43 +294,63 @@ public final class BlockBackend implements AutoCloseable {
         if (!canDelete()) {
             throw new BlockIoException("discard not allowed");
         }
-        try {
-            if (blockDevice) {
-                FileIo.blockDiscard(fd, offset, length, zero);
-            } else {
-                FileIo.fallocate(fd, FileIo.FALLOC_FL_KEEP_SIZE
-                        | (zero ? FileIo.FALLOC_FL_ZERO_RANGE : FileIo.FALLOC_FL_PUNCH_HOLE), offset, length);
-            }
-        } catch (SysException e) {
-            if (zero && e.errno() == 95 /* EOPNOTSUPP */) {
-                zeroByWriting(offset, length);
-                return;
-            }
-            throw new BlockIoException((zero ? "write zeroes" : "discard") + ": " + e.getMessage());
+        Waiter w = new Waiter();
+        await(IoRequest.control(zero ? IoRequest.ZERO : IoRequest.DISCARD, offset, length, w), w,
+                zero ? "write zeroes" : "discard");
+    }
+
+    /**
+     * Runs {@code r} and waits for it: through io_uring, except where the calling thread does
+     * the system calls itself: with the worker engine; on the ring's own thread (a completion
+     * calling in), where waiting would deadlock; for what io_uring would hand to a worker anyway
+     * (bounce buffers, block-device ioctls); and for write-zeroes, whose fallback (writing
+     * zeros where the file system lacks ZERO_RANGE) runs on a worker, which a caller blocking
+     * a worker must not wait for.
+     */
+    private void await(IoRequest r, Waiter w, String what) throws BlockIoException {
+        long result;
+        if (!r.rangeValid()) {
+            result = -Errno.EINVAL;
+        } else if (uring == null || uring.onRingThread() || sync.needsThread(r) || r.op == IoRequest.ZERO) {
+            result = sync.run(r);
+        } else {
+            uring.enqueue(r);
+            result = w.await();
+        }
+        if (result < 0) {
+            throw new BlockIoException(what + ": " + Errno.describe((int) -result));
         }
     }
 
-    private void zeroByWriting(long offset, long length) throws BlockIoException {
-        MemorySegment zeros = bounce.get();
-        zeros.fill((byte) 0);
-        for (long done = 0; done < length; done += BOUNCE_SIZE) {
-            full(offset + done, zeros.asSlice(0, Math.min(BOUNCE_SIZE, length - done)), true);
+    /** A completion a blocked caller waits for. */
+    private static final class Waiter implements Completion {
+        private final Thread thread = Thread.currentThread();
+        private volatile long result;
+        private volatile boolean done;
+
+        @Override
+        public void completed(long r) {
+            result = r;
+            done = true;
+            LockSupport.unpark(thread);
+        }
+
+        long await() {
+            while (!done) {
+                LockSupport.park(this);
+            }
+            return result;
         }
     }
 
+    /** Lets accepted requests finish, then stops the completion thread and the workers. */
     @Override
     public void close() {
-        for (int i = 0; i < workers.size(); i++) {
-            work.add(STOP);
+        if (uring != null) {
+            uring.close();
         }
-        for (Thread t : workers) {
-            try {
-                t.join(2000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        workers.close();
         fd.close();
-        arena.close();
+        sync.close();
     }
 }

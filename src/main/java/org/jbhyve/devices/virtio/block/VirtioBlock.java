@@ -5,8 +5,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jbhyve.backend.block.BlockBackend;
-import org.jbhyve.backend.block.BlockIoException;
 import org.jbhyve.virtio.DescriptorChain;
 import org.jbhyve.virtio.VirtioDevice;
 import org.jbhyve.virtio.VirtioTransport;
@@ -24,9 +25,12 @@ import org.jbhyve.virtio.VirtqueueException;
  * Types: 0 IN, 1 OUT, 4 FLUSH, 8 GET_ID (20-byte serial), 11 DISCARD, 13 WRITE_ZEROES (each a
  * list of {le64 sector, le32 num_sectors, le32 flags}). Sectors are always 512 bytes here.
  *
- * <p>The event-loop thread parses requests and hands them to the backend's workers, so many are
- * in flight; each completes on its worker (status byte, used entry, interrupt if the driver
- * wants one). A reset bumps a generation so completions of the old session are dropped.
+ * <p>The notifying thread (event loop or vCPU) parses every available request and hands it to
+ * the backend's asynchronous API in one batch, so many are in flight and none holds a thread
+ * while it waits. Completions run on the backend's completion thread: status byte and used
+ * entry per request, then one interrupt (if the driver wants it) per run of completions.
+ * Requests answered at once (GET_ID, bad ranges, unsupported types) are interrupted for once per
+ * kick. A reset bumps a generation so completions of the old session are dropped.
  */
 public final class VirtioBlock implements VirtioDevice {
     public static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9, F_TOPOLOGY = 10;
@@ -43,6 +47,7 @@ public final class VirtioBlock implements VirtioDevice {
     private final byte[] serial;
     private volatile VirtioTransport transport;
     private volatile int generation;
+    private final AtomicBoolean usedPending = new AtomicBoolean();
 
     public VirtioBlock(BlockBackend disk, String serial) {
         this.disk = disk;
@@ -50,6 +55,7 @@ public final class VirtioBlock implements VirtioDevice {
         this.serial = new byte[ID_BYTES];
         byte[] s = (serial != null ? serial : defaultSerial(disk.path())).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(s, 0, this.serial, 0, Math.min(s.length, ID_BYTES));
+        disk.addCompletionListener(this::completionsDelivered);
     }
 
     /** bhyve's default: "BHYVE-" and the first six bytes of the MD5 of the path, as XXXX-XXXX-XXXX. */
@@ -133,78 +139,77 @@ public final class VirtioBlock implements VirtioDevice {
         }
         Virtqueue q = t.queue(0);
         int gen = generation;
-        try {
+        boolean answered = false;
+        // One batch: every request popped here reaches the host kernel in one system call.
+        try (BlockBackend.Batch batch = disk.batch()) {
             for (int budget = q.size(); budget > 0; budget--) { // bounded: at most one ring's worth per kick
                 DescriptorChain c = q.pop();
                 if (c == null) {
                     return;
                 }
-                start(t, q, c, gen);
+                answered |= start(q, c, gen);
             }
             disk.submit(() -> queueNotified(queue)); // more left: continue without starving others
         } catch (VirtqueueException e) {
             t.queueBroken(q, e);
+        } finally {
+            if (answered) {
+                t.notifyUsed(q);
+            }
         }
     }
 
-    private void start(VirtioTransport t, Virtqueue q, DescriptorChain c, int gen) {
+    /** Starts one request; returns whether it was answered at once (its used entry is already added). */
+    private boolean start(Virtqueue q, DescriptorChain c, int gen) {
         BlockRequest r = BlockRequest.parse(c);
         if (r == null) { // no status byte: nothing can be reported, return the buffers
-            complete(t, q, c, gen, 0);
-            return;
+            return answer(q, c, gen, 0);
         }
-        switch (r.type()) {
-            case T_IN, T_OUT, T_FLUSH, T_DISCARD, T_WRITE_ZEROES -> disk.submit(() -> {
-                int status = execute(r);
-                r.setStatus(status);
-                complete(t, q, c, gen, r.writtenOnSuccess(status));
-            });
+        int status = switch (r.type()) {
+            case T_IN, T_OUT -> transfer(q, c, gen, r);
+            case T_FLUSH -> {
+                disk.flushAsync(res -> finished(q, c, gen, r, res < 0 ? S_IOERR : S_OK));
+                yield -1;
+            }
+            case T_DISCARD, T_WRITE_ZEROES -> discard(q, c, gen, r, r.type() == T_WRITE_ZEROES);
             case T_GET_ID -> {
                 r.fill(serial);
-                r.setStatus(S_OK);
-                complete(t, q, c, gen, r.writtenOnSuccess(S_OK));
+                yield S_OK;
             }
-            default -> {
-                r.setStatus(S_UNSUPP);
-                complete(t, q, c, gen, 1);
-            }
+            default -> S_UNSUPP;
+        };
+        if (status < 0) {
+            return false; // in flight
         }
+        r.setStatus(status);
+        return answer(q, c, gen, r.writtenOnSuccess(status));
     }
 
-    private int execute(BlockRequest r) {
-        try {
-            switch (r.type()) {
-                case T_IN, T_OUT -> {
-                    long offset = r.sector() << 9;
-                    long length = r.dataBytes();
-                    if (!inRange(r.sector(), length) || length % disk.logicalSectorSize() != 0
-                            || offset % disk.logicalSectorSize() != 0) {
-                        return S_IOERR;
-                    }
-                    if (r.type() == T_IN) {
-                        disk.read(offset, r.data(), r.dataCount());
-                    } else {
-                        if (disk.readOnly()) {
-                            return S_IOERR;
-                        }
-                        disk.write(offset, r.data(), r.dataCount());
-                    }
-                    return S_OK;
-                }
-                case T_FLUSH -> {
-                    disk.flush();
-                    return S_OK;
-                }
-                default -> {
-                    return discard(r, r.type() == T_WRITE_ZEROES);
-                }
-            }
-        } catch (BlockIoException e) {
+    /** IN/OUT: checks the range against the disk and hands the guest's buffers to the backend. */
+    private int transfer(Virtqueue q, DescriptorChain c, int gen, BlockRequest r) {
+        long offset = r.sector() << 9;
+        long length = r.dataBytes();
+        if (!inRange(r.sector(), length) || length % disk.logicalSectorSize() != 0
+                || offset % disk.logicalSectorSize() != 0) {
             return S_IOERR;
         }
+        BlockBackend.Completion done = res -> finished(q, c, gen, r, res < 0 ? S_IOERR : S_OK);
+        if (r.type() == T_IN) {
+            disk.readAsync(offset, r.data(), r.dataCount(), done);
+        } else {
+            if (disk.readOnly()) {
+                return S_IOERR;
+            }
+            disk.writeAsync(offset, r.data(), r.dataCount(), done);
+        }
+        return -1;
     }
 
-    private int discard(BlockRequest r, boolean zero) throws BlockIoException {
+    /**
+     * DISCARD/WRITE_ZEROES: the ranges are copied out of guest memory and checked first; then
+     * all go to the backend at once, and the request completes when the last does.
+     */
+    private int discard(Virtqueue q, DescriptorChain c, int gen, BlockRequest r, boolean zero) {
         if (!disk.canDelete()) {
             return disk.readOnly() ? S_IOERR : S_UNSUPP;
         }
@@ -212,31 +217,70 @@ public final class VirtioBlock implements VirtioDevice {
         if (bytes % 16 != 0 || bytes / 16 > MAX_DISCARD_SEGMENTS) {
             return S_IOERR;
         }
-        byte[] ranges = r.gather((int) bytes);
-        MemorySegment s = MemorySegment.ofArray(ranges);
-        for (int i = 0; i < bytes / 16; i++) {
+        int n = (int) (bytes / 16);
+        MemorySegment s = MemorySegment.ofArray(r.gather((int) bytes));
+        long[] offsets = new long[n];
+        long[] lengths = new long[n];
+        int ranges = 0;
+        for (int i = 0; i < n; i++) {
             long sector = s.get(ValueLayout.JAVA_LONG_UNALIGNED, 16L * i);
             long count = Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT_UNALIGNED, 16L * i + 8));
             if (!inRange(sector, count << 9) || ((sector << 9) | (count << 9)) % disk.logicalSectorSize() != 0) {
                 return S_IOERR;
             }
             if (count > 0) {
-                disk.discard(sector << 9, count << 9, zero);
+                offsets[ranges] = sector << 9;
+                lengths[ranges++] = count << 9;
             }
         }
-        return S_OK;
+        if (ranges == 0) {
+            return S_OK;
+        }
+        AtomicInteger left = new AtomicInteger(ranges);
+        AtomicInteger status = new AtomicInteger(S_OK);
+        for (int i = 0; i < ranges; i++) {
+            disk.discardAsync(offsets[i], lengths[i], zero, res -> {
+                if (res < 0) {
+                    status.set(S_IOERR);
+                }
+                if (left.decrementAndGet() == 0) {
+                    finished(q, c, gen, r, status.get());
+                }
+            });
+        }
+        return -1;
     }
 
     private boolean inRange(long sector, long bytes) {
         return sector >= 0 && sector <= (Long.MAX_VALUE >> 9) && bytes >= 0 && (sector << 9) + bytes <= disk.size();
     }
 
-    private void complete(VirtioTransport t, Virtqueue q, DescriptorChain c, int gen, int written) {
+    /** Adds the used entry of a request answered on the notifying thread; the caller interrupts. */
+    private boolean answer(Virtqueue q, DescriptorChain c, int gen, int written) {
         if (gen != generation) {
-            return; // the driver reset the device meanwhile (the queue drops late entries too)
+            return false; // the driver reset the device meanwhile (the queue drops late entries too)
         }
         q.addUsed(c.head(), written);
-        t.notifyUsed(q);
+        return true;
+    }
+
+    /** A request's backend work ended (on the completion thread): status, used entry, interrupt later. */
+    private void finished(Virtqueue q, DescriptorChain c, int gen, BlockRequest r, int status) {
+        if (gen != generation) {
+            return; // reset meanwhile: the buffers are no longer the device's to write
+        }
+        r.setStatus(status);
+        if (answer(q, c, gen, r.writtenOnSuccess(status))) {
+            usedPending.set(true);
+        }
+    }
+
+    /** After a run of completions: one interrupt for all of them, if the driver wants one. */
+    private void completionsDelivered() {
+        VirtioTransport t = transport;
+        if (usedPending.getAndSet(false) && t != null) {
+            t.notifyUsed(t.queue(0));
+        }
     }
 
     @Override

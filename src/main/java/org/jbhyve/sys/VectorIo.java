@@ -1,0 +1,60 @@
+package org.jbhyve.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Scatter/gather I/O: {@code struct iovec} arrays (16 bytes each: {@code void *iov_base; size_t
+ * iov_len}) and preadv(2)/pwritev(2), which move a list of buffers at one file offset in one
+ * call. The same arrays feed io_uring's READV/WRITEV. A call takes at most {@link #MAX_IOVECS}
+ * entries (UIO_MAXIOV), and may transfer fewer bytes than asked: callers continue from where it
+ * stopped.
+ */
+public final class VectorIo {
+    public static final int IOVEC_SIZE = 16;
+    public static final int MAX_IOVECS = 1024;
+
+    private static final MethodHandle PREADV = LibC.function("preadv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle PWRITEV = LibC.function("pwritev",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+
+    private VectorIo() {}
+
+    /** Sets entry {@code index} of the iovec array {@code iovecs} to native memory [address, address+length). */
+    public static void set(MemorySegment iovecs, int index, long address, long length) {
+        iovecs.set(JAVA_LONG, (long) IOVEC_SIZE * index, address);
+        iovecs.set(JAVA_LONG, (long) IOVEC_SIZE * index + 8, length);
+    }
+
+    /** preadv: fills the {@code count} buffers of {@code iovecs} from {@code offset}; retries EINTR. */
+    public static long preadv(Fd fd, MemorySegment iovecs, int count, long offset) {
+        return call(PREADV, "preadv", fd, iovecs, count, offset);
+    }
+
+    /** pwritev: writes the {@code count} buffers of {@code iovecs} at {@code offset}; retries EINTR. */
+    public static long pwritev(Fd fd, MemorySegment iovecs, int count, long offset) {
+        return call(PWRITEV, "pwritev", fd, iovecs, count, offset);
+    }
+
+    private static long call(MethodHandle handle, String name, Fd fd, MemorySegment iovecs, int count, long offset) {
+        if (count < 0 || count > MAX_IOVECS || (long) count * IOVEC_SIZE > iovecs.byteSize()) {
+            throw new IllegalArgumentException(name + ": " + count + " iovecs");
+        }
+        try {
+            while (true) {
+                long n = (long) handle.invokeExact(LibC.errnoSegment(), fd.number(), iovecs, count, offset);
+                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                    return LibC.check(n, name);
+                }
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+}
