@@ -1,7 +1,12 @@
 /**
- * Host side of block devices (B1): image files and block devices, served by a worker pool off
- * the vCPU and event-loop threads; {@code nocache} is O_DIRECT with aligned per-worker bounce
- * buffers, {@code direct} O_SYNC, FLUSH an fdatasync, discard/write-zeroes fallocate or
- * BLKDISCARD/BLKZEROOUT. A host I/O error fails that request only.
+ * Host side of block devices (B1): image files and block devices. Requests reach the kernel
+ * through io_uring — one ring and one completion thread per backend, batched submission,
+ * coalesced completions — or, where io_uring is unavailable or {@code jbhyve.block.engine=workers}
+ * is set, through a worker pool doing preadv/pwritev. {@code nocache} is O_DIRECT with aligned
+ * bounce buffers for unaligned guest buffers, {@code direct} O_SYNC, FLUSH an fdatasync,
+ * discard/write-zeroes fallocate or BLKDISCARD/BLKZEROOUT. Devices use the asynchronous API
+ * (a {@code Completion} on the completion thread, a listener per batch; virtio-blk does) or the
+ * blocking one from worker threads (AHCI, NVMe and virtio-scsi still do). A host I/O error fails
+ * that request only.
  */
 package org.jbhyve.backend.block;
