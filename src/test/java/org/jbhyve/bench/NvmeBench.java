@@ -1,16 +1,12 @@
 package org.jbhyve.bench;
 
-import static org.jbhyve.bench.DiskBench.host;
 import static org.jbhyve.bench.DiskBench.offset;
+import static org.jbhyve.bench.DiskBench.prepare;
 import static org.jbhyve.bench.DiskBench.result;
 
 import org.jbhyve.bench.DiskBench.Pattern;
 import org.jbhyve.bench.DiskBench.Result;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,8 +16,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jbhyve.devices.storage.nvme.MockNvmeDriver;
 import org.jbhyve.devices.storage.nvme.NvmeController;
 import org.jbhyve.devices.storage.nvme.NvmeFactory;
-import org.jbhyve.sys.Fd;
-import org.jbhyve.sys.Posix;
 import org.jbhyve.virtio.MockGuest;
 
 /**
@@ -35,11 +29,6 @@ import org.jbhyve.virtio.MockGuest;
  */
 public final class NvmeBench {
 
-    private static final Pattern[] PATTERNS = {
-        new Pattern("4k-randread", 4096, true, false),
-        new Pattern("1m-seqread", 1 << 20, false, false),
-        new Pattern("1m-seqwrite", 1 << 20, false, true),
-    };
     private static final int READ = 0x02, WRITE = 0x01;
 
     public static void main(String[] args) throws Exception {
@@ -68,46 +57,11 @@ public final class NvmeBench {
         prepare(file, size);
         System.out.printf("file %s, %d GiB, %s, depth %d over %d queue pair%s, %d s per run%n", file, sizeGib,
                 noCache ? "nocache (O_DIRECT)" : "page cache", depth, queues, queues == 1 ? "" : "s", seconds);
-        System.out.printf("%-12s %-7s %10s %10s %10s %10s%n", "pattern", "side", "MB/s", "IOPS", "p50 us", "p99 us");
-        device(file, size, PATTERNS[0], depth, queues, 2, noCache); // warm-up: JIT, page tables, caches
-        host(file, size, PATTERNS[0], depth, 1, noCache);
-        double ratio = 0;
-        for (Pattern p : PATTERNS) {
-            Result dev = device(file, size, p, depth, queues, seconds, noCache);
-            Result host = host(file, size, p, depth, seconds, noCache);
-            print(p, "device", dev);
-            print(p, "host", host);
-            if (p == PATTERNS[0]) {
-                ratio = dev.mbPerSec() / host.mbPerSec();
-            }
-        }
-        System.out.printf("ratio=%.3f%n", ratio);
+        int d = depth;
+        int q = queues;
+        boolean direct = noCache;
+        DiskBench.compare(file, size, d, seconds, direct, (p, s) -> device(file, size, p, d, q, s, direct));
     }
-
-    private static void print(Pattern p, String side, Result r) {
-        System.out.printf("%-12s %-7s %10.1f %10.0f %10.1f %10.1f%n", p.name(), side, r.mbPerSec(), r.iops(),
-                r.p50us(), r.p99us());
-    }
-
-    /** Fills the file with non-zero data once (no sparse holes), 1 MiB at a time. */
-    private static void prepare(Path file, long size) throws Exception {
-        if (Files.exists(file) && Files.size(file) == size) {
-            return;
-        }
-        System.out.println("creating " + file + " (" + (size >> 20) + " MiB)...");
-        try (Arena arena = Arena.ofConfined();
-             Fd fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_TRUNC, 0644)) {
-            MemorySegment buf = arena.allocate(1 << 20, 4096);
-            for (long at = 0; at < size; at += 1 << 20) {
-                for (long i = 0; i < buf.byteSize(); i += 8) {
-                    buf.set(ValueLayout.JAVA_LONG, i, at ^ i * 0x9E3779B97F4A7C15L);
-                }
-                Posix.pwrite(fd, buf, buf.byteSize(), at);
-            }
-            Posix.fdatasync(fd);
-        }
-    }
-
 
     /** One in-flight slot: its data buffer and, for transfers over two pages, its PRP list. */
     private record Slot(int queue, long data, long prpList) {}
@@ -214,6 +168,5 @@ public final class NvmeBench {
         return driver.enqueue(q, p.write() ? WRITE : READ, 0, 1, s.data(), prp2, (int) lba, (int) (lba >>> 32),
                 p.blockSize() / 512 - 1);
     }
-
 
 }

@@ -1,9 +1,8 @@
 package org.jbhyve.bench;
 
-import java.lang.foreign.Arena;
+import static org.jbhyve.bench.DiskBench.prepare;
+
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,8 +11,6 @@ import java.util.concurrent.TimeUnit;
 import org.jbhyve.backend.block.BlockBackend;
 import org.jbhyve.bench.BlkBenchSides.Pattern;
 import org.jbhyve.bench.BlkBenchSides.Run;
-import org.jbhyve.sys.Fd;
-import org.jbhyve.sys.Posix;
 
 /**
  * virtio-blk throughput from the driver side without a guest CPU, against the same I/O done
@@ -163,22 +160,4 @@ public final class VirtioBlkBench {
                 t.ios == 0 ? 0 : t.cpu / 1000.0 / t.ios);
     }
 
-    /** Fills the file with non-zero data once (no sparse holes), 1 MiB at a time. */
-    private static void prepare(Path file, long size) throws Exception {
-        if (Files.exists(file) && Files.size(file) == size) {
-            return;
-        }
-        System.out.println("creating " + file + " (" + (size >> 20) + " MiB)...");
-        try (Arena arena = Arena.ofConfined();
-             Fd fd = Posix.open(file.toString(), Posix.O_RDWR | Posix.O_CREAT | Posix.O_TRUNC, 0644)) {
-            MemorySegment buf = arena.allocate(1 << 20, 4096);
-            for (long at = 0; at < size; at += 1 << 20) {
-                for (long i = 0; i < buf.byteSize(); i += 8) {
-                    buf.set(ValueLayout.JAVA_LONG, i, at ^ i * 0x9E3779B97F4A7C15L);
-                }
-                Posix.pwrite(fd, buf, buf.byteSize(), at);
-            }
-            Posix.fdatasync(fd);
-        }
-    }
 }
