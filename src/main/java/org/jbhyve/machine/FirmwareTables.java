@@ -41,8 +41,7 @@ final class FirmwareTables {
      * owns the BIOS area and places the tables itself (from fw_cfg, see {@link #firmwareConfig}):
      * nothing is written then, but -A's dump still is.
      */
-    static long install(MachineSpec spec, MemoryMap map, GuestMemory memory, PciAssembly pci, List<Integer> comPorts) {
-        PlatformDescription p = describe(spec, map, pci, comPorts);
+    static long install(MachineSpec spec, GuestMemory memory, PlatformDescription p) {
         if (spec.bootrom() != null) {
             if (spec.acpi()) {
                 spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(AcpiTables.build(p).blobs(), Path.of(dir)));
@@ -64,9 +63,7 @@ final class FirmwareTables {
     }
 
     /** The fw_cfg device with this machine's tables, memory map, CPUs and boot order. */
-    static FwCfg firmwareConfig(MachineSpec spec, MemoryMap map, GuestMemory memory, PciAssembly pci,
-                                List<Integer> comPorts) {
-        PlatformDescription p = describe(spec, map, pci, comPorts);
+    static FwCfg firmwareConfig(MachineSpec spec, MemoryMap map, GuestMemory memory, PlatformDescription p) {
         return FirmwareConfig.build(spec, map, memory, p,
                 SmbiosTables.forFirmware(p, smbiosSettings(spec), hostName()));
     }
@@ -86,6 +83,7 @@ final class FirmwareTables {
         }
     }
 
+    /** The machine as built, as every table (and fw_cfg's copies of them) describes it. */
     static PlatformDescription describe(MachineSpec spec, MemoryMap map, PciAssembly pci, List<Integer> comPorts) {
         List<PciWindow> windows = new ArrayList<>(
                 PlatformDescription.bhyveWindows(pci.pci64Base(), pci.pci64Limit() - pci.pci64Base()));

@@ -12,6 +12,7 @@ import org.jbhyve.kvm.Kvm;
 import org.jbhyve.kvm.VcpuFd;
 import org.jbhyve.kvm.VcpuStats;
 import org.jbhyve.kvm.VmFd;
+import org.jbhyve.machine.acpi.PlatformDescription;
 import org.jbhyve.machine.boot.EntryState;
 import org.jbhyve.machine.boot.KernelLoader;
 import org.jbhyve.memory.GuestMemory;
@@ -165,10 +166,11 @@ public final class VirtualMachine implements AutoCloseable {
             }
         }));
 
-        long rsdp = FirmwareTables.install(spec, map, ram.memory(), pci, isa.comPorts());
+        PlatformDescription platform = FirmwareTables.describe(spec, map, pci, isa.comPorts());
+        long rsdp = FirmwareTables.install(spec, ram.memory(), platform);
         if (spec.fwCfg()) {
             ports.register(FwCfg.PORT_BASE, FwCfg.PORT_COUNT, "fw_cfg",
-                    FirmwareTables.firmwareConfig(spec, map, ram.memory(), pci, isa.comPorts()));
+                    FirmwareTables.firmwareConfig(spec, map, ram.memory(), platform));
         }
         FirmwareDebug.attach(spec, ports, resources);
         EntryState entry = rom == null ? loadGuest(ram.memory(), map, rsdp) : null;
