@@ -51,10 +51,7 @@ final class BootRom implements AutoCloseable {
     /** Opens and maps the ROM file; every problem with it is one {@link MachineException} line. */
     static BootRom open(String romFile) {
         Path path = Path.of(romFile);
-        if (!Files.isRegularFile(path)) {
-            throw new MachineException("bootrom " + romFile + ": " + (Files.exists(path) ? "not a regular file"
-                    : "no such file"));
-        }
+        requireRegularFile(path, "bootrom");
         long size = checkedSize(path);
         try (Fd fd = Posix.open(romFile, Posix.O_RDONLY | Posix.O_CLOEXEC, 0)) {
             return new BootRom(path, Posix.mmap(size, Posix.PROT_READ, Posix.MAP_PRIVATE, fd, 0));
@@ -63,18 +60,31 @@ final class BootRom implements AutoCloseable {
         }
     }
 
+    /** A missing path or one that is not a file is one line naming {@code what} ("bootrom", "bootvars"). */
+    static void requireRegularFile(Path path, String what) {
+        if (!Files.isRegularFile(path)) {
+            throw new MachineException(what + " " + path + ": " + (Files.exists(path) ? "not a regular file"
+                    : "no such file"));
+        }
+    }
+
     static long checkedSize(Path path) {
+        return checkedSize(path, "bootrom");
+    }
+
+    /** {@code what} names the file in messages ("bootrom", "bootvars"). */
+    static long checkedSize(Path path, String what) {
         long size;
         try {
             size = Files.size(path);
         } catch (java.io.IOException e) {
-            throw new MachineException("bootrom " + path + ": cannot read it: " + e.getMessage());
+            throw new MachineException(what + " " + path + ": cannot read it: " + e.getMessage());
         }
         if (size == 0 || size % PAGE != 0) {
-            throw new MachineException("bootrom " + path + ": size " + size + " is not a multiple of 4 KiB");
+            throw new MachineException(what + " " + path + ": size " + size + " is not a multiple of 4 KiB");
         }
         if (size > MAX_SIZE) {
-            throw new MachineException("bootrom " + path + ": " + size + " bytes is larger than 16 MiB");
+            throw new MachineException(what + " " + path + ": " + size + " bytes is larger than 16 MiB");
         }
         return size;
     }

@@ -58,14 +58,11 @@ final class VarsFlash implements AutoCloseable {
     /** Checks the file can serve as the variable store; returns its size. Problems are one line. */
     static long check(String varsFile) {
         Path path = Path.of(varsFile);
-        if (!Files.isRegularFile(path)) {
-            throw new MachineException("bootvars " + varsFile + ": " + (Files.exists(path) ? "not a regular file"
-                    : "no such file"));
-        }
+        BootRom.requireRegularFile(path, "bootvars");
         if (!Files.isReadable(path) || !Files.isWritable(path)) {
             throw new MachineException("bootvars " + varsFile + ": not readable and writable (UEFI variables are stored in it)");
         }
-        return BootRom.checkedSize(path);
+        return BootRom.checkedSize(path, "bootvars");
     }
 
     @Override

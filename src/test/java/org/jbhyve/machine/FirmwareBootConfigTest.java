@@ -126,6 +126,9 @@ class FirmwareBootConfigTest {
                 assertThrows(MachineException.class, () -> BootRom.open("/nonexistent/rom")).getMessage());
         assertThrows(MachineException.class, () -> BootRom.open(dir.toString()));
         assertThrows(MachineException.class, () -> VarsFlash.check("/nonexistent/vars.fd"));
+        Path oddVars = sized("odd.fd", 5000);
+        assertEquals("bootvars " + oddVars + ": size 5000 is not a multiple of 4 KiB",
+                assertThrows(MachineException.class, () -> VarsFlash.check(oddVars.toString())).getMessage());
     }
 
     private Path sized(String name, long size) throws IOException {
