@@ -57,7 +57,8 @@ public final class Usage {
                     + " vCPUs are threads, x86-64 target description (x87/SSE and control registers too),"
                     + " addresses are the selected vCPU's virtual addresses"),
             Map.entry("-r", "restoring snapshots is not in this build yet: refused"),
-            Map.entry("-D", "recorded (destroy_on_poweroff); it matters once VM instances exist (bhyvectl)"),
+            Map.entry("-D", "a guest power-off also removes the VM from the registry (one created by bhyveload or"
+                    + " bhyvectl --create stays otherwise)"),
             Map.entry("-s", "-s help lists the emulations; -l help lists the LPC devices; bootindex=N on a disk"
                     + " or NIC orders the firmware's boot devices, lowest first"),
             Map.entry("-o", "config.dump=1 prints the settings tree and exits; acpi.dump_dir=DIR also writes"
