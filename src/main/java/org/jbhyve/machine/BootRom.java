@@ -40,11 +40,9 @@ final class BootRom implements AutoCloseable {
     /** The lowest address boot ROM and variables together may reach. */
     static final long FLASH_FLOOR = FOUR_GIB - MAX_SIZE;
 
-    private final Path path;
     private final MemorySegment image;
 
-    private BootRom(Path path, MemorySegment image) {
-        this.path = path;
+    private BootRom(MemorySegment image) {
         this.image = image;
     }
 
@@ -54,7 +52,7 @@ final class BootRom implements AutoCloseable {
         requireRegularFile(path, "bootrom");
         long size = checkedSize(path);
         try (Fd fd = Posix.open(romFile, Posix.O_RDONLY | Posix.O_CLOEXEC, 0)) {
-            return new BootRom(path, Posix.mmap(size, Posix.PROT_READ, Posix.MAP_PRIVATE, fd, 0));
+            return new BootRom(Posix.mmap(size, Posix.PROT_READ, Posix.MAP_PRIVATE, fd, 0));
         } catch (SysException e) {
             throw new MachineException("bootrom " + romFile + ": cannot read it: " + e.getMessage());
         }
@@ -113,10 +111,6 @@ final class BootRom implements AutoCloseable {
         vm.setReadOnlyMemoryRegion(slot, base(), image);
         long low = isLegacyBios() ? size() : Math.min(size(), ISA_BIOS_ALIAS);
         ram.write(ONE_MIB - low, image.asSlice(size() - low, low));
-    }
-
-    Path path() {
-        return path;
     }
 
     @Override

@@ -3,10 +3,8 @@ package org.jbhyve.devices.firmware;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.jbhyve.bus.IoHandler;
@@ -99,10 +97,6 @@ public final class FwCfg implements IoHandler {
             return this;
         }
 
-        public boolean hasFile(String name) {
-            return files.containsKey(name);
-        }
-
         /** The device; files get selectors from 0x20 in name order (QEMU sorts them the same way). */
         public FwCfg build(GuestMemory memory) {
             Map<Integer, byte[]> all = new TreeMap<>(items);
@@ -131,10 +125,6 @@ public final class FwCfg implements IoHandler {
     /** The selector of a file, or -1; for tests and for tables that point at files. */
     public int selectorOf(String file) {
         return files.getOrDefault(file, -1);
-    }
-
-    public List<String> fileNames() {
-        return new ArrayList<>(files.keySet());
     }
 
     /** How many DMA transfers failed (a guest mistake each); for tests and diagnostics. */
