@@ -1,0 +1,25 @@
+# The second stage of bin/lib/emulated-kvm.sh, run as PID 1 inside the emulated machine on its
+# overlay root: mounts the usual file systems, loads KVM and the network modules the tests use,
+# runs the command saved in target/emulated-kvm/command, records its status and powers off.
+set -u
+mount -t proc proc /proc || echo "emulated-kvm: cannot mount /proc"
+project=$(sed -n 's/.*jbhyve.project=\([^ ]*\).*/\1/p' /proc/cmdline)
+mount -t sysfs sys /sys
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+for module in kvm_amd tun veth bridge; do modprobe "$module" || echo "emulated-kvm: modprobe $module failed"; done
+ip link set lo up
+hostname emulated-kvm
+export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+cd "$project"
+echo "emulated-kvm: $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo MISSING)"
+eval "$(cat target/emulated-kvm/command)"
+status=$?
+echo "$status" >target/emulated-kvm/status
+sync
+echo o >/proc/sysrq-trigger
+sleep 10

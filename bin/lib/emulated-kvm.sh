@@ -1,0 +1,101 @@
+# Sourced by bin/test: runs a command inside an emulated x86-64 machine whose Linux has /dev/kvm.
+#
+# Where the host has no /dev/kvm (a VM without nested virtualisation, a container), the KVM tests
+# can still run for real: QEMU's TCG emulates an x86-64 CPU *with* AMD-V (SVM and nested paging),
+# so a Linux kernel booted in it loads kvm_amd and offers a genuine /dev/kvm. jbhyve then runs
+# inside that machine exactly as on hardware, only slower (every instruction is translated).
+#
+# The emulated machine sees the host's root file system read-only through virtio-9p, with an
+# in-memory overlay on top (so /tmp, ~/.m2 and /var are writable and forgotten afterwards); the
+# project directory is shared read-write at the same path, so test reports land in target/.
+# Its kernel is Debian's linux-image-amd64 (needs kvm_amd, 9p, overlay, tun and veth as modules);
+# the first stage is a busybox initramfs built here into target/emulated-kvm/.
+#
+# Needs: qemu-system-x86 (qemu-system-x86_64), busybox-static, linux-image-amd64, cpio.
+
+jbhyve_emulated_kvm_kernel() {
+    # Prints the version of an installed kernel that has the modules needed, or fails.
+    local dir version
+    for dir in /lib/modules/*; do
+        version=${dir##*/}
+        [ -r "/boot/vmlinuz-$version" ] || continue
+        modinfo -k "$version" -n kvm_amd 9pnet_virtio 9p overlay >/dev/null 2>&1 || continue
+        echo "$version"
+        return 0
+    done
+    return 1
+}
+
+jbhyve_emulated_kvm_available() {
+    command -v qemu-system-x86_64 >/dev/null 2>&1 && [ -x /bin/busybox ] && command -v cpio >/dev/null 2>&1 \
+        && jbhyve_emulated_kvm_kernel >/dev/null
+}
+
+# The first stage: busybox, the modules that reach the root file system, and an init that builds
+# the overlay root and hands over to the second stage (bin/lib/emulated-kvm-init.sh) on it.
+jbhyve_emulated_kvm_initramfs() {
+    local version=$1 out=$2 stage module file
+    stage=$(mktemp -d)
+    mkdir -p "$stage"/{bin,dev,proc,sys,lower,rw,newroot,modules}
+    cp /bin/busybox "$stage/bin/"
+    for applet in sh mount insmod mkdir switch_root cat echo poweroff; do
+        ln -s busybox "$stage/bin/$applet"
+    done
+    local modules=""
+    for module in 9pnet_virtio virtio_pci 9p overlay; do
+        modules="$modules $(modprobe -S "$version" --show-depends "$module" | awk '$1 == "insmod" { print $2 }')"
+    done
+    local order=""
+    for file in $modules; do
+        case " $order " in *" $file "*) continue ;; esac
+        order="$order $file"
+        local name; name=$(basename "$file"); name=${name%%.ko*}
+        case $file in
+            *.xz) xz -dc "$file" >"$stage/modules/$name.ko" ;;
+            *.zst) zstd -qdc "$file" >"$stage/modules/$name.ko" ;;
+            *) cp "$file" "$stage/modules/$name.ko" ;;
+        esac
+        echo "$name" >>"$stage/modules/order"
+    done
+    cat >"$stage/init" <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for module in $(cat /modules/order); do insmod /modules/$module.ko || echo "emulated-kvm: insmod $module failed"; done
+project=$(sed -n 's/.*jbhyve.project=\([^ ]*\).*/\1/p' /proc/cmdline)
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,ro,cache=loose hostroot /lower || exec poweroff -f
+mount -t tmpfs -o size=75% tmpfs /rw
+mkdir -p /rw/upper /rw/work
+mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /newroot || exec poweroff -f
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 project "/newroot$project" || exec poweroff -f
+umount /proc /sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /bin/bash "$project/bin/lib/emulated-kvm-init.sh"
+INIT
+    chmod +x "$stage/init"
+    (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"
+    rm -rf "$stage"
+}
+
+# jbhyve_emulated_kvm_run PROJECT_DIR COMMAND...: boots the machine, runs COMMAND in PROJECT_DIR
+# as root with a usable /dev/kvm, and returns COMMAND's exit status (125 if it never ran).
+jbhyve_emulated_kvm_run() {
+    local project=$1; shift
+    local version; version=$(jbhyve_emulated_kvm_kernel) || return 125
+    local dir="$project/target/emulated-kvm"
+    mkdir -p "$dir"
+    rm -f "$dir/status"
+    printf '%q ' "$@" >"$dir/command"
+    jbhyve_emulated_kvm_initramfs "$version" "$dir/initramfs.gz"
+    local memory_mib=$(( $(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) * 2 / 3 ))
+    [ "$memory_mib" -gt 16384 ] && memory_mib=16384
+    qemu-system-x86_64 -accel tcg,thread=multi,tb-size=${JBHYVE_TB_SIZE:-1024} -cpu max -smp "$(nproc)" -m "$memory_mib" \
+        -nographic -no-reboot -nic none \
+        -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
+        -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project" \
+        -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+        -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null
+    [ -r "$dir/status" ] || return 125
+    return "$(cat "$dir/status")"
+}
