@@ -1,9 +1,10 @@
 # The second stage of bin/lib/emulated-kvm.sh, run as PID 1 inside the emulated machine on its
 # overlay root: mounts the usual file systems, loads KVM and the network modules the tests use,
-# runs the command saved in target/emulated-kvm/command, records its status and powers off.
+# runs the command saved in $dir/command, records its status and powers off.
 set -u
 mount -t proc proc /proc || echo "emulated-kvm: cannot mount /proc"
 project=$(sed -n 's/.*jbhyve.project=\([^ ]*\).*/\1/p' /proc/cmdline)
+dir=$(sed -n 's/.*jbhyve.dir=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t sysfs sys /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
@@ -17,9 +18,9 @@ hostname emulated-kvm
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 cd "$project"
 echo "emulated-kvm: $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo MISSING)"
-eval "$(cat target/emulated-kvm/command)"
+eval "$(cat "$dir/command")"
 status=$?
-echo "$status" >target/emulated-kvm/status
+echo "$status" >"$dir/status"
 sync
 echo o >/proc/sysrq-trigger
 sleep 10

@@ -80,20 +80,25 @@ INIT
 
 # jbhyve_emulated_kvm_run PROJECT_DIR COMMAND...: boots the machine, runs COMMAND in PROJECT_DIR
 # as root with a usable /dev/kvm, and returns COMMAND's exit status (125 if it never ran).
+# The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm,
+# inside PROJECT_DIR), so two machines may run at once with different directories.
 jbhyve_emulated_kvm_run() {
     local project=$1; shift
     local version; version=$(jbhyve_emulated_kvm_kernel) || return 125
-    local dir="$project/target/emulated-kvm"
+    local dir="${JBHYVE_EMULATED_KVM_DIR:-$project/target/emulated-kvm}"
     mkdir -p "$dir"
     rm -f "$dir/status"
     printf '%q ' "$@" >"$dir/command"
     jbhyve_emulated_kvm_initramfs "$version" "$dir/initramfs.gz"
     local memory_mib=$(( $(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) * 2 / 3 ))
     [ "$memory_mib" -gt 16384 ] && memory_mib=16384
-    qemu-system-x86_64 -accel tcg,thread=multi,tb-size=${JBHYVE_TB_SIZE:-1024} -cpu max -smp "$(nproc)" -m "$memory_mib" \
-        -nographic -no-reboot -nic none \
+    # qboot (a minimal firmware that just loads the kernel) starts faster than SeaBIOS when present.
+    local firmware=()
+    [ -r /usr/share/qemu/qboot.rom ] && firmware=(-bios /usr/share/qemu/qboot.rom)
+    qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max -smp "$(nproc)" -m "$memory_mib" \
+        "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
-        -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project" \
+        -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project jbhyve.dir=$dir" \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
         -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null
     [ -r "$dir/status" ] || return 125

@@ -20,12 +20,16 @@ jbhyve_build_if_needed() {
     if [ -f "$jar" ] && [ -z "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ]; then
         return 0
     fi
-    echo "jbhyve: building (first run or sources changed)..." >&2
+    echo "jbhyve: building with Maven: the jar, its libraries and the guest images (first run or" \
+        "sources changed; about 20 s, a few minutes when Maven must download plugins first)..." >&2
+    local started=$SECONDS
     # stdin is the guest's console: the build must not read it.
-    if ! (cd "$home" && mvn -B -q -DskipTests package </dev/null >"$home/target.build.log" 2>&1); then
-        echo "jbhyve: build failed; see $home/target.build.log" >&2
+    if ! (cd "$home" && mvn -B -ntp -DskipTests package </dev/null >"$home/target.build.log" 2>&1); then
+        echo "jbhyve: build failed; Maven's errors (the whole log is $home/target.build.log):" >&2
+        grep -E '^\[ERROR\]|error:' "$home/target.build.log" | head -n 20 >&2
         exit 4
     fi
+    echo "jbhyve: built in $((SECONDS - started)) s" >&2
     rm -f "$home/target.build.log"
     touch "$jar" # the jar plugin leaves an unchanged jar untouched; record that it is current
 }
@@ -34,6 +38,8 @@ jbhyve_train_aot_cache() {
     local home=$1 jar=$2 aot=$3
     local tmp="$aot.$$"
     # The training VM registers in a VM registry of its own, so it never meets a real VM's name.
+    [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 0 # training boots a guest
+    echo "jbhyve: training the start-up cache (boots the demo guest once, a few seconds)..." >&2
     local rundir; rundir=$(mktemp -d "${TMPDIR:-/tmp}/jbhyve-aot.XXXXXX") || return 0
     JBHYVE_RUNDIR="$rundir" "$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" -XX:AOTCacheOutput="$tmp" -cp "$jar" \
         org.jbhyve.cli.BhyveMain -A -c 2 -m 64M -s 0,hostbridge -s 1,lpc -l com1,stdio -l pc-testdev \
@@ -49,7 +55,7 @@ jbhyve_launch() {
     jbhyve_find_jdk || exit 4
     local jar="$home/target/jbhyve.jar" aot="$home/target/jbhyve.aot"
     jbhyve_build_if_needed "$home" "$jar"
-    if [ ! -f "$aot" ] || [ "$jar" -nt "$aot" ]; then
+    if [ -z "${JBHYVE_NO_BUILD:-}" ] && { [ ! -f "$aot" ] || [ "$jar" -nt "$aot" ]; }; then
         jbhyve_train_aot_cache "$home" "$jar" "$aot"
     fi
     local cache=()

@@ -66,7 +66,8 @@ final class IsaDevices implements AutoCloseable {
                 comPorts.add(n);
             }
             pm = new AcpiPowerManagement(isaIrq.apply(AcpiPowerManagement.SCI_IRQ), requests::sleep, System::nanoTime);
-            ports.register(AcpiPowerManagement.PM1_EVT_PORT, AcpiPowerManagement.PM1_EVT_LENGTH, "pm1-evt", pm.eventBlock());
+            ports.register(AcpiPowerManagement.PM1_EVT_PORT, AcpiPowerManagement.PM1_EVT_LENGTH, "pm1-evt",
+                    FirmwareDebug.sharePm1Event(spec, AcpiPowerManagement.PM1_EVT_PORT, pm.eventBlock(), owned));
             ports.register(AcpiPowerManagement.PM1_CNT_PORT, AcpiPowerManagement.PM1_CNT_LENGTH, "pm1-cnt",
                     pm.controlBlock());
             ports.register(AcpiPowerManagement.PM_TMR_PORT, AcpiPowerManagement.PM_TMR_LENGTH, "pm-tmr", pm.timerBlock());

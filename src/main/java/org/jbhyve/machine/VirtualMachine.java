@@ -172,7 +172,6 @@ public final class VirtualMachine implements AutoCloseable {
             ports.register(FwCfg.PORT_BASE, FwCfg.PORT_COUNT, "fw_cfg",
                     FirmwareTables.firmwareConfig(spec, map, ram.memory(), platform));
         }
-        FirmwareDebug.attach(spec, ports, resources);
         EntryState entry = rom == null ? loadGuest(ram.memory(), map, rsdp) : null;
         boolean x2apic = spec.tree().getBoolean("x86.x2apic", false);
         boolean ignoreMsrs = !spec.tree().getBoolean("x86.strictmsr", true);

@@ -136,7 +136,10 @@ public abstract class PciFunction {
         int slot = (offset - PciConfigSpace.BAR0) / 4;
         if (bars[slot] != null) {
             PciBar bar = bars[slot];
-            long low = value & 0xFFFFFFFFL & ~(bar.size() - 1) & (bar.kind() == PciBar.Kind.IO ? 0xFFFF : -1L);
+            // An I/O BAR keeps all 32 bits, as QEMU's and bhyve's do: sizing reads back
+            // 0xFFFFFFxx, which SeaBIOS needs to compute the size; decoding (updateDecoding) only
+            // happens while the whole BAR lies below 64 KiB.
+            long low = value & 0xFFFFFFFFL & ~(bar.size() - 1);
             barAddress[slot] = (barAddress[slot] & 0xFFFFFFFF00000000L) | low;
         } else if (slot > 0 && bars[slot - 1] != null && bars[slot - 1].kind() == PciBar.Kind.MEMORY64) {
             long high = (value & 0xFFFFFFFFL & (~(bars[slot - 1].size() - 1) >>> 32)) << 32;

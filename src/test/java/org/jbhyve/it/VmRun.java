@@ -47,7 +47,7 @@ final class VmRun {
         return bhyveWithInput(null, args);
     }
 
-    /** Runs bhyve with {@code input} on stdin (null: /dev/null), 120 s at most. */
+    /** Runs bhyve with {@code input} on stdin (null: /dev/null), 300 s at most (hosts that emulate KVM are slow). */
     static VmRun bhyveWithInput(byte[] input, String... args) {
         List<String> command = new ArrayList<>();
         command.add(HOME.resolve("bin/bhyve").toString());
@@ -64,9 +64,9 @@ final class VmRun {
                 p.getOutputStream().write(input);
                 p.getOutputStream().close();
             }
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                fail("bhyve did not exit within 120 s: " + command + "\n" + Files.readString(out));
+                fail("bhyve did not exit within 300 s: " + command + "\n" + Files.readString(out));
             }
             VmRun run = new VmRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));

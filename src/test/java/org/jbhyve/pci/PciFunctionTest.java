@@ -62,7 +62,8 @@ class PciFunctionTest {
     void barSizingReturnsTheSizeMaskWithTypeBits() {
         TestFunction f = placed(new RecordingMapper());
         f.configWrite(0x10, 4, 0xFFFFFFFFL);
-        assertEquals(0xFFE1L, f.configRead(0x10, 4), "I/O BAR: 32 bytes, bit 0 set, 16-bit decode");
+        assertEquals(0xFFFFFFE1L, f.configRead(0x10, 4),
+                "I/O BAR: 32 bytes, bit 0 set, all upper bits (SeaBIOS computes ~(value & ~3) + 1 over 32 bits)");
         f.configWrite(0x14, 4, 0xFFFFFFFFL);
         assertEquals(0xFFFFF000L, f.configRead(0x14, 4), "32-bit memory BAR of 4 KiB");
         f.configWrite(0x18, 4, 0xFFFFFFFFL);
@@ -83,6 +84,19 @@ class PciFunctionTest {
         assertEquals(List.of("map BAR1 @c0001000", "unmap BAR1 @c0001000", "map BAR1 @c0002000"), mapper.calls);
         f.configWrite(PciConfigSpace.COMMAND, 2, 0);
         assertEquals("unmap BAR1 @c0002000", mapper.calls.get(mapper.calls.size() - 1));
+    }
+
+    @Test
+    void anIoBarIsDecodedOnlyBelowSixtyFourKilobytes() {
+        RecordingMapper mapper = new RecordingMapper();
+        TestFunction f = placed(mapper);
+        f.configWrite(PciConfigSpace.COMMAND, 2, PciConfigSpace.COMMAND_IO);
+        f.configWrite(0x10, 4, 0xFFFFFFFFL); // sizing leaves all ones in the register: not decoded
+        assertEquals(List.of(), mapper.calls);
+        f.configWrite(0x10, 4, 0xC000);
+        assertEquals(List.of("map BAR0 @c000"), mapper.calls);
+        f.configWrite(0x10, 4, 0x1FFE0);
+        assertEquals(List.of("map BAR0 @c000", "unmap BAR0 @c000"), mapper.calls, "0x1FFE0 is beyond port space");
     }
 
     @Test
