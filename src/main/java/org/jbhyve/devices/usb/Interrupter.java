@@ -97,7 +97,12 @@ final class Interrupter {
                 onPending.run();
             }
             case IMOD -> imod = value;
-            case ERSTSZ -> erstsz = value & 0xFFFF;
+            case ERSTSZ -> {
+                erstsz = value & 0xFFFF;
+                if (!ring.usable() && erstba != 0) {
+                    ring.configure(erstba, erstsz);          // tolerate ERSTSZ written after ERSTBA
+                }
+            }
             case ERSTBA_LO -> {
                 erstba = (erstba & 0xFFFFFFFF00000000L) | (Integer.toUnsignedLong(value) & ~0x3FL);
                 ring.configure(erstba, erstsz);

@@ -211,6 +211,28 @@ final class XhciDriver implements AutoCloseable {
         return out;
     }
 
+    /** Enable Slot and Address Device for the tablet on port 1, EP0 on {@code ep0}; returns the slot. */
+    int addressTablet(Ring ep0) {
+        int slot = enableSlot();
+        deviceContext(slot);
+        assertEquals(Trb.CC_SUCCESS, command(addressInput(1, ep0, 512), Trb.ADDRESS_DEVICE << 10 | slot << 24).code());
+        return slot;
+    }
+
+    /** SET_CONFIGURATION(1) and Configure Endpoint for endpoint 1 IN (DCI 3); returns its ring. */
+    Ring configureTablet(Ring ep0, int slot) {
+        assertEquals(Trb.CC_SUCCESS, control(ep0, slot, setup(0x00, 9, 1, 0, 0), 0, 0).getLast().code());
+        Ring intr = new Ring(8);
+        long input = guest.alloc(Contexts.INPUT_SIZE, 64);
+        guest.memory.putInt(input + 4, 1 | 1 << 3);                              // A0, A3
+        guest.memory.putInt(input + 32, 3 << 27);                                // context entries 3
+        guest.memory.putInt(input + 4 * 32, 7 << 16);                            // interval
+        guest.memory.putInt(input + 4 * 32 + 4, 8 << 16 | Contexts.EP_TYPE_INTERRUPT_IN << 3 | 3 << 1);
+        guest.memory.putLong(input + 4 * 32 + 8, intr.base | 1);
+        assertEquals(Trb.CC_SUCCESS, command(input, Trb.CONFIGURE_ENDPOINT << 10 | slot << 24).code());
+        return intr;
+    }
+
     /** A SETUP packet as a Setup Stage TRB carries it. */
     static long setup(int requestType, int request, int value, int index, int length) {
         return requestType | (long) request << 8 | (long) value << 16 | (long) index << 32 | (long) length << 48;

@@ -129,17 +129,7 @@ class XhciEnumerationTest {
 
     /** SET_CONFIGURATION and Configure Endpoint for DCI 3; returns the interrupt ring. */
     private Ring configure() {
-        List<Event> ev = d.control(ep0, slot, XhciDriver.setup(0x00, 9, 1, 0, 0), 0, 0);
-        assertEquals(Trb.CC_SUCCESS, ev.getFirst().code());
-        Ring intr = d.new Ring(8);
-        long input = d.guest.alloc(Contexts.INPUT_SIZE, 64);
-        d.guest.memory.putInt(input + 4, 1 | 1 << 3);                            // A0, A3
-        d.guest.memory.putInt(input + 32, 3 << 27);                              // context entries 3
-        long ep = input + 4 * 32;                                                // DCI 3
-        d.guest.memory.putInt(ep, 7 << 16);                                      // interval
-        d.guest.memory.putInt(ep + 4, 8 << 16 | Contexts.EP_TYPE_INTERRUPT_IN << 3 | 3 << 1);
-        d.guest.memory.putLong(ep + 8, intr.base | 1);
-        assertEquals(Trb.CC_SUCCESS, d.command(input, Trb.CONFIGURE_ENDPOINT << 10 | slot << 24).code());
+        Ring intr = d.configureTablet(ep0, slot);
         GuestMem m = new GuestMem(d);
         assertEquals(Contexts.SLOT_CONFIGURED, m.dword(output + 12) >>> 27);
         assertEquals(3, m.dword(output) >>> 27);

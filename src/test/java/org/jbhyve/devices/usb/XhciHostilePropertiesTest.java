@@ -30,21 +30,13 @@ class XhciHostilePropertiesTest {
     private static final class Rig implements AutoCloseable {
         final XhciDriver d = new XhciDriver(RAM).start();
         final Ring ep0 = d.new Ring(32);
-        final Ring intr = d.new Ring(32);
+        final Ring intr;
         final int slot;
         final long canary;
 
         Rig() {
-            slot = d.enableSlot();
-            d.deviceContext(slot);
-            assertEquals(Trb.CC_SUCCESS, d.command(d.addressInput(1, ep0, 512), Trb.ADDRESS_DEVICE << 10 | slot << 24)
-                    .code());
-            d.control(ep0, slot, XhciDriver.setup(0x00, 9, 1, 0, 0), 0, 0);
-            long input = d.guest.alloc(Contexts.INPUT_SIZE, 64);
-            d.guest.memory.putInt(input + 4, 1 | 1 << 3);
-            d.guest.memory.putInt(input + 4 * 32 + 4, 8 << 16 | Contexts.EP_TYPE_INTERRUPT_IN << 3);
-            d.guest.memory.putLong(input + 4 * 32 + 8, intr.base | 1);
-            assertEquals(Trb.CC_SUCCESS, d.command(input, Trb.CONFIGURE_ENDPOINT << 10 | slot << 24).code());
+            slot = d.addressTablet(ep0);
+            intr = d.configureTablet(ep0, slot);
             canary = d.guest.alloc(4096, 4096);
             assertTrue(canary + 4096 <= WINDOW);
             d.guest.ram.asSlice(canary, 4096).fill((byte) 0x5A);
@@ -64,11 +56,8 @@ class XhciHostilePropertiesTest {
         void assertServes() {
             XhciDriver fresh = d;
             fresh.start();
-            int s = fresh.enableSlot();
-            fresh.deviceContext(s);
             Ring ring = fresh.new Ring(8);
-            assertEquals(Trb.CC_SUCCESS,
-                    fresh.command(fresh.addressInput(1, ring, 512), Trb.ADDRESS_DEVICE << 10 | s << 24).code());
+            int s = fresh.addressTablet(ring);
             long buf = fresh.guest.alloc(18, 8);
             List<Event> ev = fresh.control(ring, s, XhciDriver.setup(0x80, 6, 0x0100, 0, 18), buf, 18);
             assertEquals(Trb.CC_SUCCESS, ev.getLast().code());

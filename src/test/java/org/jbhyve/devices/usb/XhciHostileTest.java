@@ -135,20 +135,11 @@ class XhciHostileTest {
         }
     }
 
-    /** Enable and address the tablet; returns the slot. */
-    private int addressed(Ring ep0) {
-        int slot = d.enableSlot();
-        d.deviceContext(slot);
-        assertEquals(Trb.CC_SUCCESS, d.command(d.addressInput(1, ep0, 512), Trb.ADDRESS_DEVICE << 10 | slot << 24)
-                .code());
-        return slot;
-    }
-
     @Test
     void aTransferRingOutsideRamHaltsTheEndpointWithTrbError() {
         d.start();
         Ring ep0 = d.new Ring(8);
-        int slot = addressed(ep0);
+        int slot = d.addressTablet(ep0);
         assertEquals(Trb.CC_SUCCESS, d.command(0, Trb.STOP_ENDPOINT << 10 | 1 << 16 | slot << 24).code());
         assertEquals(Trb.CC_TRB, d.command(OUTSIDE | 1, Trb.SET_TR_DEQUEUE << 10 | 1 << 16 | slot << 24).code(),
                 "Set TR Dequeue refuses a pointer outside RAM");
@@ -170,7 +161,7 @@ class XhciHostileTest {
     void dataBuffersOutsideRamAndMalformedControlTdsFailOnlyThatTransfer() {
         d.start();
         Ring ep0 = d.new Ring(16);
-        int slot = addressed(ep0);
+        int slot = d.addressTablet(ep0);
         List<Event> ev = d.control(ep0, slot, XhciDriver.setup(0x80, 6, 0x0100, 0, 18), OUTSIDE, 18);
         assertEquals(1, ev.size());
         assertEquals(Trb.CC_TRB, ev.getFirst().code());
@@ -194,7 +185,7 @@ class XhciHostileTest {
     void anUnfinishedTdWaitsForItsLastTrb() {
         d.start();
         Ring ep0 = d.new Ring(16);
-        int slot = addressed(ep0);
+        int slot = d.addressTablet(ep0);
         ep0.put(XhciDriver.setup(0x80, 6, 0x0100, 0, 18), 8, Trb.SETUP_STAGE << 10 | Trb.IDT | 3 << 16);
         d.doorbell(slot, 1);
         assertNull(d.nextEvent(), "no Status Stage yet");
