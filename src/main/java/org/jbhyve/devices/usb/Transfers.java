@@ -21,7 +21,9 @@ import org.jbhyve.memory.GuestMemory;
  * Success or Short Packet; once a stage has reported, its later TRBs stay silent, except Event
  * Data TRBs with IOC, whose event carries the software-given parameter (ED set) and the bytes
  * transferred since the previous Event Data TRB. BEI on a Normal or Event Data TRB writes the
- * event without interrupting.
+ * event without interrupting. Link TRBs are followed without an event even when they carry IOC,
+ * as in QEMU (FreeBSD, which puts IOC on the Link TRB closing each TD, takes the event of the
+ * TRB before it just as well).
  *
  * <p><b>Failures</b>: a STALL, a TRB of the wrong type or a buffer outside RAM report Stall or
  * TRB Error on the first TRB concerned and halt the endpoint with its dequeue pointer at the

@@ -44,13 +44,16 @@
  * interrupt through interrupter 0 ({@link org.jbhyve.devices.usb.Interrupter}): MSI, or INTx.
  *
  * <h2>Layout of this package</h2>
- * {@link org.jbhyve.devices.usb.XhciController} owns the registers, the lock and the interrupt
- * line; {@link org.jbhyve.devices.usb.XhciLayout} holds BAR0's map and capability values,
+ * {@link org.jbhyve.devices.usb.XhciController} owns the registers and the lock;
+ * {@link org.jbhyve.devices.usb.XhciLayout} holds BAR0's map and capability values,
+ * {@link org.jbhyve.devices.usb.InterruptPath} the MSI and INTx delivery,
  * {@link org.jbhyve.devices.usb.RootPort} a port's PORTSC state machine,
+ * {@link org.jbhyve.devices.usb.CommandRing} CRCR and the command loop,
  * {@link org.jbhyve.devices.usb.Commands} the command set and the
  * {@link org.jbhyve.devices.usb.DeviceSlot}s, {@link org.jbhyve.devices.usb.Contexts} the
  * context layouts, {@link org.jbhyve.devices.usb.Transfers} the transfer rings of each
- * {@link org.jbhyve.devices.usb.Endpoint}. Devices implement
+ * {@link org.jbhyve.devices.usb.Endpoint}; all events go through an
+ * {@link org.jbhyve.devices.usb.EventSink} to the interrupter. Devices implement
  * {@link org.jbhyve.devices.usb.UsbDevice}: {@link org.jbhyve.devices.usb.UsbTablet} with
  * {@link org.jbhyve.devices.usb.TabletDescriptors}.
  *
@@ -59,7 +62,8 @@
  * slots, one interrupter, one event ring segment, no scratchpad buffers, 32-byte contexts. Not
  * modelled: streams, isochronous transfers, bulk and OUT endpoints on devices (none has them),
  * bandwidth and latency commands, save/restore of controller state (USBCMD.CSS/CRS complete
- * at once with nothing saved), interrupt moderation timing, MFINDEX wrap events.
+ * at once with nothing saved), interrupt moderation timing, MFINDEX wrap events, events for
+ * Link TRBs with IOC.
  *
  * <h2>Threads</h2>
  * One lock, the controller's monitor, guards all controller state; vCPU threads take it for
