@@ -2,6 +2,9 @@
 # overlay root: mounts the usual file systems, loads KVM and the network modules the tests use,
 # runs the command saved in $dir/command, records its status and powers off.
 set -u
+# One compound command: bash parses it whole before running it, so nothing more is read from the
+# shared file system once the power-off has begun.
+{
 mount -t proc proc /proc || echo "emulated-kvm: cannot mount /proc"
 project=$(sed -n 's/.*jbhyve.project=\([^ ]*\).*/\1/p' /proc/cmdline)
 dir=$(sed -n 's/.*jbhyve.dir=\([^ ]*\).*/\1/p' /proc/cmdline)
@@ -23,4 +26,5 @@ status=$?
 echo "$status" >"$dir/status"
 sync
 echo o >/proc/sysrq-trigger
-sleep 10
+while :; do read -r -t 60 _ </dev/console; done
+}

@@ -62,6 +62,7 @@ final class PciDeviceCatalog {
             }
         });
         FACTORIES.put("fbuf", c -> c.console().createFbuf(c));
+        FACTORIES.put("xhci", c -> c.console().createXhci(c));
         FACTORIES.put("ahci", c -> {
             try {
                 return AhciFactory.create(c.slot().node(), c::option, c::flag, c.memory(), c.interrupts());

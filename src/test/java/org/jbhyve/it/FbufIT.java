@@ -119,7 +119,7 @@ class FbufIT {
     }
 
     private static RfbTestClient connect(int port) throws Exception {
-        long end = System.currentTimeMillis() + 60_000;
+        long end = System.currentTimeMillis() + 180_000;
         while (true) {
             try {
                 return RfbTestClient.connect(new InetSocketAddress("127.0.0.1", port));
