@@ -27,10 +27,10 @@ import org.jbhyve.virtio.VirtioPciFunction;
 
 /**
  * The PCI emulations this build implements, keyed by bhyve's names (rule: user-visible names are
- * exactly bhyve's). The command-line parser knows every name bhyve(8) documents; a name it knows
- * but this table lacks is refused here with a clear message.
+ * exactly bhyve's). The command-line parser knows every name bhyve(8) documents; {@code -s help}
+ * lists only those this table has, and {@link MachineSpec} refuses the others before KVM is opened.
  */
-final class PciDeviceCatalog {
+public final class PciDeviceCatalog {
     /** Builds one function from its config node. */
     interface Factory {
         PciFunction create(DeviceContext context);
@@ -169,7 +169,8 @@ final class PciDeviceCatalog {
         }
     }
 
-    static boolean isAvailable(String name) {
-        return FACTORIES.containsKey(name);
+    /** Whether this build implements the model {@code device} (a {@code device} key's value, not an alias). */
+    public static boolean isAvailable(String device) {
+        return FACTORIES.containsKey(device);
     }
 }

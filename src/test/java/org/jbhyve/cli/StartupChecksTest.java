@@ -1,6 +1,8 @@
 package org.jbhyve.cli;
 
+import static org.jbhyve.cli.BhyveInProcess.assertOneLineError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -23,10 +25,51 @@ class StartupChecksTest {
     }
 
     @Test
+    void aSecondLpcBridgeIsRefusedWithBhyvesWords() {
+        assertOneLineError(bhyve("-s", "1,lpc", "-s", "2,lpc", "vm1"),
+                "pci slot 0:2:0: Only one LPC bridge is allowed. (the first is in slot 0:1:0)");
+    }
+
+    @Test
+    void aSecondHostBridgeOrFramebufferIsRefused() {
+        assertOneLineError(bhyve("-s", "0,hostbridge", "-s", "3,amd_hostbridge", "vm1"),
+                "pci slot 0:3:0: Only one host bridge is allowed. (the first is in slot 0:0:0)");
+        assertOneLineError(bhyve("-s", "29,fbuf,tcp=127.0.0.1:0", "-s", "30,fbuf,tcp=127.0.0.1:0", "vm1"),
+                "pci slot 0:30:0: Only one frame buffer device is allowed. (the first is in slot 0:29:0)");
+    }
+
+    @Test
+    void anEmulationThisBuildLacksIsRefusedBeforeKvm() {
+        assertOneLineError(bhyve("-s", "30,xhci,tablet", "vm1"),
+                "pci slot 0:30:0: emulation 'xhci' is not available in this build (-s help lists those that are)");
+    }
+
+    @Test
     void configDumpExitsOneAsBhyveDoes() {
         Outcome o = bhyve("-m", "1G", "-o", "config.dump=1", "vm1");
         assertEquals(1, o.status(), o::toString);
         assertEquals(List.of(), o.err());
         assertTrue(o.out().lines().toList().contains("memory.size=1G"), o.out());
+    }
+
+    @Test
+    void slotHelpListsOnlyWhatIsBuiltWithItsOptions() {
+        Outcome o = bhyve("-s", "help");
+        assertEquals(0, o.status(), o::toString);
+        List<String> names = o.out().lines().skip(1).map(l -> l.strip().split(" ")[0]).toList();
+        assertEquals(List.of("hostbridge", "amd_hostbridge", "lpc", "virtio-blk", "virtio-net", "virtio-rnd",
+                "virtio-console", "virtio-scsi", "ahci", "ahci-hd", "ahci-cd", "nvme", "e1000", "fbuf"), names);
+        for (String absent : List.of("xhci", "passthru", "hda", "uart", "virtio-9p")) {
+            assertFalse(o.out().contains(absent), absent);
+        }
+        String blk = o.out().lines().filter(l -> l.startsWith("  virtio-blk ")).findFirst().orElseThrow();
+        for (String option : List.of("ro", "nocache", "direct", "sectorsize=", "nodelete", "nolock", "ser=",
+                "bootindex=")) {
+            assertTrue(blk.contains("[," + option), blk + " lacks " + option);
+        }
+        String nvme = o.out().lines().filter(l -> l.startsWith("  nvme ")).findFirst().orElseThrow();
+        for (String option : List.of("ram=MiB", "maxq=", "qsz=", "ioslots=", "sectsz=", "eui64=", "dsm=")) {
+            assertTrue(nvme.contains(option), nvme + " lacks " + option);
+        }
     }
 }
