@@ -57,7 +57,7 @@ public final class Kvm implements AutoCloseable {
                 case Errno.EACCES, Errno.EPERM -> " (add yourself to the kvm group or run as root)";
                 default -> "";
             };
-            throw new KvmUnavailableException("cannot open " + DEVICE + ": " + e.getMessage() + hint);
+            throw new KvmUnavailableException(DEVICE + ": " + e.reason() + hint);
         }
         Kvm kvm = new Kvm(fd);
         int version = Posix.ioctl(fd, KvmIoctls.GET_API_VERSION, 0);

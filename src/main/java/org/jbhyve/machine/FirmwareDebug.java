@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jbhyve.bus.IoBus;
+import org.jbhyve.sys.Errno;
 import org.jbhyve.devices.firmware.DebugPort;
 
 /**
@@ -26,7 +27,7 @@ final class FirmwareDebug {
             DebugPort port = resources.own(new DebugPort(new BufferedOutputStream(Files.newOutputStream(Path.of(path)))));
             ports.register(DebugPort.FIRMWARE_PORT, 1, "firmware-debug", port);
         } catch (IOException e) {
-            throw new MachineException(KEY + ": cannot write " + path + ": " + e.getMessage());
+            throw new MachineException(KEY + " " + path + ": " + Errno.reason(e));
         }
     }
 }

@@ -21,6 +21,7 @@ import org.jbhyve.machine.mptable.MpTable;
 import org.jbhyve.machine.smbios.SmbiosTables;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
+import org.jbhyve.sys.Errno;
 
 /**
  * Writes the firmware tables bhyve provides into the BIOS area below 1 MiB: the MP table at
@@ -79,7 +80,9 @@ final class FirmwareTables {
                 Files.write(dir.resolve(b.name() + ".aml"), b.bytes());
             }
         } catch (IOException e) {
-            throw new MachineException(DUMP_KEY + ": cannot write the ACPI tables to " + dir + ": " + e.getMessage());
+            String where = e instanceof java.nio.file.FileSystemException f && f.getFile() != null ? f.getFile()
+                    : dir.toString();
+            throw new MachineException(DUMP_KEY + " " + where + ": cannot write the ACPI tables: " + Errno.reason(e));
         }
     }
 

@@ -101,6 +101,7 @@ public final class VirtualMachine implements AutoCloseable {
         if (spec.bootvars() != null) {
             VarsFlash.check(spec.bootvars());
         }
+        HostChecks.check(spec);
         Kvm kvm = own(Kvm.open());
         int max = kvm.maxVcpus();
         if (spec.topology().vcpus() > max) {

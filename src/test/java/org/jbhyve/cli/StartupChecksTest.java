@@ -72,4 +72,24 @@ class StartupChecksTest {
             assertTrue(nvme.contains(option), nvme + " lacks " + option);
         }
     }
+
+    @Test
+    void bootFilesMustBeRegularFilesNamedOnceWithTheReason() {
+        assertOneLineError(bhyve("-o", "boot.kernel=/dev/zero", "vm1"), "boot.kernel /dev/zero: not a regular file");
+        assertOneLineError(bhyve("-o", "boot.kernel=/nonexistent/vmlinuz", "vm1"),
+                "boot.kernel /nonexistent/vmlinuz: No such file or directory");
+        assertOneLineError(bhyve("-o", "boot.kernel=/etc/hostname", "-o", "boot.initrd=/nonexistent/initrd", "vm1"),
+                "boot.initrd /nonexistent/initrd: No such file or directory");
+        assertOneLineError(bhyve("-l", "bootrom,/nonexistent/rom.fd", "vm1"),
+                "bootrom /nonexistent/rom.fd: No such file or directory");
+        assertOneLineError(bhyve("-l", "bootrom,/dev/zero", "vm1"), "bootrom /dev/zero: not a regular file");
+    }
+
+    @Test
+    void aMissingConfigFileSaysWhy() {
+        assertOneLineError(bhyve("-k", "/nonexistent/vm1.conf", "vm1"),
+                "Failed to open configuration file /nonexistent/vm1.conf: No such file or directory");
+        assertOneLineError(bhyve("-k", "/dev/zero", "vm1"),
+                "Failed to read configuration file /dev/zero: longer than 1 MiB");
+    }
 }

@@ -3,7 +3,6 @@ package org.jbhyve.backend.block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -121,13 +120,14 @@ public final class BlockBackend implements AutoCloseable {
         int mode;
         try {
             mode = (Integer) Files.getAttribute(path, "unix:mode");
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new BlockBackendException("cannot open disk image " + options.path() + ": "
-                    + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
+        } catch (IOException e) {
+            throw new BlockBackendException("disk image " + options.path() + ": " + Errno.reason(e));
+        } catch (UnsupportedOperationException e) {
+            throw new BlockBackendException("disk image " + options.path() + ": " + e.getMessage());
         }
         boolean blockDevice = (mode & S_IFMT) == S_IFBLK;
         if (!blockDevice && !Files.isRegularFile(path)) {
-            throw new BlockBackendException("disk image " + options.path() + " is not a regular file or block device");
+            throw new BlockBackendException("disk image " + options.path() + ": not a regular file or block device");
         }
         int flags = (options.readOnly() ? Posix.O_RDONLY : Posix.O_RDWR) | Posix.O_CLOEXEC
                 | (options.noCache() ? Posix.O_DIRECT : 0) | (options.direct() ? Posix.O_SYNC : 0);
@@ -135,7 +135,7 @@ public final class BlockBackend implements AutoCloseable {
         try {
             fd = Posix.open(options.path(), flags, 0);
         } catch (SysException e) {
-            throw new BlockBackendException("cannot open disk image " + options.path() + ": " + Errno.describe(e.errno()));
+            throw new BlockBackendException("disk image " + options.path() + ": " + e.reason());
         }
         try {
             long size = blockDevice ? FileIo.blockDeviceSize(fd) : FileIo.seekEnd(fd);
@@ -151,7 +151,7 @@ public final class BlockBackend implements AutoCloseable {
                     engine, ringEntries);
         } catch (SysException e) {
             fd.close();
-            throw new BlockBackendException("cannot use disk image " + options.path() + ": " + e.getMessage());
+            throw new BlockBackendException("disk image " + options.path() + ": " + e.getMessage());
         } catch (RuntimeException e) {
             fd.close();
             throw e;
