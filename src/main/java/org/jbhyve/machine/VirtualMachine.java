@@ -287,17 +287,25 @@ public final class VirtualMachine implements AutoCloseable {
     private void startVcpus() throws InterruptedException {
         for (VcpuLoop loop : loops) {
             List<Integer> pin = spec.pinning().get(loop.index());
-            Thread t = Thread.ofPlatform().name("vcpu " + loop.index()).daemon(true).unstarted(() -> {
+            Thread t = Thread.ofPlatform().name("vcpu " + loop.index()).daemon(true).unstarted(() -> loop.run(() -> {
                 if (pin != null && !pin.isEmpty()) {
-                    Affinity.pinCurrentThread(pin);
+                    pin(pin);
                 }
-                loop.run();
-            });
+            }));
             threads.add(t);
             t.start();
         }
         for (VcpuLoop loop : loops) {
             loop.awaitStarted();
+        }
+    }
+
+    /** Pins the calling vCPU thread; HostChecks has checked the CPUs, so a failure here is the host's. */
+    private static void pin(List<Integer> cpus) {
+        try {
+            Affinity.pinCurrentThread(cpus);
+        } catch (SysException e) {
+            throw new MachineException("cannot pin to host CPUs " + cpus + ": " + e.getMessage());
         }
     }
 

@@ -4,10 +4,13 @@ import static org.jbhyve.cli.BhyveInProcess.assertOneLineError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.List;
 import org.jbhyve.cli.BhyveInProcess.Outcome;
+import org.jbhyve.sys.Affinity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,5 +94,16 @@ class StartupChecksTest {
                 "Failed to open configuration file /nonexistent/vm1.conf: No such file or directory");
         assertOneLineError(bhyve("-k", "/dev/zero", "vm1"),
                 "Failed to read configuration file /dev/zero: longer than 1 MiB");
+    }
+
+    @Test
+    void pinningToAHostCpuThisProcessCannotUseIsRefusedUpFront() {
+        BitSet allowed = Affinity.allowedCpus();
+        assumeFalse(allowed.get(999), "this host lets the process run on CPU 999");
+        String line = BhyveInProcess.assertOneLineErrorContaining(bhyve("-p", "0:999", "vm1"),
+                "vcpu.0.cpuset (-p 0:999): host CPU 999 does not exist or is not available to this process (available: ");
+        assertTrue(line.contains(Integer.toString(allowed.nextSetBit(0))), line);
+        BhyveInProcess.assertOneLineErrorContaining(bhyve("-c", "2", "-p", "1:" + allowed.nextSetBit(0), "-p", "1:999",
+                "vm1"), "(-p 1:999): host CPU 999");
     }
 }
