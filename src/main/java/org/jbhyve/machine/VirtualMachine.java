@@ -248,6 +248,9 @@ public final class VirtualMachine implements AutoCloseable {
         try {
             return new GuestRam(map, spec.guestInCore(), spec.wired());
         } catch (SysException e) {
+            if (e.call().equals("mlock")) {
+                throw new MachineException(HostChecks.wiringFailed(map.totalRam(), e, HostChecks.read(HostChecks.LIMITS)));
+            }
             throw new MachineException("cannot allocate " + (map.totalRam() >> 20) + " MiB of guest memory"
                     + (spec.wired() ? " (wired, -S)" : "") + ": " + e.getMessage());
         }

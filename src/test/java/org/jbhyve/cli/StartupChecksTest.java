@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.List;
@@ -105,5 +106,17 @@ class StartupChecksTest {
         assertTrue(line.contains(Integer.toString(allowed.nextSetBit(0))), line);
         BhyveInProcess.assertOneLineErrorContaining(bhyve("-c", "2", "-p", "1:" + allowed.nextSetBit(0), "-p", "1:999",
                 "vm1"), "(-p 1:999): host CPU 999");
+    }
+
+    @Test
+    void wiringMoreMemoryThanTheHostHasIsRefusedBeforeAllocating() throws Exception {
+        long availableKib = Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                .filter(l -> l.startsWith("MemAvailable:")).map(l -> l.trim().split("\\s+")[1])
+                .mapToLong(Long::parseLong).findFirst().orElseThrow();
+        long gib = (availableKib >> 20) * 2 + 2;
+        // what is available changes from moment to moment: the number itself is not compared
+        BhyveInProcess.assertOneLineErrorContaining(bhyve("-S", "-m", gib + "G", "vm1"),
+                "bhyve: memory.wired (-S): cannot wire " + (gib << 10) + " MiB of guest memory: the host has ",
+                " MiB available (MemAvailable in /proc/meminfo)");
     }
 }
