@@ -109,7 +109,12 @@ public final class BhyveMain {
                 try (VirtualMachine vm = new VirtualMachine(spec)) {
                     claim.serve(vm.control());
                     installSignalHandlers(vm);
-                    VirtualMachine.Result result = vm.run();
+                    VirtualMachine.Result result;
+                    try {
+                        result = vm.run();
+                    } catch (MachineException e) {
+                        throw LockHolders.name(e, registry.get());
+                    }
                     release(claim, claim.destroyRequested()
                             || (spec.destroyOnPoweroff() && result.status() == ExitStatus.POWEROFF));
                     if (result.message() != null) {

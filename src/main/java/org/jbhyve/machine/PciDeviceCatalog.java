@@ -58,7 +58,7 @@ public final class PciDeviceCatalog {
                 return NvmeFactory.create(c::option, c::flag, c.vmName(), c.slot().bus(), c.slot().slot(),
                         c.slot().function(), c.memory(), c.interrupts());
             } catch (IllegalArgumentException | BlockBackendException e) {
-                throw new MachineException(c.slot().node() + ": " + e.getMessage());
+                throw new MachineException(c.slot().node() + ": " + e.getMessage(), e);
             }
         });
         FACTORIES.put("fbuf", c -> c.console().createFbuf(c));
@@ -66,7 +66,7 @@ public final class PciDeviceCatalog {
             try {
                 return AhciFactory.create(c.slot().node(), c::option, c::flag, c.memory(), c.interrupts());
             } catch (IllegalArgumentException e) {
-                throw new MachineException(e.getMessage());
+                throw new MachineException(e.getMessage(), e);
             }
         });
     }
@@ -109,11 +109,11 @@ public final class PciDeviceCatalog {
                 physical = s[1];
             }
             BlockOptions o = new BlockOptions(path, c.flag("ro"), c.flag("nocache"), c.flag("direct"), logical,
-                    physical, c.flag("nodelete"), BlockOptions.DEFAULT_WORKERS);
+                    physical, c.flag("nodelete"), BlockOptions.DEFAULT_WORKERS).withNoLock(c.flag("nolock"));
             BlockBackend disk = BlockBackend.open(o);
             return new VirtioBlock(disk, c.option("ser").orElse(null));
         } catch (BlockBackendException e) {
-            throw new MachineException(where + ": " + e.getMessage());
+            throw new MachineException(where + ": " + e.getMessage(), e);
         }
     }
 
@@ -122,7 +122,7 @@ public final class PciDeviceCatalog {
         try {
             return VirtioScsiFactory.create(c::option, c::flag, c.tree().children(c.slot().node()));
         } catch (IllegalArgumentException | BlockBackendException e) {
-            throw new MachineException(c.slot().node() + ": " + e.getMessage());
+            throw new MachineException(c.slot().node() + ": " + e.getMessage(), e);
         }
     }
 
