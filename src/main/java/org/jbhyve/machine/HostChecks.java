@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import org.jbhyve.machine.acpi.CpuTopology;
 import org.jbhyve.machine.boot.BootException;
 import org.jbhyve.machine.boot.BootFile;
 import org.jbhyve.machine.boot.KernelLoader;
@@ -154,6 +155,23 @@ final class HostChecks {
             s.append(s.isEmpty() ? "" : ",").append(from).append(to > from ? "-" + to : "");
         }
         return s.isEmpty() ? "none" : s.toString();
+    }
+
+    /**
+     * The topology against what this host's KVM allows, once /dev/kvm is open: the vCPU count
+     * (KVM_CAP_MAX_VCPUS) and the highest APIC id, which is the vCPU id KVM_CREATE_VCPU is given
+     * (KVM_CAP_MAX_VCPU_ID; topologies whose counts are not powers of two leave gaps in the ids).
+     */
+    static void kvmLimits(CpuTopology topology, int maxVcpus, int maxVcpuId) {
+        if (topology.vcpus() > maxVcpus) {
+            throw new MachineException("cpus: " + topology.vcpus() + " vCPUs requested; KVM on this host allows at most "
+                    + maxVcpus);
+        }
+        if (topology.maxApicId() >= maxVcpuId) {
+            throw new MachineException("cpus: the topology's highest APIC id is " + topology.maxApicId()
+                    + "; KVM on this host allows ids below " + maxVcpuId
+                    + " (powers of two for cores and threads leave no gaps in the ids)");
+        }
     }
 
     /** The kernel and initrd of {@code boot.kernel} and {@code boot.initrd} are readable regular files. */

@@ -103,10 +103,7 @@ public final class VirtualMachine implements AutoCloseable {
         }
         HostChecks.check(spec);
         Kvm kvm = own(Kvm.open());
-        int max = kvm.maxVcpus();
-        if (spec.topology().vcpus() > max) {
-            throw new MachineException(spec.topology().vcpus() + " vCPUs requested; KVM on this host allows at most " + max);
-        }
+        HostChecks.kvmLimits(spec.topology(), kvm.maxVcpus(), kvm.maxVcpuId());
         VmFd vm = own(kvm.createVm());
         vm.setTssAddress(MemoryMap.KVM_TSS);
         vm.setIdentityMapAddress(MemoryMap.KVM_IDENTITY_MAP);

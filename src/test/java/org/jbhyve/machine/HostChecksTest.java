@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import org.jbhyve.machine.acpi.CpuTopology;
 import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.SysException;
 import org.junit.jupiter.api.Test;
@@ -68,5 +69,17 @@ class HostChecksTest {
                 HostChecks.wiringFailed(256L << 20, new SysException("mlock", Errno.ENOMEM), LIMITS));
         assertEquals("memory.wired (-S): cannot wire 256 MiB of guest memory: mlock: Invalid argument",
                 HostChecks.wiringFailed(256L << 20, new SysException("mlock", Errno.EINVAL), LIMITS));
+    }
+
+    @Test
+    void theTopologyMustFitKvmsLimits() {
+        HostChecks.kvmLimits(CpuTopology.ofSockets(1024), 1024, 1024);
+        assertEquals("cpus: 1024 vCPUs requested; KVM on this host allows at most 288", assertThrows(
+                MachineException.class, () -> HostChecks.kvmLimits(CpuTopology.ofSockets(1024), 288, 1024)).getMessage());
+        // 340 sockets of 3 cores: 1020 vCPUs, but core ids take 2 bits, so the last APIC id is 339 << 2 | 2
+        assertEquals("cpus: the topology's highest APIC id is 1358; KVM on this host allows ids below 1024"
+                        + " (powers of two for cores and threads leave no gaps in the ids)",
+                assertThrows(MachineException.class,
+                        () -> HostChecks.kvmLimits(new CpuTopology(340, 3, 1), 1024, 1024)).getMessage());
     }
 }
