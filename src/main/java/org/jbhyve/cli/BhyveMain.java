@@ -41,20 +41,30 @@ import sun.misc.Signal;
  */
 public final class BhyveMain {
     private static final String PROGRAM = "bhyve";
+    /** bhyve's main() calls exit(1) right after dumping the settings tree for config.dump. */
+    static final int CONFIG_DUMP_STATUS = 1;
 
     private BhyveMain() {}
 
     public static void main(String[] args) {
-        int status;
+        int status = execute(args, System.out, System.err, Registry::open);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    /**
+     * The whole command, as {@link #main} runs it but without exiting: output to {@code out}, the
+     * one error line to {@code err}, and the exit status returned. Notices that devices and the
+     * machine print while the VM starts still go to {@link System#err}.
+     */
+    static int execute(String[] args, PrintStream out, PrintStream err, Supplier<Registry> registry) {
         try {
-            status = run(args, System.out);
+            return run(args, out, registry);
         } catch (Throwable t) {
-            status = fail(t);
+            return fail(t, err);
         } finally {
             StdioBackend.restoreAll();
         }
-        System.out.flush();
-        System.exit(status);
     }
 
     static int run(String[] args, PrintStream out) throws InterruptedException {
@@ -80,7 +90,7 @@ public final class BhyveMain {
             case ParsedCommand.Run r -> {
                 if (r.configDump()) {
                     r.tree().dump().forEach(out::println);
-                    return 0;
+                    return CONFIG_DUMP_STATUS;
                 }
                 return runVm(r.tree(), registry);
             }
@@ -99,7 +109,12 @@ public final class BhyveMain {
                 try (VirtualMachine vm = new VirtualMachine(spec)) {
                     claim.serve(vm.control());
                     installSignalHandlers(vm);
-                    VirtualMachine.Result result = vm.run();
+                    VirtualMachine.Result result;
+                    try {
+                        result = vm.run();
+                    } catch (MachineException e) {
+                        throw LockHolders.name(e, registry.get());
+                    }
                     release(claim, claim.destroyRequested()
                             || (spec.destroyOnPoweroff() && result.status() == ExitStatus.POWEROFF));
                     if (result.message() != null) {
@@ -162,6 +177,11 @@ public final class BhyveMain {
 
     /** One line on stderr, status 4. */
     static int fail(Throwable t) {
+        return fail(t, System.err);
+    }
+
+    /** One line on {@code err}, status 4. */
+    static int fail(Throwable t, PrintStream stream) {
         String message = switch (t) {
             case ConfigException e -> e.getMessage();
             case MachineException e -> e.getMessage();
@@ -176,7 +196,7 @@ public final class BhyveMain {
         if (System.getenv("JBHYVE_DEBUG") != null) {
             t.printStackTrace();
         }
-        PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(stream, true, StandardCharsets.UTF_8);
         err.println(PROGRAM + ": " + message.replace('\n', ' '));
         return ExitStatus.ERROR.code();
     }

@@ -17,6 +17,7 @@ import org.jbhyve.control.VmRecord;
 import org.jbhyve.machine.KernelCheck;
 import org.jbhyve.machine.MachineException;
 import org.jbhyve.machine.boot.BootException;
+import org.jbhyve.machine.boot.BootFile;
 
 /**
  * {@code bhyveload [-CS] [-c cons-dev] [-d disk-path] [-e name=value] [-h host-path]
@@ -200,9 +201,10 @@ public final class BhyveloadMain {
             p = hostPath == null ? p.toAbsolutePath() : Path.of(hostPath).resolve(p);
         }
         p = p.normalize();
-        if (!Files.isRegularFile(p)) {
-            throw new Failure(1, PROGRAM + ": " + key + " " + p + ": " + (Files.exists(p) ? "not a regular file"
-                    : "no such file"));
+        try {
+            BootFile.requireRegularFile(key, p);
+        } catch (BootException e) {
+            throw new Failure(1, PROGRAM + ": " + e.getMessage());
         }
         return p.toString();
     }

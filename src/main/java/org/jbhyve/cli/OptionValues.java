@@ -1,11 +1,12 @@
 package org.jbhyve.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -14,6 +15,7 @@ import java.util.regex.Pattern;
 import org.jbhyve.config.ConfigException;
 import org.jbhyve.config.ConfigTree;
 import org.jbhyve.config.Topology;
+import org.jbhyve.sys.Errno;
 
 /**
  * The values of bhyve's options that are not devices: {@code -c}, {@code -G},
@@ -28,6 +30,9 @@ final class OptionValues {
             "\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
     private static final Pattern PIN = Pattern.compile("(\\d{1,9}):(\\d{1,9})");
     private static final Pattern PORT = Pattern.compile("\\d{1,5}");
+
+    /** The longest {@code -k} file read: settings trees are a few kilobytes. */
+    static final int CONFIG_FILE_LIMIT = 1 << 20;
 
     private OptionValues() {
     }
@@ -137,17 +142,24 @@ final class OptionValues {
     /**
      * {@code -k file}: one {@code key=value} per line; blank lines and lines
      * starting with {@code #} are skipped. Errors name the file and line.
+     * The file may be a pipe ({@code -k <(...)}), so its size is not known
+     * beforehand: reading stops after {@link #CONFIG_FILE_LIMIT} bytes.
      */
     static void readConfigFile(ConfigTree tree, String file) {
         List<String> lines;
-        try {
-            lines = Files.readAllLines(Path.of(file), StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException("Failed to open configuration file " + file + ": no such file");
+        try (InputStream in = Files.newInputStream(Path.of(file))) {
+            byte[] text = in.readNBytes(CONFIG_FILE_LIMIT + 1);
+            if (text.length > CONFIG_FILE_LIMIT) {
+                throw new ConfigException("Failed to read configuration file " + file + ": longer than "
+                        + (CONFIG_FILE_LIMIT >> 20) + " MiB");
+            }
+            lines = StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(text)).toString().lines().toList();
         } catch (CharacterCodingException e) {
             throw new ConfigException("Failed to read configuration file " + file + ": not UTF-8 text");
-        } catch (IOException | InvalidPathException e) {
-            throw new ConfigException("Failed to open configuration file " + file + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException("Failed to open configuration file " + file + ": " + Errno.reason(e));
+        } catch (InvalidPathException e) {
+            throw new ConfigException("Failed to open configuration file " + file + ": " + e.getReason());
         }
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.jbhyve.config.LegacyLpcParser;
 import org.jbhyve.config.LegacySlotParser;
 import org.jbhyve.config.Topology;
+import org.jbhyve.machine.PciDeviceCatalog;
 
 /**
  * The texts of {@code -h}, {@code -s help} and {@code -l help}.
@@ -90,10 +91,19 @@ public final class Usage {
         return sb.toString();
     }
 
-    /** The {@code -s help} text: every PCI emulation with a line on its configuration. */
+    /**
+     * The {@code -s help} text: every PCI emulation this build implements (an alias such as
+     * {@code ahci-hd} when the model it configures is), with a line on its configuration.
+     */
     public static String slotHelp() {
-        return table("PCI emulations for -s slot,emulation[,conf]:",
-                LegacySlotParser.EMULATIONS.stream().map(e -> Map.entry(e.name(), e.description())).toList());
+        return table("PCI emulations for -s slot,emulation[,conf]:", implementedEmulations().stream()
+                .map(e -> Map.entry(e.name(), e.description())).toList());
+    }
+
+    /** The emulations of {@code -s} whose model is in the PCI device catalog, in help order. */
+    static List<LegacySlotParser.Emulation> implementedEmulations() {
+        return LegacySlotParser.EMULATIONS.stream()
+                .filter(e -> PciDeviceCatalog.isAvailable(LegacySlotParser.deviceFor(e.name()))).toList();
     }
 
     /** The {@code -l help} text: every LPC device with a line on its configuration. */

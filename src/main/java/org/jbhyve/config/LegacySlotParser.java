@@ -43,19 +43,29 @@ public final class LegacySlotParser {
             new Emulation("hostbridge", "PCI host bridge; usually in slot 0"),
             new Emulation("amd_hostbridge", "the same host bridge with AMD's PCI vendor id"),
             new Emulation("lpc", "LPC PCI-ISA bridge: COM1-COM4, boot ROM, pc-testdev (see -l); bus 0 only"),
-            new Emulation("virtio-blk", "Virtio block storage: path[,nocache][,direct][,ro][,sectorsize=l[/p]][,nodelete]"),
-            new Emulation("virtio-net", "Virtio network interface: tapN|vmnetN[,mac=xx:xx:xx:xx:xx:xx][,mtu=N]"),
+            new Emulation("virtio-blk", "Virtio block storage: path[,ro][,nocache][,direct][,sectorsize=l[/p]]"
+                    + "[,nodelete][,nolock][,ser=S][,bootindex=N]"),
+            new Emulation("virtio-net", "Virtio network interface: tapN|vmnetN[,mac=xx:xx:xx:xx:xx:xx][,mtu=N]"
+                    + "[,bootindex=N]"),
             new Emulation("virtio-rnd", "Virtio entropy source (RNG)"),
             new Emulation("virtio-console", "Virtio console: name=/path/to/sock[,name2=/path2...], up to 16 ports"),
             new Emulation("virtio-9p", "Virtio 9p (VirtFS) share: sharename=/host/path[,ro]"),
-            new Emulation("virtio-scsi", "Virtio SCSI disk: path[,ro][,nocache][,direct][,sectorsize=l[/p]][,nodelete][,ser=S][,lunN=path]"),
-            new Emulation("ahci", "AHCI SATA controller: hd:path|cd:path[,options][,hd:path...]"),
-            new Emulation("ahci-hd", "AHCI SATA controller with one hard disk: path[,nmrr=N][,ser=S][,rev=R][,model=M]"),
-            new Emulation("ahci-cd", "AHCI SATA controller with one ATAPI CD/DVD: path[,options]"),
-            new Emulation("nvme", "NVM Express controller: path|ram=MiB[,maxq=N][,qsz=N][,ioslots=N][,sectsz=N][,ser=S][,eui64=N][,dsm=auto|enable|disable]"),
-            new Emulation("e1000", "Intel 82545 network interface: tapN|vmnetN[,mac=xx:xx:xx:xx:xx:xx]"),
+            new Emulation("virtio-scsi", "Virtio SCSI disk: path[,ro][,nocache][,direct][,sectorsize=l[/p]]"
+                    + "[,nodelete][,nolock][,ser=S][,lunN=path][,bootindex=N]"),
+            new Emulation("ahci", "AHCI SATA controller: hd:path|cd:path[,options][,hd:path...], up to 32 ports;"
+                    + " options as ahci-hd's and the block options"),
+            new Emulation("ahci-hd", "AHCI SATA controller with one hard disk: path[,nmrr=N][,ser=S][,rev=R][,model=M]"
+                    + "[,ro][,nocache][,direct][,sectorsize=l[/p]][,nodelete][,nolock][,bootindex=N]"),
+            new Emulation("ahci-cd", "AHCI SATA controller with one ATAPI CD/DVD (read-only): path[,ser=S][,rev=R]"
+                    + "[,model=M][,bootindex=N]"),
+            new Emulation("nvme", "NVM Express controller: path|ram=MiB[,maxq=N][,qsz=N][,ioslots=N]"
+                    + "[,sectsz=512|4096|8192][,ser=S][,eui64=N][,dsm=auto|enable|disable][,ro][,nocache][,nolock]"
+                    + "[,bootindex=N]"),
+            new Emulation("e1000", "Intel 82545 network interface: tapN|vmnetN[,mac=xx:xx:xx:xx:xx:xx][,mtu=N]"
+                    + "[,bootindex=N]"),
             new Emulation("uart", "PCI 16550 serial port: stdio|/dev/path|tcp=ip:port"),
-            new Emulation("fbuf", "framebuffer over VNC: [rfb=|tcp=][IP:]port[,w=W][,h=H][,vga=io|on|off][,wait][,password=P]"),
+            new Emulation("fbuf", "framebuffer over VNC: [rfb=|tcp=][IP:]port[,w=W][,h=H][,vga=io|on|off][,wait]"
+                    + "[,password=P]"),
             new Emulation("xhci", "xHCI USB 3 controller: tablet"),
             new Emulation("hda", "Intel High Definition Audio controller: [play=dev][,rec=dev]"),
             new Emulation("passthru", "host PCI device passthrough (VFIO): bus/slot/function"));
@@ -120,6 +130,16 @@ public final class LegacySlotParser {
     /** Whether {@code -s} knows the emulation {@code name}. */
     public static boolean isEmulation(String name) {
         return SPECS.containsKey(name);
+    }
+
+    /**
+     * The model an emulation name configures, as stored in the node's {@code device} key
+     * ({@code ahci-hd} and {@code ahci-cd} are {@code ahci}, {@code amd_hostbridge} is
+     * {@code hostbridge}); null for a name {@code -s} does not know.
+     */
+    public static String deviceFor(String emulation) {
+        Spec spec = SPECS.get(emulation);
+        return spec == null ? null : spec.device();
     }
 
     /**

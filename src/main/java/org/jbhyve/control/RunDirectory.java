@@ -99,14 +99,19 @@ public final class RunDirectory {
         }
     }
 
+    /**
+     * strerror(3)'s words for a failed file operation of the JDK, whose NoSuchFileException and
+     * AccessDeniedException carry only the path: the same words as {@code sys.Errno.reason},
+     * which this package may not import (control never reaches the system directly).
+     */
     static String reason(IOException e) {
-        String m = e.getMessage();
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return m == null ? e.toString() : m;
+        return switch (e) {
+            case java.nio.file.NoSuchFileException x -> "No such file or directory";
+            case java.nio.file.AccessDeniedException x -> "Permission denied";
+            case java.nio.file.FileAlreadyExistsException x -> "File exists";
+            case java.nio.file.NotDirectoryException x -> "Not a directory";
+            case java.nio.file.FileSystemException x when x.getReason() != null -> x.getReason();
+            default -> e.getMessage() == null ? e.toString() : e.getMessage();
+        };
     }
 }

@@ -26,6 +26,7 @@ public final class Kvm implements AutoCloseable {
     public static final int CAP_IOEVENTFD = 36;
     public static final int CAP_TSC_DEADLINE_TIMER = 72;
     public static final int CAP_MAX_VCPUS = 66;
+    public static final int CAP_MAX_VCPU_ID = 128;
     public static final int CAP_IMMEDIATE_EXIT = 136;
     public static final int CAP_X86_USER_SPACE_MSR = 188;
     public static final int CAP_BINARY_STATS_FD = 203;
@@ -57,7 +58,7 @@ public final class Kvm implements AutoCloseable {
                 case Errno.EACCES, Errno.EPERM -> " (add yourself to the kvm group or run as root)";
                 default -> "";
             };
-            throw new KvmUnavailableException("cannot open " + DEVICE + ": " + e.getMessage() + hint);
+            throw new KvmUnavailableException(DEVICE + ": " + e.reason() + hint);
         }
         Kvm kvm = new Kvm(fd);
         int version = Posix.ioctl(fd, KvmIoctls.GET_API_VERSION, 0);
@@ -77,6 +78,12 @@ public final class Kvm implements AutoCloseable {
     public int maxVcpus() {
         int max = checkExtension(CAP_MAX_VCPUS);
         return max > 0 ? max : Math.max(4, checkExtension(CAP_NR_VCPUS));
+    }
+
+    /** One more than the largest vCPU id (on x86 the APIC id) KVM_CREATE_VCPU accepts. */
+    public int maxVcpuId() {
+        int max = checkExtension(CAP_MAX_VCPU_ID);
+        return max > 0 ? max : maxVcpus();
     }
 
     int vcpuMmapSize() {

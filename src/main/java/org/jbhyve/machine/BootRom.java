@@ -1,21 +1,20 @@
 package org.jbhyve.machine;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jbhyve.kvm.Kvm;
 import org.jbhyve.kvm.VmFd;
+import org.jbhyve.machine.boot.BootException;
+import org.jbhyve.machine.boot.BootFile;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
-import org.jbhyve.sys.Fd;
-import org.jbhyve.sys.Posix;
-import org.jbhyve.sys.SysException;
 
 /**
  * The boot ROM of {@code -l bootrom,ROM[,VARS]} (bhyve's bootrom.c, as a PC lays it out):
  *
  * <ul>
- *   <li>the ROM file is mapped read-only so that it ends at 4 GiB: the reset vector
+ *   <li>the ROM file is mapped read-only ({@link BootFile}) and that mapping is the guest's memory
+ *       slot, so that it ends at 4 GiB: the reset vector
  *       0xFFFFFFF0, where every vCPU's first instruction is fetched, is its 16th-last byte.
  *       Guest writes to it exit as MMIO writes and are dropped, as on a real flash part;</li>
  *   <li>a legacy BIOS image (at most 256 KiB, e.g. SeaBIOS's bios-256k.bin) is also copied into
@@ -40,29 +39,22 @@ final class BootRom implements AutoCloseable {
     /** The lowest address boot ROM and variables together may reach. */
     static final long FLASH_FLOOR = FOUR_GIB - MAX_SIZE;
 
+    private final BootFile file;
     private final MemorySegment image;
 
-    private BootRom(MemorySegment image) {
-        this.image = image;
+    private BootRom(BootFile file) {
+        this.file = file;
+        this.image = file.contents();
     }
 
-    /** Opens and maps the ROM file; every problem with it is one {@link MachineException} line. */
+    /** Checks and maps the ROM file; every problem with it is one {@link MachineException} line. */
     static BootRom open(String romFile) {
         Path path = Path.of(romFile);
-        requireRegularFile(path, "bootrom");
-        long size = checkedSize(path);
-        try (Fd fd = Posix.open(romFile, Posix.O_RDONLY | Posix.O_CLOEXEC, 0)) {
-            return new BootRom(Posix.mmap(size, Posix.PROT_READ, Posix.MAP_PRIVATE, fd, 0));
-        } catch (SysException e) {
-            throw new MachineException("bootrom " + romFile + ": cannot read it: " + e.getMessage());
-        }
-    }
-
-    /** A missing path or one that is not a file is one line naming {@code what} ("bootrom", "bootvars"). */
-    static void requireRegularFile(Path path, String what) {
-        if (!Files.isRegularFile(path)) {
-            throw new MachineException(what + " " + path + ": " + (Files.exists(path) ? "not a regular file"
-                    : "no such file"));
+        checkedSize(path, "bootrom");
+        try {
+            return new BootRom(BootFile.map("bootrom", path));
+        } catch (BootException e) {
+            throw new MachineException(e.getMessage());
         }
     }
 
@@ -70,13 +62,17 @@ final class BootRom implements AutoCloseable {
         return checkedSize(path, "bootrom");
     }
 
-    /** {@code what} names the file in messages ("bootrom", "bootvars"). */
+    /**
+     * The size of a firmware file that must be a regular file of whole 4 KiB pages, at most 16 MiB;
+     * {@code what} names it in messages ("bootrom", "bootvars": {@code bootrom /x: No such file or
+     * directory}).
+     */
     static long checkedSize(Path path, String what) {
         long size;
         try {
-            size = Files.size(path);
-        } catch (java.io.IOException e) {
-            throw new MachineException(what + " " + path + ": cannot read it: " + e.getMessage());
+            size = BootFile.requireRegularFile(what, path);
+        } catch (BootException e) {
+            throw new MachineException(e.getMessage());
         }
         if (size == 0 || size % PAGE != 0) {
             throw new MachineException(what + " " + path + ": size " + size + " is not a multiple of 4 KiB");
@@ -115,6 +111,6 @@ final class BootRom implements AutoCloseable {
 
     @Override
     public void close() {
-        Posix.munmap(image);
+        file.close();
     }
 }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.sys.Errno;
 import org.jbhyve.devices.firmware.DebugPort;
 
 /**
@@ -35,7 +36,7 @@ final class FirmwareDebug {
         try {
             debug = resources.own(new DebugPort(new BufferedOutputStream(Files.newOutputStream(Path.of(path)))));
         } catch (IOException e) {
-            throw new MachineException(KEY + ": cannot write " + path + ": " + e.getMessage());
+            throw new MachineException(KEY + " " + path + ": " + Errno.reason(e));
         }
         long debugOffset = DebugPort.FIRMWARE_PORT - pm1Base;
         return new IoHandler() {

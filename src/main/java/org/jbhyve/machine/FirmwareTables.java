@@ -17,16 +17,17 @@ import org.jbhyve.machine.acpi.PlatformDescription.IsaDevice;
 import org.jbhyve.machine.acpi.PlatformDescription.PciAddress;
 import org.jbhyve.machine.acpi.PlatformDescription.PciWindow;
 import org.jbhyve.machine.acpi.TableBlob;
-import org.jbhyve.machine.mptable.MpTable;
 import org.jbhyve.machine.smbios.SmbiosTables;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
+import org.jbhyve.sys.Errno;
 
 /**
  * Writes the firmware tables bhyve provides into the BIOS area below 1 MiB: the MP table at
  * 0xF0000 (unless {@code -Y}), SMBIOS at 0xF1000 (always), and with {@code -A} the ACPI tables from
- * the RSDP at 0xF2400. The platform they describe is the machine as built: its topology, RAM,
- * the PCI windows the BAR allocator uses, the INTx routes, the LPC bridge and the COM ports.
+ * the RSDP at 0xF2400; what outgrows those slots moves lower ({@link BiosTables}). The platform
+ * they describe is the machine as built: its topology, RAM, the PCI windows the BAR allocator
+ * uses, the INTx routes, the LPC bridge and the COM ports.
  */
 final class FirmwareTables {
     static final String DUMP_KEY = "acpi.dump_dir";
@@ -44,22 +45,24 @@ final class FirmwareTables {
     static long install(MachineSpec spec, GuestMemory memory, PlatformDescription p) {
         if (spec.bootrom() != null) {
             if (spec.acpi()) {
-                spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(AcpiTables.build(p).blobs(), Path.of(dir)));
+                spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(AcpiTables.place(p, BiosTables.OVERFLOW_BASE).blobs(),
+                        Path.of(dir)));
             }
             return 0;
         }
-        TableBlob.GuestWriter writer = memory::write;
-        if (spec.tree().getBoolean("x86.mptable", true)) {
-            TableBlob.writeAll(List.of(MpTable.build(p)), writer);
+        BiosTables.Layout layout = BiosTables.build(p, spec.tree().getBoolean("x86.mptable", true), spec.acpi(),
+                smbiosSettings(spec), hostName());
+        if (spec.acpi()) {
+            spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(acpiOnly(layout.blobs()), Path.of(dir)));
         }
-        TableBlob.writeAll(List.of(SmbiosTables.build(p, smbiosSettings(spec), hostName())), writer);
-        if (!spec.acpi()) {
-            return 0;
-        }
-        AcpiTables.Result acpi = AcpiTables.build(p);
-        TableBlob.writeAll(acpi.blobs(), writer);
-        spec.tree().get(DUMP_KEY).ifPresent(dir -> dump(acpi.blobs(), Path.of(dir)));
-        return acpi.rsdpAddress();
+        layout.notices().forEach(n -> System.err.println("bhyve: " + n));
+        TableBlob.writeAll(layout.blobs(), memory::write);
+        return layout.rsdp();
+    }
+
+    /** The ACPI tables among the BIOS area's blobs (named by their signatures). */
+    private static List<TableBlob> acpiOnly(List<TableBlob> blobs) {
+        return blobs.stream().filter(b -> !b.name().startsWith("MP") && !b.name().startsWith("SMBIOS")).toList();
     }
 
     /** The fw_cfg device with this machine's tables, memory map, CPUs and boot order. */
@@ -79,7 +82,9 @@ final class FirmwareTables {
                 Files.write(dir.resolve(b.name() + ".aml"), b.bytes());
             }
         } catch (IOException e) {
-            throw new MachineException(DUMP_KEY + ": cannot write the ACPI tables to " + dir + ": " + e.getMessage());
+            String where = e instanceof java.nio.file.FileSystemException f && f.getFile() != null ? f.getFile()
+                    : dir.toString();
+            throw new MachineException(DUMP_KEY + " " + where + ": cannot write the ACPI tables: " + Errno.reason(e));
         }
     }
 

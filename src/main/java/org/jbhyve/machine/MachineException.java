@@ -5,4 +5,9 @@ public final class MachineException extends RuntimeException {
     public MachineException(String message) {
         super(message);
     }
+
+    /** {@code message} for the user; {@code cause} for those who look further (the VM registry naming a lock's holder). */
+    public MachineException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

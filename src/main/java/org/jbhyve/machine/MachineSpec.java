@@ -42,7 +42,12 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
     }
 
     /** One {@code -s} function: location, bhyve emulation name, and its config node. */
-    public record PciSlot(int bus, int slot, int function, String device, String node) {}
+    public record PciSlot(int bus, int slot, int function, String device, String node) {
+        /** bus:slot:function, as messages name a slot. */
+        public String where() {
+            return bus + ":" + slot + ":" + function;
+        }
+    }
 
     public static MachineSpec from(ConfigTree tree) {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
@@ -146,16 +151,37 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
         }
     }
 
+    /**
+     * Devices a machine has at most one of, with bhyve's refusal of a second: pci_lpc.c's and
+     * pci_fbuf.c's words; a second host bridge would announce a second PCI root, which the
+     * tables and the config mechanism (one bus hierarchy) cannot describe.
+     */
+    private static final Map<String, String> ONE_PER_MACHINE = Map.of(
+            "lpc", "Only one LPC bridge is allowed.",
+            "fbuf", "Only one frame buffer device is allowed.",
+            "hostbridge", "Only one host bridge is allowed.");
+
     private static List<PciSlot> pciSlots(ConfigTree tree) {
         List<PciSlot> slots = new ArrayList<>();
+        Map<String, PciSlot> single = new TreeMap<>();
         for (String bus : tree.children("pci")) {
             for (String slot : tree.children("pci." + bus)) {
                 for (String fn : tree.children("pci." + bus + "." + slot)) {
                     String node = "pci." + bus + "." + slot + "." + fn;
                     String device = tree.get(node + ".device")
                             .orElseThrow(() -> new ConfigException(node + ": no device= given"));
-                    slots.add(new PciSlot(parseIndex(bus, "PCI bus"), parseIndex(slot, "PCI slot"),
-                            parseIndex(fn, "PCI function"), device, node));
+                    PciSlot s = new PciSlot(parseIndex(bus, "PCI bus"), parseIndex(slot, "PCI slot"),
+                            parseIndex(fn, "PCI function"), device, node);
+                    if (!PciDeviceCatalog.isAvailable(device)) {
+                        throw new ConfigException("pci slot " + s.where() + ": emulation '" + device
+                                + "' is not available in this build (-s help lists those that are)");
+                    }
+                    PciSlot first = single.putIfAbsent(device, s);
+                    if (first != null && ONE_PER_MACHINE.containsKey(device)) {
+                        throw new ConfigException("pci slot " + s.where() + ": " + ONE_PER_MACHINE.get(device)
+                                + " (the first is in slot " + first.where() + ")");
+                    }
+                    slots.add(s);
                 }
             }
         }

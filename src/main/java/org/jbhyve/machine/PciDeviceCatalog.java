@@ -27,10 +27,10 @@ import org.jbhyve.virtio.VirtioPciFunction;
 
 /**
  * The PCI emulations this build implements, keyed by bhyve's names (rule: user-visible names are
- * exactly bhyve's). The command-line parser knows every name bhyve(8) documents; a name it knows
- * but this table lacks is refused here with a clear message.
+ * exactly bhyve's). The command-line parser knows every name bhyve(8) documents; {@code -s help}
+ * lists only those this table has, and {@link MachineSpec} refuses the others before KVM is opened.
  */
-final class PciDeviceCatalog {
+public final class PciDeviceCatalog {
     /** Builds one function from its config node. */
     interface Factory {
         PciFunction create(DeviceContext context);
@@ -58,7 +58,7 @@ final class PciDeviceCatalog {
                 return NvmeFactory.create(c::option, c::flag, c.vmName(), c.slot().bus(), c.slot().slot(),
                         c.slot().function(), c.memory(), c.interrupts());
             } catch (IllegalArgumentException | BlockBackendException e) {
-                throw new MachineException(c.slot().node() + ": " + e.getMessage());
+                throw new MachineException(c.slot().node() + ": " + e.getMessage(), e);
             }
         });
         FACTORIES.put("fbuf", c -> c.console().createFbuf(c));
@@ -67,7 +67,7 @@ final class PciDeviceCatalog {
             try {
                 return AhciFactory.create(c.slot().node(), c::option, c::flag, c.memory(), c.interrupts());
             } catch (IllegalArgumentException e) {
-                throw new MachineException(e.getMessage());
+                throw new MachineException(e.getMessage(), e);
             }
         });
     }
@@ -110,11 +110,11 @@ final class PciDeviceCatalog {
                 physical = s[1];
             }
             BlockOptions o = new BlockOptions(path, c.flag("ro"), c.flag("nocache"), c.flag("direct"), logical,
-                    physical, c.flag("nodelete"), BlockOptions.DEFAULT_WORKERS);
+                    physical, c.flag("nodelete"), BlockOptions.DEFAULT_WORKERS).withNoLock(c.flag("nolock"));
             BlockBackend disk = BlockBackend.open(o);
             return new VirtioBlock(disk, c.option("ser").orElse(null));
         } catch (BlockBackendException e) {
-            throw new MachineException(where + ": " + e.getMessage());
+            throw new MachineException(where + ": " + e.getMessage(), e);
         }
     }
 
@@ -123,7 +123,7 @@ final class PciDeviceCatalog {
         try {
             return VirtioScsiFactory.create(c::option, c::flag, c.tree().children(c.slot().node()));
         } catch (IllegalArgumentException | BlockBackendException e) {
-            throw new MachineException(c.slot().node() + ": " + e.getMessage());
+            throw new MachineException(c.slot().node() + ": " + e.getMessage(), e);
         }
     }
 
@@ -170,7 +170,8 @@ final class PciDeviceCatalog {
         }
     }
 
-    static boolean isAvailable(String name) {
-        return FACTORIES.containsKey(name);
+    /** Whether this build implements the model {@code device} (a {@code device} key's value, not an alias). */
+    public static boolean isAvailable(String device) {
+        return FACTORIES.containsKey(device);
     }
 }

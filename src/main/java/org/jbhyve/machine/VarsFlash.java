@@ -35,7 +35,7 @@ final class VarsFlash implements AutoCloseable {
         try (Fd fd = Posix.open(varsFile, Posix.O_RDWR | Posix.O_CLOEXEC, 0)) {
             contents = Posix.mmap(size, Posix.PROT_READ | Posix.PROT_WRITE, Posix.MAP_SHARED, fd, 0);
         } catch (SysException e) {
-            throw new MachineException("bootvars " + varsFile + ": cannot open it: " + e.getMessage());
+            throw new MachineException("bootvars " + varsFile + ": " + e.reason());
         }
         VarsFlash vars = new VarsFlash(contents);
         try {
@@ -58,11 +58,11 @@ final class VarsFlash implements AutoCloseable {
     /** Checks the file can serve as the variable store; returns its size. Problems are one line. */
     static long check(String varsFile) {
         Path path = Path.of(varsFile);
-        BootRom.requireRegularFile(path, "bootvars");
+        long size = BootRom.checkedSize(path, "bootvars");
         if (!Files.isReadable(path) || !Files.isWritable(path)) {
             throw new MachineException("bootvars " + varsFile + ": not readable and writable (UEFI variables are stored in it)");
         }
-        return BootRom.checkedSize(path, "bootvars");
+        return size;
     }
 
     @Override

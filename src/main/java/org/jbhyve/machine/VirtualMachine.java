@@ -101,11 +101,9 @@ public final class VirtualMachine implements AutoCloseable {
         if (spec.bootvars() != null) {
             VarsFlash.check(spec.bootvars());
         }
+        HostChecks.check(spec);
         Kvm kvm = own(Kvm.open());
-        int max = kvm.maxVcpus();
-        if (spec.topology().vcpus() > max) {
-            throw new MachineException(spec.topology().vcpus() + " vCPUs requested; KVM on this host allows at most " + max);
-        }
+        HostChecks.kvmLimits(spec.topology(), kvm.maxVcpus(), kvm.maxVcpuId());
         VmFd vm = own(kvm.createVm());
         vm.setTssAddress(MemoryMap.KVM_TSS);
         vm.setIdentityMapAddress(MemoryMap.KVM_IDENTITY_MAP);
@@ -246,6 +244,9 @@ public final class VirtualMachine implements AutoCloseable {
         try {
             return new GuestRam(map, spec.guestInCore(), spec.wired());
         } catch (SysException e) {
+            if (e.call().equals("mlock")) {
+                throw new MachineException(HostChecks.wiringFailed(map.totalRam(), e, HostChecks.read(HostChecks.LIMITS)));
+            }
             throw new MachineException("cannot allocate " + (map.totalRam() >> 20) + " MiB of guest memory"
                     + (spec.wired() ? " (wired, -S)" : "") + ": " + e.getMessage());
         }
@@ -285,17 +286,25 @@ public final class VirtualMachine implements AutoCloseable {
     private void startVcpus() throws InterruptedException {
         for (VcpuLoop loop : loops) {
             List<Integer> pin = spec.pinning().get(loop.index());
-            Thread t = Thread.ofPlatform().name("vcpu " + loop.index()).daemon(true).unstarted(() -> {
+            Thread t = Thread.ofPlatform().name("vcpu " + loop.index()).daemon(true).unstarted(() -> loop.run(() -> {
                 if (pin != null && !pin.isEmpty()) {
-                    Affinity.pinCurrentThread(pin);
+                    pin(pin);
                 }
-                loop.run();
-            });
+            }));
             threads.add(t);
             t.start();
         }
         for (VcpuLoop loop : loops) {
             loop.awaitStarted();
+        }
+    }
+
+    /** Pins the calling vCPU thread; HostChecks has checked the CPUs, so a failure here is the host's. */
+    private static void pin(List<Integer> cpus) {
+        try {
+            Affinity.pinCurrentThread(cpus);
+        } catch (SysException e) {
+            throw new MachineException("cannot pin to host CPUs " + cpus + ": " + e.getMessage());
         }
     }
 

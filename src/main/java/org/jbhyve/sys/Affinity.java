@@ -8,15 +8,34 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.BitSet;
 import java.util.List;
 
-/** sched_setaffinity(2) for the calling thread (bhyve's -p vcpu:hostcpu). */
+/**
+ * sched_setaffinity(2) for the calling thread (bhyve's -p vcpu:hostcpu), and sched_getaffinity(2)
+ * for the CPUs this process may run on: a CPU that does not exist, is offline or lies outside
+ * the process's cpuset (taskset, cgroups) is not in that set, and pinning to it fails with EINVAL.
+ */
 public final class Affinity {
     private static final int CPU_SETSIZE = 1024;
     private static final MethodHandle SCHED_SETAFFINITY = LibC.function("sched_setaffinity",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final MethodHandle SCHED_GETAFFINITY = LibC.function("sched_getaffinity",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
 
     private Affinity() {}
+
+    /** The host CPUs (below 1024) the calling thread may run on: its affinity mask. */
+    public static BitSet allowedCpus() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mask = arena.allocate(CPU_SETSIZE / 8, 8);
+            int r = (int) SCHED_GETAFFINITY.invokeExact(LibC.errnoSegment(), 0, mask.byteSize(), mask);
+            LibC.check(r, "sched_getaffinity");
+            return BitSet.valueOf(mask.toArray(JAVA_LONG));
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
 
     /** Restricts the calling thread to {@code cpus} (host CPU numbers below 1024). */
     public static void pinCurrentThread(List<Integer> cpus) {

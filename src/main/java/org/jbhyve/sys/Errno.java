@@ -3,9 +3,16 @@ package org.jbhyve.sys;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
+import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 
 /** Linux errno values the VMM reacts to, and their C-library descriptions. */
 public final class Errno {
@@ -21,23 +28,46 @@ public final class Errno {
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
+    public static final int ENOTDIR = 20;
+    public static final int EISDIR = 21;
     public static final int EINVAL = 22;
     public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
+    public static final int EROFS = 30;
     public static final int ENOSYS = 38;
+    public static final int ELOOP = 40;
 
     private static final MethodHandle STRERROR =
             LibC.plainFunction("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     private Errno() {}
 
-    /** "No such file or directory (ENOENT=2)"-style text for messages. */
+    /** The C library's wording for {@code errno} ("No such file or directory"), what strerror(3) says. */
     public static String describe(int errno) {
         try {
             MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
-            return text.reinterpret(256).getString(0) + " (errno " + errno + ")";
+            return text.reinterpret(256).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;
         }
+    }
+
+    /**
+     * The system's reason for a failed file operation of the JDK, in strerror(3)'s words. The JDK
+     * words its file exceptions differently: NoSuchFileException and AccessDeniedException carry
+     * only the path (the errno is implied by the class), other FileSystemExceptions the C
+     * library's text as their reason; messages that name the path themselves use this so the
+     * path appears once ({@code boot.kernel /x: No such file or directory}).
+     */
+    public static String reason(IOException e) {
+        return switch (e) {
+            case NoSuchFileException x -> describe(ENOENT);
+            case AccessDeniedException x -> describe(EACCES);
+            case FileAlreadyExistsException x -> describe(EEXIST);
+            case NotDirectoryException x -> describe(ENOTDIR);
+            case FileSystemLoopException x -> describe(ELOOP);
+            case FileSystemException x when x.getReason() != null -> x.getReason();
+            default -> e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        };
     }
 }

@@ -22,4 +22,9 @@ public final class SysException extends RuntimeException {
     public int errno() {
         return errno;
     }
+
+    /** strerror(3) of {@link #errno()} alone, for messages that name the call's object themselves. */
+    public String reason() {
+        return Errno.describe(errno);
+    }
 }

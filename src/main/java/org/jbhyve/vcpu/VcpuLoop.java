@@ -74,7 +74,7 @@ public final class VcpuLoop implements Runnable {
         return index;
     }
 
-    /** Blocks until the thread has set up its signal mask (so it can be kicked). */
+    /** Blocks until the thread has set up its signal mask (so it can be kicked), or has ended without. */
     public void awaitStarted() throws InterruptedException {
         synchronized (started) {
             while (tid == 0) { // -1 once retired
@@ -194,14 +194,25 @@ public final class VcpuLoop implements Runnable {
 
     @Override
     public void run() {
-        long kvmMask = Signals.blockKickInThisThread();
-        vcpu.setSignalMask(kvmMask);
-        synchronized (started) {
-            thread = Thread.currentThread();
-            tid = org.jbhyve.sys.Posix.gettid();
-            started.notifyAll();
-        }
+        run(() -> { });
+    }
+
+    /**
+     * The thread body: {@code setUp} first (what must happen on this thread before the guest
+     * runs, such as pinning it to host CPUs), then the loop. Whatever fails, in the set-up or
+     * the loop, ends the VM with one line naming this vCPU, and {@link #awaitStarted} returns:
+     * a vCPU that could not start never leaves the VM waiting for it.
+     */
+    public void run(Runnable setUp) {
         try {
+            setUp.run();
+            long kvmMask = Signals.blockKickInThisThread();
+            vcpu.setSignalMask(kvmMask);
+            synchronized (started) {
+                thread = Thread.currentThread();
+                tid = org.jbhyve.sys.Posix.gettid();
+                started.notifyAll();
+            }
             runRequests();
             while (!control.stopRequested()) {
                 if (holdRequested) {
@@ -211,7 +222,7 @@ public final class VcpuLoop implements Runnable {
                 VcpuExit exit = vcpu.run();
                 handle(exit);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             control.requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(),
                     "vcpu " + index + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
         } finally {
@@ -221,11 +232,13 @@ public final class VcpuLoop implements Runnable {
 
     /**
      * Stops further kicks and requests, fails the requests still queued, then drains the kicks
-     * already sent (see {@link Signals#consumeKicks}).
+     * already sent (see {@link Signals#consumeKicks}). Wakes {@link #awaitStarted}, also when the
+     * thread retires before it ever started.
      */
     private void retire() {
         synchronized (started) {
             tid = -1;
+            started.notifyAll();
         }
         Pending<?> p;
         while ((p = requests.poll()) != null) {

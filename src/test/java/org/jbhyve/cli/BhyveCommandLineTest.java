@@ -185,7 +185,7 @@ class BhyveCommandLineTest {
         assertEquals(f + " line 2: configuration node a.b.c is a child of existing variable a.b",
                 error("-k", f.toString(), "vm"));
         Path missing = dir.resolve("missing.conf");
-        assertEquals("Failed to open configuration file " + missing + ": no such file",
+        assertEquals("Failed to open configuration file " + missing + ": No such file or directory",
                 error("-k", missing.toString(), "vm"));
     }
 

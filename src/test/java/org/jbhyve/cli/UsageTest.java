@@ -43,8 +43,8 @@ class UsageTest {
     @Test
     void helpListsEveryEmulationAndDeviceOnItsOwnLine() {
         List<String> slots = Usage.slotHelp().lines().toList();
-        assertEquals(1 + LegacySlotParser.EMULATIONS.size(), slots.size());
-        for (LegacySlotParser.Emulation e : LegacySlotParser.EMULATIONS) {
+        assertEquals(1 + Usage.implementedEmulations().size(), slots.size());
+        for (LegacySlotParser.Emulation e : Usage.implementedEmulations()) {
             assertTrue(slots.stream().anyMatch(l -> l.startsWith("  " + e.name() + " ") && l.endsWith(e.description())),
                     e.name());
         }

@@ -122,7 +122,7 @@ class FirmwareBootConfigTest {
                 assertThrows(MachineException.class, () -> BootRom.checkedSize(sized("odd.bin", 5000))).getMessage());
         assertThrows(MachineException.class, () -> BootRom.checkedSize(sized("empty.bin", 0)));
         assertThrows(MachineException.class, () -> BootRom.checkedSize(sized("big.bin", (16 << 20) + 4096)));
-        assertEquals("bootrom /nonexistent/rom: no such file",
+        assertEquals("bootrom /nonexistent/rom: No such file or directory",
                 assertThrows(MachineException.class, () -> BootRom.open("/nonexistent/rom")).getMessage());
         assertThrows(MachineException.class, () -> BootRom.open(dir.toString()));
         assertThrows(MachineException.class, () -> VarsFlash.check("/nonexistent/vars.fd"));

@@ -3,7 +3,6 @@ package org.jbhyve.backend.block;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -11,6 +10,8 @@ import java.util.concurrent.locks.LockSupport;
 import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.FileIo;
+import org.jbhyve.sys.FileLocks;
+import org.jbhyve.sys.FileStatus;
 import org.jbhyve.sys.Posix;
 import org.jbhyve.sys.SysException;
 
@@ -18,10 +19,18 @@ import org.jbhyve.sys.SysException;
  * A disk image: a regular file or a block device (B1), and the machinery that does its I/O off
  * the vCPU and event-loop threads.
  *
- * <p>Options: {@code ro} opens O_RDONLY; {@code nocache} opens O_DIRECT, and buffers that are
+ * <p>Options: {@code ro} opens O_RDONLY, and so does an image that cannot be opened for writing
+ * (EACCES, EROFS) or whose mode lets no one write it (0444), with a notice: the disk is then
+ * read-only for the guest, as with bhyve's blockif; {@code nocache} opens O_DIRECT, and buffers that are
  * not aligned to the host sector size go through an aligned bounce buffer; {@code direct} opens
  * O_SYNC; FLUSH is fdatasync, so data the guest flushed is on stable storage when the request
  * completes. A failed call fails that request only.
+ *
+ * <p>Locking: an image opened read-write takes an exclusive open file description lock
+ * ({@link FileLocks}), a read-only one a shared lock, so a second VM on an image that one VM
+ * writes (or writing an image that VMs read) is refused with an {@link ImageLockedException}
+ * naming the holders. The lock ends with the backend's descriptor, also when the VM dies.
+ * {@code nolock} (jbhyve's option) skips it, for images shared on purpose.
  *
  * <p>Engines: by default requests go to the kernel through io_uring ({@link UringEngine}: one
  * ring and one completion thread per backend, a request's buffers in one READV/WRITEV, bursts
@@ -44,8 +53,6 @@ import org.jbhyve.sys.SysException;
 public final class BlockBackend implements AutoCloseable {
     /** System property choosing the engine: {@code io_uring} (default) or {@code workers}. */
     public static final String ENGINE_PROPERTY = "jbhyve.block.engine";
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFBLK = 0060000;
 
     /** How requests reach the kernel. */
     public enum Engine { IO_URING, WORKERS }
@@ -70,6 +77,7 @@ public final class BlockBackend implements AutoCloseable {
     }
 
     private final BlockOptions options;
+    private final boolean readOnly;
     private final Fd fd;
     private final long size;
     private final int logical;
@@ -79,9 +87,10 @@ public final class BlockBackend implements AutoCloseable {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final UringEngine uring;
 
-    private BlockBackend(BlockOptions options, Fd fd, boolean blockDevice, long size, int logical, int physical,
-                         int dioAlign, Engine engine, int ringEntries) {
+    private BlockBackend(BlockOptions options, boolean readOnly, Fd fd, boolean blockDevice, long size, int logical,
+                         int physical, int dioAlign, Engine engine, int ringEntries) {
         this.options = options;
+        this.readOnly = readOnly;
         this.fd = fd;
         this.size = size;
         this.logical = logical;
@@ -117,44 +126,74 @@ public final class BlockBackend implements AutoCloseable {
     }
 
     static BlockBackend open(BlockOptions options, Engine engine, int ringEntries) {
-        Path path = Path.of(options.path());
+        String path = options.path();
         int mode;
         try {
-            mode = (Integer) Files.getAttribute(path, "unix:mode");
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new BlockBackendException("cannot open disk image " + options.path() + ": "
-                    + (e instanceof NoSuchFileException ? "no such file" : e.getMessage()));
+            mode = (Integer) Files.getAttribute(Path.of(path), "unix:mode");
+        } catch (IOException e) {
+            throw new BlockBackendException("disk image " + path + ": " + Errno.reason(e));
+        } catch (UnsupportedOperationException e) {
+            throw new BlockBackendException("disk image " + path + ": " + e.getMessage());
         }
-        boolean blockDevice = (mode & S_IFMT) == S_IFBLK;
-        if (!blockDevice && !Files.isRegularFile(path)) {
-            throw new BlockBackendException("disk image " + options.path() + " is not a regular file or block device");
+        // refused before open(2): opening a FIFO would wait for its other end
+        if ((mode & FileStatus.S_IFMT) != FileStatus.S_IFBLK && (mode & FileStatus.S_IFMT) != FileStatus.S_IFREG) {
+            throw new BlockBackendException("disk image " + path + ": not a regular file or block device");
         }
-        int flags = (options.readOnly() ? Posix.O_RDONLY : Posix.O_RDWR) | Posix.O_CLOEXEC
-                | (options.noCache() ? Posix.O_DIRECT : 0) | (options.direct() ? Posix.O_SYNC : 0);
+        int extra = Posix.O_CLOEXEC | (options.noCache() ? Posix.O_DIRECT : 0) | (options.direct() ? Posix.O_SYNC : 0);
+        boolean readOnly = options.readOnly();
         Fd fd;
         try {
-            fd = Posix.open(options.path(), flags, 0);
+            fd = Posix.open(path, (readOnly ? Posix.O_RDONLY : Posix.O_RDWR) | extra, 0);
         } catch (SysException e) {
-            throw new BlockBackendException("cannot open disk image " + options.path() + ": " + Errno.describe(e.errno()));
+            if (readOnly || (e.errno() != Errno.EACCES && e.errno() != Errno.EROFS)) {
+                throw new BlockBackendException("disk image " + path + ": " + e.reason());
+            }
+            fd = openReadOnly(path, extra, "opening it for writing failed (" + e.reason() + ")");
+            readOnly = true;
         }
         try {
+            FileStatus status = FileStatus.of(fd);
+            boolean blockDevice = status.isBlockDevice();
+            if (!readOnly && status.isRegularFile() && status.writeProtected()) {
+                fd.close();
+                fd = openReadOnly(path, extra, String.format("its mode %04o lets no one write it", status.mode() & 07777));
+                readOnly = true;
+            }
+            if (!options.noLock() && !FileLocks.tryLock(fd, !readOnly)) {
+                throw new ImageLockedException(path, FileLocks.holders(fd));
+            }
             long size = blockDevice ? FileIo.blockDeviceSize(fd) : FileIo.seekEnd(fd);
             int hostLogical = blockDevice ? FileIo.logicalSectorSize(fd) : 512;
             int hostPhysical = blockDevice ? FileIo.physicalSectorSize(fd) : 4096;
             int logical = options.logicalSectorSize() > 0 ? options.logicalSectorSize() : hostLogical;
             int physical = options.physicalSectorSize() > 0 ? options.physicalSectorSize() : Math.max(logical, hostPhysical);
             if (options.noCache() && logical < hostLogical) {
-                throw new BlockBackendException(options.path() + ": sectorsize " + logical
+                throw new BlockBackendException(path + ": sectorsize " + logical
                         + " is below the device's " + hostLogical + "-byte sectors, which nocache needs");
             }
-            return new BlockBackend(options, fd, blockDevice, size, logical, physical, Math.max(hostLogical, 512),
-                    engine, ringEntries);
+            return new BlockBackend(options, readOnly, fd, blockDevice, size, logical, physical,
+                    Math.max(hostLogical, 512), engine, ringEntries);
         } catch (SysException e) {
             fd.close();
-            throw new BlockBackendException("cannot use disk image " + options.path() + ": " + e.getMessage());
+            throw new BlockBackendException("disk image " + path + ": " + e.getMessage());
         } catch (RuntimeException e) {
             fd.close();
             throw e;
+        }
+    }
+
+    /**
+     * bhyve's blockif: an image that cannot be opened for writing is opened read-only instead and
+     * the guest sees a read-only disk (virtio-blk's VIRTIO_BLK_F_RO, NVMe's write-protected
+     * namespace, SCSI's WP bit, ATA writes failing). Says so in one notice line.
+     */
+    private static Fd openReadOnly(String path, int extra, String why) {
+        try {
+            Fd fd = Posix.open(path, Posix.O_RDONLY | extra, 0);
+            System.err.println("bhyve: disk image " + path + ": " + why + "; the guest gets it read-only");
+            return fd;
+        } catch (SysException e) {
+            throw new BlockBackendException("disk image " + path + ": " + e.reason());
         }
     }
 
@@ -170,13 +209,14 @@ public final class BlockBackend implements AutoCloseable {
         return physical;
     }
 
+    /** Whether the image is open read-only: asked for ({@code ro}), or found unwritable when opened. */
     public boolean readOnly() {
-        return options.readOnly();
+        return readOnly;
     }
 
     /** Whether DISCARD/WRITE_ZEROES may be offered (not {@code nodelete}, not read-only). */
     public boolean canDelete() {
-        return !options.noDelete() && !options.readOnly();
+        return !options.noDelete() && !readOnly;
     }
 
     public String path() {
@@ -203,7 +243,7 @@ public final class BlockBackend implements AutoCloseable {
     /** Writes {@code bufs[0..count)} in order at byte {@code offset}; -EROFS on a read-only disk. */
     public void writeAsync(long offset, MemorySegment[] bufs, int count, Completion done) {
         IoRequest r = IoRequest.transfer(IoRequest.WRITE, offset, bufs, count, done);
-        dispatch(r, options.readOnly() ? -SyncIo.EROFS : 0);
+        dispatch(r, readOnly ? -SyncIo.EROFS : 0);
     }
 
     /** fdatasync: what completed before this call is on stable storage when it completes. */
@@ -214,7 +254,7 @@ public final class BlockBackend implements AutoCloseable {
     /** Deallocates ({@code zero} false) or zeroes [offset, offset+length); -EOPNOTSUPP unless {@link #canDelete}. */
     public void discardAsync(long offset, long length, boolean zero, Completion done) {
         IoRequest r = IoRequest.control(zero ? IoRequest.ZERO : IoRequest.DISCARD, offset, length, done);
-        dispatch(r, canDelete() ? 0 : options.readOnly() ? -SyncIo.EROFS : -SyncIo.EOPNOTSUPP);
+        dispatch(r, canDelete() ? 0 : readOnly ? -SyncIo.EROFS : -SyncIo.EOPNOTSUPP);
     }
 
     private void dispatch(IoRequest r, long refusal) {
@@ -276,7 +316,7 @@ public final class BlockBackend implements AutoCloseable {
 
     /** Writes {@code bufs} in order at byte {@code offset}. */
     public void write(long offset, MemorySegment[] bufs, int count) throws BlockIoException {
-        if (options.readOnly()) {
+        if (readOnly) {
             throw new BlockIoException("read-only");
         }
         Waiter w = new Waiter();

@@ -1,7 +1,7 @@
 package org.jbhyve.backend.block;
 
 /** A disk image cannot be used as configured (missing, unreadable, bad option): one line for the user. */
-public final class BlockBackendException extends RuntimeException {
+public class BlockBackendException extends RuntimeException {
     public BlockBackendException(String message) {
         super(message);
     }

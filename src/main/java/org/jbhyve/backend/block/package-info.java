@@ -8,5 +8,12 @@
  * (a {@code Completion} on the completion thread, a listener per batch; virtio-blk does) or the
  * blocking one from worker threads (AHCI, NVMe and virtio-scsi still do). A host I/O error fails
  * that request only.
+ *
+ * <p>Opening: an image that cannot be written (EACCES, EROFS, mode 0444) is opened read-only with
+ * a notice, as bhyve's blockif does, and every device model then presents a read-only disk. Each
+ * image is locked with an open file description lock (exclusive read-write, shared read-only) so
+ * two VMs never write one image; {@code nolock} opts out. A lock conflict is an
+ * {@link org.jbhyve.backend.block.ImageLockedException} carrying the holders' pids, which the
+ * command line turns into VM names through the registry.
  */
 package org.jbhyve.backend.block;

@@ -15,6 +15,7 @@ import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jbhyve.sys.Errno;
 
 /**
  * The user's end of a FreeBSD null-modem pair, as a symbolic link to a Linux pseudo-terminal.
@@ -81,7 +82,9 @@ final class NmdmLink implements AutoCloseable {
             Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AccessDeniedException e) {
             return new Outcome(null, target + " (no " + link + " link: only root can create it)");
-        } catch (IOException | UnsupportedOperationException e) {
+        } catch (IOException e) {
+            return new Outcome(null, target + " (no " + link + " link: " + Errno.reason(e) + ")");
+        } catch (UnsupportedOperationException e) {
             return new Outcome(null, target + " (no " + link + " link: " + e.getMessage() + ")");
         }
         giveToSerialUsers(peer);

@@ -40,8 +40,7 @@ public final class TcpBackend extends BufferedCharBackend {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(where, 1);
         } catch (IOException e) {
-            throw new CharBackendException(device, "tcp=" + address, "cannot listen on " + address + ": "
-                    + e.getMessage(), e);
+            throw new CharBackendException(device, "tcp=" + address + ": cannot listen: " + e.getMessage());
         }
         TcpBackend b = new TcpBackend(device, server);
         b.startThread("accept", b::acceptLoop);

@@ -25,11 +25,11 @@ public final class TtyBackend extends FdBackend {
         try {
             fd = Posix.open(path, Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_NONBLOCK | Posix.O_CLOEXEC, 0);
         } catch (SysException e) {
-            throw new CharBackendException(device, path, "cannot open " + path + ": " + e.getMessage(), e);
+            throw new CharBackendException(device, path + ": " + e.reason());
         }
         try {
             if (!Termios.isatty(fd)) {
-                throw new CharBackendException(device, path, path + " is not a terminal");
+                throw new CharBackendException(device, path + " is not a terminal");
             }
             Poll.setNonBlocking(fd, true);
             TerminalModes.makeRaw(fd);

@@ -44,6 +44,34 @@ public final class AcpiTables {
     }
 
     public static Result build(PlatformDescription p, long base) {
+        Result r = layout(p, base);
+        checkLayout(r.blobs(), base);
+        return r;
+    }
+
+    /**
+     * The RSDP at {@link #BHYVE_ACPI_BASE}, where guests scan for it and the boot protocols point;
+     * the other tables after it as bhyve places them when they fit below 1 MiB, otherwise (a MADT
+     * of thousands of processors) from {@code overflowAddress} (64-byte aligned), where the RSDP's
+     * pointers lead. The RSDP holds no address of its own, so it is the same bytes either way.
+     */
+    public static Result place(PlatformDescription p, long overflowAddress) {
+        Result r = layout(p, BHYVE_ACPI_BASE);
+        if (r.blobs().stream().mapToLong(TableBlob::end).max().orElse(0) <= LIMIT) {
+            checkLayout(r.blobs(), BHYVE_ACPI_BASE);
+            return r;
+        }
+        if (overflowAddress % 64 != 0) {
+            throw new IllegalArgumentException("the FACS must stay 64-byte aligned");
+        }
+        Result moved = layout(p, overflowAddress);
+        List<TableBlob> blobs = new ArrayList<>(moved.blobs());
+        blobs.set(0, new TableBlob("RSDP", BHYVE_ACPI_BASE, moved.blob("RSDP").bytes()));
+        checkLayout(blobs.subList(1, blobs.size()), overflowAddress);
+        return new Result(BHYVE_ACPI_BASE, blobs);
+    }
+
+    private static Result layout(PlatformDescription p, long base) {
         if (base % 16 != 0) {
             throw new IllegalArgumentException("the RSDP is found on 16-byte boundaries");
         }
@@ -81,7 +109,6 @@ public final class AcpiTables {
         }
         blobs.add(new TableBlob("FACS", facsAddr, Facs.build()));
         blobs.add(new TableBlob("DSDT", dsdtAddr, dsdt));
-        checkLayout(blobs, base);
         return new Result(base, blobs);
     }
 

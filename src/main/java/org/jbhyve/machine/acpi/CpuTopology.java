@@ -66,11 +66,21 @@ public record CpuTopology(int sockets, int cores, int threads) {
         return apicId(vcpus() - 1);
     }
 
+    /** The highest APIC id an 8-bit field holds: 0xFF is the xAPIC broadcast id. */
+    public static final int MAX_XAPIC_ID = 0xFE;
+
     /**
      * The I/O APIC id tables announce: the vCPU count as bhyve does, unless that collides
      * with a local APIC id (gapped topologies), in which case the first id above them all.
+     * When that does not fit in the I/O APIC's 8-bit id (255 vCPUs and more), 0, as QEMU
+     * announces it: with x2APIC ids the I/O APIC's id no longer shares a bus with the CPUs'.
      */
     public int ioApicId() {
+        int id = bhyveIoApicId();
+        return id <= MAX_XAPIC_ID ? id : 0;
+    }
+
+    private int bhyveIoApicId() {
         int id = vcpus();
         for (int i = 0; i < vcpus(); i++) {
             if (apicId(i) == id) {
@@ -78,5 +88,14 @@ public record CpuTopology(int sockets, int cores, int threads) {
             }
         }
         return id;
+    }
+
+    /**
+     * Whether every local APIC id and bhyve's I/O APIC id fit in the 8-bit fields of the
+     * xAPIC era (the MP table's processor and I/O APIC entries, the MADT's type 0): not so from
+     * 255 vCPUs on, or earlier with gapped topologies.
+     */
+    public boolean xapicIds() {
+        return maxApicId() <= MAX_XAPIC_ID && bhyveIoApicId() <= MAX_XAPIC_ID;
     }
 }

@@ -15,6 +15,11 @@ package org.jbhyve.machine.acpi;
  *
  * MPS INTI flags: polarity in bits 1-0 (1 high, 3 low), trigger mode in bits 3-2 (1 edge,
  * 3 level).
+ *
+ * <p>Processors: in x2APIC mode ({@code -x}) every one is a type 9 entry. Otherwise a processor
+ * whose APIC id and UID fit in 8 bits (0-254) is a type 0 entry and any other a type 9 entry, as
+ * ACPI 6.5 section 5.2.12.12 asks for APIC ids of 255 and above; the NMI on LINT1 is then
+ * announced for both kinds (types 4 and 10). UIDs are the vCPU indexes, unique across both.
  */
 public final class Madt {
     private Madt() {}
@@ -33,14 +38,13 @@ public final class Madt {
         CpuTopology t = p.topology();
         LeBuffer b = SdtHeader.begin("APIC", 1);
         b.u32(PlatformDescription.LAPIC_ADDRESS).u32(PCAT_COMPAT);
+        boolean anyX2apic = false;
         for (int cpu = 0; cpu < t.vcpus(); cpu++) {
             int apicId = t.apicId(cpu);
-            if (p.x2apic()) {
+            if (p.x2apic() || apicId > CpuTopology.MAX_XAPIC_ID || cpu > CpuTopology.MAX_XAPIC_ID) {
                 b.u8(9).u8(16).u16(0).u32(apicId).u32(1).u32(cpu);
+                anyX2apic = true;
             } else {
-                if (apicId > 0xFE || cpu > 0xFE) {
-                    throw new IllegalArgumentException("APIC id " + apicId + " needs x2APIC (-x)");
-                }
                 b.u8(0).u8(8).u8(cpu).u8(apicId).u32(1);
             }
         }
@@ -48,11 +52,12 @@ public final class Madt {
         // the PIT's IRQ 0 is wired to I/O APIC pin 2
         b.u8(2).u8(10).u8(0).u8(0).u32(2).u16(POLARITY_HIGH | TRIGGER_EDGE);
         b.u8(2).u8(10).u8(0).u8(Fadt.SCI_INT).u32(Fadt.SCI_INT).u16(SCI_FLAGS);
-        // NMI on LINT1 of every processor
-        if (p.x2apic()) {
-            b.u8(10).u8(12).u16(POLARITY_HIGH | TRIGGER_EDGE).u32(0xFFFF_FFFFL).u8(1).zeros(3);
-        } else {
+        // NMI on LINT1 of every processor, in the form of each kind of entry used
+        if (!p.x2apic()) {
             b.u8(4).u8(6).u8(0xFF).u16(POLARITY_HIGH | TRIGGER_EDGE).u8(1);
+        }
+        if (anyX2apic) {
+            b.u8(10).u8(12).u16(POLARITY_HIGH | TRIGGER_EDGE).u32(0xFFFF_FFFFL).u8(1).zeros(3);
         }
         return SdtHeader.finish(b);
     }

@@ -1,9 +1,7 @@
 package org.jbhyve.machine.boot;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -19,6 +17,9 @@ import org.jbhyve.memory.MemoryMap;
  * Linux 64-bit boot protocol at its entry point. Everything the guest will read (start info,
  * boot_params, e820, Multiboot information, command line, GDT, page tables) is written into
  * guest memory here.
+ *
+ * <p>The kernel and the initrd are mapped ({@link BootFile}) and copied from the mapping into guest
+ * memory, so their size never touches the Java heap; they must be regular files.
  */
 public final class KernelLoader {
     /** A range [start, end) of guest memory the loader writes its own structures to. */
@@ -31,6 +32,10 @@ public final class KernelLoader {
 
     /** What the Linux and PVH paths own: all memory below {@link BootLayout#KERNEL_MIN}. */
     static final List<Range> BELOW_KERNEL_MIN = List.of(new Range(0, BootLayout.KERNEL_MIN));
+
+    /** The settings that name the files, as messages about them say. */
+    public static final String KERNEL_KEY = "boot.kernel";
+    public static final String INITRD_KEY = "boot.initrd";
 
     private final GuestMemory memory;
     private final MemoryMap map;
@@ -45,35 +50,42 @@ public final class KernelLoader {
      * @throws BootException for unreadable or malformed images and images that do not fit
      */
     public EntryState load(Path kernel, Path initrd, String cmdline, long rsdp) {
-        byte[] image = readFile(kernel, "kernel");
-        byte[] ramdisk = initrd == null ? null : readFile(initrd, "initrd");
         byte[] commandLine = commandLine(cmdline);
+        try (BootFile kernelFile = BootFile.map(KERNEL_KEY, kernel);
+             BootFile initrdFile = initrd == null ? null : BootFile.map(INITRD_KEY, initrd)) {
+            return load(kernelFile.contents(), kernel.toString(), initrdFile == null ? null : initrdFile.contents(),
+                    initrd == null ? null : initrd.toString(), cmdline, commandLine, rsdp);
+        }
+    }
+
+    private EntryState load(MemorySegment image, String kernel, MemorySegment ramdisk, String initrd, String cmdline,
+                            byte[] commandLine, long rsdp) {
         memory.write(BootLayout.CMDLINE, commandLine);
         EntryState entry;
+        long ramdiskSize = ramdisk == null ? 0 : ramdisk.byteSize();
         boolean bzImage = LinuxBootParams.isBzImage(image);
-        Optional<MultibootHeader> multiboot =
-                bzImage ? Optional.empty() : MultibootHeader.find(image, kernel.toString());
+        Optional<MultibootHeader> multiboot = bzImage ? Optional.empty() : MultibootHeader.find(image, kernel);
         if (multiboot.isPresent()) {
-            entry = new MultibootLoader(this, memory, map).load(multiboot.get(), image, kernel.toString(), cmdline,
-                    ramdisk, initrd == null ? null : initrd.toString());
+            entry = new MultibootLoader(this, memory, map).load(multiboot.get(), image, kernel, cmdline, ramdisk,
+                    initrd);
         } else if (ElfImage.looksLikeElf(image)) {
-            ElfImage elf = ElfImage.parse(image, kernel.toString());
-            loadSegments(elf, kernel.toString());
+            ElfImage elf = ElfImage.parse(image, kernel);
+            loadSegments(elf, kernel);
             if (elf.pvhEntry().isPresent()) {
                 entry = PvhStartInfo.write(memory, map, elf.pvhEntry().getAsLong(), commandLine.length,
-                        placeInitrd(ramdisk, 0xFFFF_FFFFL), ramdisk == null ? 0 : ramdisk.length, rsdp);
+                        placeInitrd(ramdisk, 0xFFFF_FFFFL), ramdiskSize, rsdp);
             } else {
                 if (!elf.is64Bit()) {
                     throw new BootException(kernel + ": a 32-bit ELF needs a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)");
                 }
                 long params = LinuxBootParams.writeFor64BitElf(memory, map, commandLine.length,
-                        placeInitrd(ramdisk, 0xFFFF_FFFFL), ramdisk == null ? 0 : ramdisk.length);
+                        placeInitrd(ramdisk, 0xFFFF_FFFFL), ramdiskSize);
                 PageTables.writeIdentity4G(memory);
                 entry = new EntryState(EntryState.Mode.LONG_64, elf.entry(), 0, params, "linux64");
             }
         } else if (bzImage) {
-            entry = LinuxBootParams.loadBzImage(memory, map, image, kernel.toString(), commandLine.length,
-                    ramdisk, this::placeInitrd);
+            entry = LinuxBootParams.loadBzImage(memory, map, image, kernel, commandLine.length, ramdisk,
+                    this::placeInitrd);
         } else {
             throw new BootException(kernel + ": neither an ELF kernel nor a Linux bzImage nor a Multiboot kernel");
         }
@@ -84,15 +96,6 @@ public final class KernelLoader {
     /** Whether {@code kernel} is a Multiboot kernel (false when unreadable: loading reports that). */
     public static boolean isMultiboot(Path kernel) {
         return MultibootHeader.isMultiboot(kernel);
-    }
-
-    private static byte[] readFile(Path path, String what) {
-        try {
-            return Files.readAllBytes(path);
-        } catch (IOException e) {
-            throw new BootException("cannot read " + what + " " + path + ": "
-                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-        }
     }
 
     private static byte[] commandLine(String cmdline) {
@@ -115,7 +118,7 @@ public final class KernelLoader {
         for (ElfImage.Segment s : elf.segments()) {
             checkFits(s.physicalAddress(), s.memorySize(), name + " segment at 0x" + Long.toHexString(s.physicalAddress()),
                     owned);
-            copy(s.physicalAddress(), elf.bytes(), s.offset(), s.fileSize(), s.memorySize());
+            copy(s.physicalAddress(), elf.contents(), s.offset(), s.fileSize(), s.memorySize());
         }
     }
 
@@ -124,9 +127,9 @@ public final class KernelLoader {
      * and zeroes the rest up to {@code memorySize}. The caller has checked the range with
      * {@link #checkFits} and the bytes against the file.
      */
-    void copy(long address, byte[] file, long offset, long fileSize, long memorySize) {
+    void copy(long address, MemorySegment file, long offset, long fileSize, long memorySize) {
         if (fileSize > 0) {
-            memory.write(address, MemorySegment.ofArray(file).asSlice(offset, fileSize));
+            memory.write(address, file.asSlice(offset, fileSize));
         }
         if (memorySize > fileSize) {
             memory.slice(address + fileSize, memorySize - fileSize).fill((byte) 0);
@@ -156,13 +159,13 @@ public final class KernelLoader {
     }
 
     /** Copies the initrd to the highest page-aligned spot of low RAM below {@code limit}; returns its address (0 if none). */
-    long placeInitrd(byte[] ramdisk, long limit) {
+    long placeInitrd(MemorySegment ramdisk, long limit) {
         if (ramdisk == null) {
             return 0;
         }
         long top = Math.min(map.lowMemory(), limit + 1);
-        long address = (top - ramdisk.length) & ~0xFFFL;
-        checkFits(address, ramdisk.length, "initrd");
+        long address = (top - ramdisk.byteSize()) & ~0xFFFL;
+        checkFits(address, ramdisk.byteSize(), "initrd");
         memory.write(address, ramdisk);
         return address;
     }

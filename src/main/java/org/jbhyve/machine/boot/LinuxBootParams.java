@@ -1,6 +1,7 @@
 package org.jbhyve.machine.boot;
 
-import java.nio.ByteBuffer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
@@ -31,54 +32,60 @@ final class LinuxBootParams {
     private static final int LOADED_HIGH = 0x01;
     private static final int CAN_USE_HEAP = 0x80;
     private static final long DEFAULT_INITRD_MAX = 0x37FFFFFF;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Where an initrd goes: highest page-aligned RAM below {@code limit}; 0 when there is none. */
     interface InitrdPlacer {
-        long place(byte[] ramdisk, long limit);
+        long place(MemorySegment ramdisk, long limit);
     }
 
     private LinuxBootParams() {}
 
-    static boolean isBzImage(byte[] image) {
-        if (image.length < 0x264) {
+    static boolean isBzImage(MemorySegment image) {
+        if (image.byteSize() < 0x264) {
             return false;
         }
-        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-        return b.getInt(0x202) == HDRS && Short.toUnsignedInt(b.getShort(0x1FE)) == 0xAA55;
+        return image.get(U32, 0x202) == HDRS && Short.toUnsignedInt(image.get(U16, 0x1FE)) == 0xAA55;
     }
 
-    static EntryState loadBzImage(GuestMemory memory, MemoryMap map, byte[] image, String name, int cmdlineBytes,
-                                  byte[] ramdisk, InitrdPlacer placer) {
-        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-        int version = Short.toUnsignedInt(b.getShort(0x206));
+    /**
+     * Loads the protected-mode part of a bzImage at 1 MiB and writes boot_params.
+     *
+     * @param image the whole bzImage file, read where it lies (a mapping)
+     * @param ramdisk the initrd file or null, copied by {@code placer}
+     */
+    static EntryState loadBzImage(GuestMemory memory, MemoryMap map, MemorySegment image, String name,
+                                  int cmdlineBytes, MemorySegment ramdisk, InitrdPlacer placer) {
+        MemorySegment b = image;
+        int version = Short.toUnsignedInt(b.get(U16, 0x206));
         if (version < 0x0206) {
             throw new BootException(name + ": Linux boot protocol " + Integer.toHexString(version)
                     + " is too old (2.06 or later needed)");
         }
-        if ((image[0x211] & LOADED_HIGH) == 0) {
+        int loadFlags = u8(image, 0x211);
+        if ((loadFlags & LOADED_HIGH) == 0) {
             throw new BootException(name + ": a zImage that loads low is not supported; use a bzImage");
         }
-        int setupSects = Byte.toUnsignedInt(image[0x1F1]);
+        int setupSects = u8(image, 0x1F1);
         long kernelOffset = (long) ((setupSects == 0 ? 4 : setupSects) + 1) * 512;
-        if (kernelOffset >= image.length) {
+        if (kernelOffset >= image.byteSize()) {
             throw new BootException(name + ": bzImage is truncated");
         }
-        long cmdlineSize = Integer.toUnsignedLong(b.getInt(0x238));
+        long cmdlineSize = Integer.toUnsignedLong(b.get(U32, 0x238));
         if (cmdlineBytes - 1 > cmdlineSize) {
             throw new BootException("boot.cmdline is longer than this kernel's limit of " + cmdlineSize + " bytes");
         }
-        long payload = image.length - kernelOffset;
-        long initSize = version >= 0x020A ? Integer.toUnsignedLong(b.getInt(0x260)) : 0;
+        long payload = image.byteSize() - kernelOffset;
+        long initSize = version >= 0x020A ? Integer.toUnsignedLong(b.get(U32, 0x260)) : 0;
         long footprint = Math.max(payload, initSize);
         if (KERNEL_LOAD + footprint > map.lowMemory()) {
             throw new BootException(String.format("%s needs 0x%x bytes at 1 MiB: more than guest memory (%d MiB)",
                     name, footprint, map.totalRam() / MemoryMap.MiB));
         }
-        byte[] kernel = new byte[(int) payload];
-        System.arraycopy(image, (int) kernelOffset, kernel, 0, kernel.length);
-        memory.write(KERNEL_LOAD, kernel);
+        memory.write(KERNEL_LOAD, image.asSlice(kernelOffset, payload));
 
-        long initrdMax = version >= 0x0203 ? Integer.toUnsignedLong(b.getInt(0x22C)) : DEFAULT_INITRD_MAX;
+        long initrdMax = version >= 0x0203 ? Integer.toUnsignedLong(b.get(U32, 0x22C)) : DEFAULT_INITRD_MAX;
         long initrd = placer.place(ramdisk, initrdMax);
         if (ramdisk != null && initrd < KERNEL_LOAD + footprint) {
             throw new BootException("initrd does not fit in guest memory above the kernel");
@@ -86,15 +93,17 @@ final class LinuxBootParams {
 
         long p = BootLayout.BOOT_PARAMS;
         memory.write(p, new byte[4096]);
-        int headerEnd = 0x202 + Byte.toUnsignedInt(image[0x201]);
-        byte[] header = new byte[Math.min(headerEnd, 0x280) - 0x1F1];
-        System.arraycopy(image, 0x1F1, header, 0, header.length);
-        memory.write(p + 0x1F1, header);
+        int headerEnd = 0x202 + u8(image, 0x201);
+        memory.write(p + 0x1F1, image.asSlice(0x1F1, Math.min(headerEnd, 0x280) - 0x1F1));
         memory.putShort(p + 0x1FA, (short) 0xFFFF);
-        memory.putByte(p + 0x211, (byte) (image[0x211] | CAN_USE_HEAP));
+        memory.putByte(p + 0x211, (byte) (loadFlags | CAN_USE_HEAP));
         memory.putShort(p + 0x224, (short) 0xFE00);
-        fillLoaderFields(memory, map, initrd, ramdisk == null ? 0 : ramdisk.length);
+        fillLoaderFields(memory, map, initrd, ramdisk == null ? 0 : ramdisk.byteSize());
         return new EntryState(EntryState.Mode.PROTECTED_32, KERNEL_LOAD, 0, p, "linux32");
+    }
+
+    private static int u8(MemorySegment s, long at) {
+        return Byte.toUnsignedInt(s.get(ValueLayout.JAVA_BYTE, at));
     }
 
     /** boot_params for a vmlinux entered at its 64-bit entry point: a minimal header, as the protocol allows. */

@@ -50,6 +50,12 @@ record MultibootHeader(int offset, int flags, long headerAddress, long loadAddre
      * @throws BootException when the header asks for a required feature this loader lacks, or
      *         its address fields do not fit in the first 8 KiB of the file
      */
+    static Optional<MultibootHeader> find(java.lang.foreign.MemorySegment image, String name) {
+        return find(image.asSlice(0, Math.min(image.byteSize(), SEARCH_LIMIT)).toArray(
+                java.lang.foreign.ValueLayout.JAVA_BYTE), name);
+    }
+
+    /** {@link #find(java.lang.foreign.MemorySegment, String)} over the file's first bytes, on the heap. */
     static Optional<MultibootHeader> find(byte[] image, String name) {
         int end = Math.min(image.length, SEARCH_LIMIT);
         ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
@@ -81,6 +87,9 @@ record MultibootHeader(int offset, int flags, long headerAddress, long loadAddre
      * loader reports them properly when it loads the kernel.
      */
     static boolean isMultiboot(java.nio.file.Path kernel) {
+        if (!java.nio.file.Files.isRegularFile(kernel)) {
+            return false; // a FIFO would block here; the loader refuses what is not a regular file
+        }
         try (java.io.InputStream in = java.nio.file.Files.newInputStream(kernel)) {
             return find(in.readNBytes(SEARCH_LIMIT), kernel.toString()).isPresent();
         } catch (java.io.IOException | BootException e) {

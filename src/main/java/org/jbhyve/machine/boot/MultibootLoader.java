@@ -1,5 +1,6 @@
 package org.jbhyve.machine.boot;
 
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
@@ -56,17 +57,17 @@ final class MultibootLoader {
      * @param ramdisk the initrd's bytes, or null; {@code initrdName} is its module string
      * @throws BootException for inconsistent headers and images or modules that do not fit
      */
-    EntryState load(MultibootHeader header, byte[] image, String kernelName, String cmdline,
-                    byte[] ramdisk, String initrdName) {
+    EntryState load(MultibootHeader header, MemorySegment image, String kernelName, String cmdline,
+                    MemorySegment ramdisk, String initrdName) {
         Loaded kernel = header.hasAddressFields() ? loadFlat(header, image, kernelName) : loadElf(image, kernelName);
         MultibootInfo.Module module = null;
         if (ramdisk != null) {
-            long start = moduleAddress(kernel.end(), ramdisk.length);
-            checkBelow4G(start, ramdisk.length, "initrd (multiboot module 0)");
-            loader.checkFits(start, ramdisk.length, "initrd (multiboot module 0 at 0x" + Long.toHexString(start) + ")",
-                    OWNED);
+            long length = ramdisk.byteSize();
+            long start = moduleAddress(kernel.end(), length);
+            checkBelow4G(start, length, "initrd (multiboot module 0)");
+            loader.checkFits(start, length, "initrd (multiboot module 0 at 0x" + Long.toHexString(start) + ")", OWNED);
             memory.write(start, ramdisk);
-            module = new MultibootInfo.Module(start, ramdisk.length, initrdName);
+            module = new MultibootInfo.Module(start, length, initrdName);
         }
         String commandLine = kernelName + " " + (cmdline == null ? "" : cmdline);
         long info = MultibootInfo.write(memory, map, commandLine, module);
@@ -85,7 +86,7 @@ final class MultibootLoader {
         return start;
     }
 
-    private Loaded loadFlat(MultibootHeader h, byte[] image, String name) {
+    private Loaded loadFlat(MultibootHeader h, MemorySegment image, String name) {
         if (h.headerAddress() < h.loadAddress()) {
             throw new BootException(String.format("%s: multiboot header_addr 0x%x is below load_addr 0x%x",
                     name, h.headerAddress(), h.loadAddress()));
@@ -98,13 +99,13 @@ final class MultibootLoader {
         long fileOffset = h.offset() - (h.headerAddress() - h.loadAddress());
         long loadSize;
         if (h.loadEndAddress() == 0) {
-            loadSize = image.length - fileOffset;
+            loadSize = image.byteSize() - fileOffset;
         } else if (h.loadEndAddress() < h.loadAddress()) {
             throw new BootException(String.format("%s: multiboot load_end_addr 0x%x is below load_addr 0x%x",
                     name, h.loadEndAddress(), h.loadAddress()));
         } else {
             loadSize = h.loadEndAddress() - h.loadAddress();
-            if (loadSize > image.length - fileOffset) {
+            if (loadSize > image.byteSize() - fileOffset) {
                 throw new BootException(String.format(
                         "%s: multiboot load_end_addr 0x%x lies beyond the end of the file", name, h.loadEndAddress()));
             }
@@ -124,7 +125,7 @@ final class MultibootLoader {
         return new Loaded(h.loadAddress() + memorySize, h.entryAddress());
     }
 
-    private Loaded loadElf(byte[] image, String name) {
+    private Loaded loadElf(MemorySegment image, String name) {
         if (!ElfImage.looksLikeElf(image)) {
             throw new BootException(name + ": a multiboot kernel without address fields (flags bit 16) must be ELF");
         }

@@ -29,6 +29,10 @@ import org.jbhyve.machine.acpi.TableBlob;
  *   4 local interrupt (8): same, destination local APIC id (0xFF all) and LINTn
  * </pre>
  *
+ * The configuration table may also live elsewhere, wherever the pointer's PhysAddr says:
+ * {@link #build(PlatformDescription, long, long)} splits the two for a table longer than the
+ * 4 KiB bhyve leaves it.
+ *
  * I/O interrupt entries: ISA IRQs 0-15 on pins 0-15 (pin 0 ExtINT, IRQ 0 on pin 2, the
  * SCI level triggered), then one per PCI INTx route with source IRQ {@code slot << 2 | pin}.
  * Interrupt flags: polarity bits 1-0 (0 conforms, 1 high, 3 low), trigger bits 3-2
@@ -60,10 +64,47 @@ public final class MpTable {
         return build(p, BASE);
     }
 
+    /** bhyve's layout: the floating pointer at {@code base}, the configuration table right after it. */
     public static TableBlob build(PlatformDescription p, long base) {
+        byte[] config = configurationTable(p);
+        if (16 + config.length > MAX_LENGTH) {
+            throw new IllegalStateException("MP table overflows into SMBIOS: " + (16 + config.length));
+        }
+        LeBuffer b = new LeBuffer().bytes(floatingPointer(base + 16)).bytes(config);
+        return new TableBlob("MPTABLE", base, b.toByteArray());
+    }
+
+    /**
+     * The floating pointer at {@code base} and the configuration table at {@code configAddress}
+     * (anywhere below 4 GiB: the pointer holds its address), for a table longer than bhyve's
+     * 4 KiB slot (more than about 150 processors).
+     */
+    public static List<TableBlob> build(PlatformDescription p, long base, long configAddress) {
+        return List.of(new TableBlob("MPTABLE", base, floatingPointer(configAddress)),
+                new TableBlob("MPCONFIG", configAddress, configurationTable(p)));
+    }
+
+    /** Length of the floating pointer and the configuration table together. */
+    public static int length(PlatformDescription p) {
+        return 16 + configurationTable(p).length;
+    }
+
+    /** Whether the table can describe {@code p}: its APIC ids fit in 8 bits (see {@link CpuTopology#xapicIds}). */
+    public static boolean canDescribe(PlatformDescription p) {
+        return p.topology().xapicIds();
+    }
+
+    private static byte[] floatingPointer(long configAddress) {
+        LeBuffer b = new LeBuffer();
+        b.ascii("_MP_", 4, ' ').u32(configAddress).u8(1).u8(SPEC_REV).u8(0).zeros(5);
+        b.fixChecksum(0, 16, 10);
+        return b.toByteArray();
+    }
+
+    private static byte[] configurationTable(PlatformDescription p) {
         CpuTopology t = p.topology();
         int ioApicId = t.ioApicId();
-        if (t.maxApicId() > 0xFE || ioApicId > 0xFE) {
+        if (!canDescribe(p)) {
             throw new IllegalArgumentException("the MP table holds 8-bit APIC ids; use -Y");
         }
         for (PciInterruptRoute r : p.pciRoutes()) {
@@ -73,10 +114,7 @@ public final class MpTable {
             }
         }
         LeBuffer b = new LeBuffer();
-        b.ascii("_MP_", 4, ' ').u32(base + 16).u8(1).u8(SPEC_REV).u8(0).zeros(5);
-        b.fixChecksum(0, 16, 10);
-
-        int hdr = b.size();
+        int hdr = 0;
         b.ascii("PCMP", 4, ' ').u16(0).u8(SPEC_REV).u8(0).ascii(OEM_ID, 8, ' ')
                 .ascii(PRODUCT_ID, 12, ' ').u32(0).u16(0).u16(0)
                 .u32(PlatformDescription.LAPIC_ADDRESS).u16(0).u8(0).u8(0);
@@ -112,10 +150,7 @@ public final class MpTable {
         b.putU16(hdr + 4, b.size() - hdr);
         b.putU16(hdr + 34, entries);
         b.fixChecksum(hdr, b.size(), hdr + 7);
-        if (b.size() > MAX_LENGTH) {
-            throw new IllegalStateException("MP table overflows into SMBIOS: " + b.size());
-        }
-        return new TableBlob("MPTABLE", base, b.toByteArray());
+        return b.toByteArray();
     }
 
     /** Entry count and types, for tests and diagnostics. */

@@ -15,7 +15,7 @@ import org.jbhyve.machine.acpi.TableBlob;
 
 /**
  * SMBIOS tables as bhyve's smbiostbl.c builds them, at {@link #BASE} (0xF1000, up to the
- * ACPI tables at 0xF2400).
+ * ACPI tables at 0xF2400); a structure table too long for that goes elsewhere ({@link #place}).
  *
  * <h2>Entry points</h2>
  * <pre>
@@ -92,15 +92,39 @@ public final class SmbiosTables {
         out.bytes(table.toByteArray());
         if (withSmbios3) {
             out.align(16);
-            int ep3 = out.size();
-            out.ascii("_SM3_", 5, ' ').u8(0).u8(EP3_LENGTH).u8(3).u8(0).u8(0).u8(1).u8(0)
-                    .u32(table.size()).u64(tableAddr);
-            out.fixChecksum(ep3, ep3 + EP3_LENGTH, ep3 + 5);
+            out.bytes(entryPoint3(table.size(), tableAddr).toByteArray());
         }
         if (BASE + out.size() > LIMIT) {
             throw new IllegalStateException("SMBIOS tables overflow into ACPI: " + out.size());
         }
         return new TableBlob("SMBIOS", BASE, out.toByteArray());
+    }
+
+    /**
+     * bhyve's layout when it fits below {@link #LIMIT} (what {@link #build(PlatformDescription, Map, String)}
+     * writes); otherwise the entry point stays at {@link #BASE}, where guests scan for it, and the
+     * structure table goes to {@code tableAddress}: one processor structure per socket makes it
+     * outgrow bhyve's 5 KiB from about 67 sockets. A 2.x entry point holds a table of up to
+     * 65535 bytes; a longer one (about 900 sockets) is announced by a 3.0 entry point
+     * ("_SM3_", a 32-bit maximum size and a 64-bit address) alone.
+     *
+     * @return the entry point blob first, then the structure table's when it moved
+     */
+    public static List<TableBlob> place(PlatformDescription p, Map<String, String> config, String hostName,
+                                        long tableAddress) {
+        Structures st = structureTable(p, config, hostName);
+        if (BASE + EP2_LENGTH + st.table().size() <= LIMIT) {
+            return List.of(build(p, config, hostName));
+        }
+        int size = st.table().size();
+        LeBuffer ep;
+        if (size <= 0xFFFF && st.list().size() <= 0xFFFF) {
+            ep = entryPoint2(st.maxSize(), size, tableAddress, st.list().size());
+        } else {
+            ep = entryPoint3(size, tableAddress);
+        }
+        return List.of(new TableBlob("SMBIOS", BASE, ep.toByteArray()),
+                new TableBlob("SMBIOS-TABLE", tableAddress, st.table().toByteArray()));
     }
 
     private record Structures(List<SmbiosStructure> list, LeBuffer table, int maxSize) {}
@@ -134,8 +158,22 @@ public final class SmbiosTables {
 
     public static FirmwareFiles forFirmware(PlatformDescription p, Map<String, String> config, String hostName) {
         Structures st = structureTable(p, config, hostName);
-        LeBuffer ep = entryPoint2(st.maxSize(), st.table().size(), 0, st.list().size());
+        int size = st.table().size();
+        LeBuffer ep;
+        if (size <= 0xFFFF && st.list().size() <= 0xFFFF) {
+            ep = entryPoint2(st.maxSize(), size, 0, st.list().size());
+        } else { // as QEMU's smbios-entry-point-type=64: firmware that reads it (OVMF, SeaBIOS 1.16.3) copes
+            ep = entryPoint3(size, 0);
+        }
         return new FirmwareFiles(ep.toByteArray(), st.table().toByteArray());
+    }
+
+    /** The 24-byte 3.0 entry point (layout in the class comment), checksum fixed. */
+    private static LeBuffer entryPoint3(int tableSize, long tableAddr) {
+        LeBuffer ep = new LeBuffer().ascii("_SM3_", 5, ' ').u8(0).u8(EP3_LENGTH).u8(3).u8(0).u8(0).u8(1).u8(0)
+                .u32(tableSize).u64(tableAddr);
+        ep.fixChecksum(0, EP3_LENGTH, 5);
+        return ep;
     }
 
     /** The 31-byte 2.x entry point (layout in the class comment), checksums fixed. */

@@ -52,7 +52,10 @@ class MultibootPropertiesTest {
             if (header.isEmpty()) {
                 throw new AssertionError("the header was not found");
             }
-            new MultibootLoader(new KernelLoader(MEMORY, MAP), MEMORY, MAP).load(header.get(), image, "k", "", initrd, "i");
+            new MultibootLoader(new KernelLoader(MEMORY, MAP), MEMORY, MAP).load(header.get(),
+                    java.lang.foreign.MemorySegment.ofArray(image), "k", "",
+                    initrd == null ? null : java.lang.foreign.MemorySegment.ofArray(initrd),
+                    "i");
         } catch (BootException expected) {
             // the only acceptable failure
         }

@@ -103,9 +103,9 @@ public final class AhciFactory {
             }
             backend = BlockBackend.open(new BlockOptions(path, cd || flag.test("ro"), flag.test("nocache"),
                     flag.test("direct"), logical, physical, flag.test("nodelete"),
-                    cd ? CD_WORKERS : BlockOptions.DEFAULT_WORKERS));
+                    cd ? CD_WORKERS : BlockOptions.DEFAULT_WORKERS).withNoLock(flag.test("nolock")));
         } catch (BlockBackendException e) {
-            throw new IllegalArgumentException(where.substring(0, where.length() - 1) + ": " + e.getMessage());
+            throw new IllegalArgumentException(where.substring(0, where.length() - 1) + ": " + e.getMessage(), e);
         }
         String serial = option.apply("ser").orElse(AhciDrive.defaultSerial(path));
         String revision = option.apply("rev").orElse(AhciDrive.DEFAULT_REVISION);

@@ -42,7 +42,7 @@ public final class NvmeFactory {
             }
             boolean direct = flag.test("direct");
             BlockOptions b = new BlockOptions(o.path(), flag.test("ro"), flag.test("nocache"), direct, logical,
-                    physical, flag.test("nodelete"), BlockOptions.DEFAULT_WORKERS);
+                    physical, flag.test("nodelete"), BlockOptions.DEFAULT_WORKERS).withNoLock(flag.test("nolock"));
             storage = new BlockStorage(BlockBackend.open(b), direct);
         }
         try {

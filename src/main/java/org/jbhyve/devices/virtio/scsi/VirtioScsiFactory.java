@@ -74,7 +74,8 @@ public final class VirtioScsiFactory {
             Map<Integer, ScsiDisk> disks = new LinkedHashMap<>();
             for (var e : paths.entrySet()) {
                 BlockOptions o = new BlockOptions(e.getValue(), flag.test("ro"), flag.test("nocache"),
-                        flag.test("direct"), logical, physical, flag.test("nodelete"), BlockOptions.DEFAULT_WORKERS);
+                        flag.test("direct"), logical, physical, flag.test("nodelete"), BlockOptions.DEFAULT_WORKERS)
+                        .withNoLock(flag.test("nolock"));
                 BlockBackend backend = BlockBackend.open(o);
                 opened.add(backend);
                 String serial = e.getKey() == 0 ? option.apply("ser").orElse(null) : null;

@@ -90,7 +90,7 @@ class AhciFactoryTest {
     void badSettingsAreOneLineErrorsNamingTheKey() throws Exception {
         f = new AhciFixture(dir, 1 << 20);
         Path a = f.disk("a.img", 1 << 16);
-        assertEquals("pci.0.4.0.port.0: cannot open disk image " + dir.resolve("none.img") + ": no such file",
+        assertEquals("pci.0.4.0.port.0: disk image " + dir.resolve("none.img") + ": No such file or directory",
                 assertThrows(IllegalArgumentException.class, () -> build("ahci-hd", dir.resolve("none.img").toString()))
                         .getMessage());
         assertEquals("pci.0.4.0.port.1.nmrr: not a rotation rate 0-65535: fast",
