@@ -38,8 +38,10 @@ final class BootOrder {
     static List<String> paths(List<MachineSpec.PciSlot> slots, ConfigTree tree) {
         List<Entry> entries = new ArrayList<>();
         Map<Integer, String> seen = new java.util.HashMap<>();
-        int order = 0;
         for (MachineSpec.PciSlot s : slots) {
+            // Slot order is bus, slot, function, then the device's own order (AHCI ports),
+            // whatever order -s gave the slots in.
+            int order = ((s.bus() * 32 + s.slot()) * 8 + s.function()) * 64;
             for (Device d : devices(s, tree)) {
                 Optional<String> text = tree.get(d.node() + ".bootindex");
                 int index = text.map(t -> parseIndex(d.node(), t)).orElse(Integer.MAX_VALUE);

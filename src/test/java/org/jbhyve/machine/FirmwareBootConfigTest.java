@@ -86,6 +86,13 @@ class FirmwareBootConfigTest {
     }
 
     @Test
+    void withoutBootindexSlotsBootInSlotOrderWhateverTheirOrderOnTheCommandLine() {
+        ConfigTree t = tree(List.of("4,virtio-blk,/a.img", "3,virtio-blk,/b.img", "2:1,nvme,/c.img"), List.of());
+        assertEquals(List.of("/pci@i0cf8/pci8086,5845@2,1/namespace@1,0", "/pci@i0cf8/scsi@3/disk@0,0",
+                "/pci@i0cf8/scsi@4/disk@0,0"), BootOrder.paths(MachineSpec.from(t).pciSlots(), t));
+    }
+
+    @Test
     void anAhciCdWithBootindexComesFirst() {
         ConfigTree t = tree(List.of("2,virtio-blk,/disk.img", "31,ahci-cd,/x.iso,bootindex=1"), List.of());
         assertEquals("1", t.get("pci.0.31.0.port.0.bootindex").orElseThrow(), "ahci-cd keeps it on its port");
