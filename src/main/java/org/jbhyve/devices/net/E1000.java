@@ -10,6 +10,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.zip.CRC32;
+import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.backend.net.MacAddress;
 import org.jbhyve.backend.net.NetBackend;
 import org.jbhyve.backend.net.NetConfig;
@@ -85,7 +86,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     private int ioAddress;
     private boolean lineHigh;
     private boolean throttled;
-    private int guestErrors;
+    private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
     private boolean closed;
 
     /** The device for {@code config}: its backend, MAC and MTU; DMA through {@code memory}. */
@@ -572,16 +573,12 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     // ---------------------------------------------------------------- misc
 
     private void guestError(String message) {
-        // A hostile or broken guest could flood the log: the first few errors, then every 1000th.
-        if (guestErrors < 10 || guestErrors % 1000 == 0) {
-            LOG.warning(name() + ": " + message);
-        }
-        guestErrors++;
+        guestErrors.report(message);
     }
 
     /** Guest mistakes seen so far (bad rings, buffers, descriptors). */
-    synchronized int guestErrors() {
-        return guestErrors;
+    int guestErrors() {
+        return guestErrors.count();
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.jbhyve.devices.usb;
 
 import java.util.List;
 import java.util.logging.Logger;
+import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.PciBar;
@@ -67,7 +68,7 @@ public final class XhciController extends PciFunction implements AutoCloseable {
     private long mfindexBase;
     private int mfindexStopped;
     private boolean closed;
-    private int guestErrors;
+    private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
 
     /**
      * A controller with {@code devices} on its root ports in order: USB 3 devices on ports 1-4,
@@ -375,15 +376,12 @@ public final class XhciController extends PciFunction implements AutoCloseable {
 
     /** Logs a guest mistake: the first few, then every 1000th (a hostile guest could flood the log). */
     private void guestError(String message) {
-        if (guestErrors < 10 || guestErrors % 1000 == 0) {
-            LOG.warning(name() + ": " + message);
-        }
-        guestErrors++;
+        guestErrors.report(message);
     }
 
     /** Guest mistakes seen so far. */
-    synchronized int guestErrors() {
-        return guestErrors;
+    int guestErrors() {
+        return guestErrors.count();
     }
 
     /** Releases the MSI vector; device wake-ups are ignored from now on. */

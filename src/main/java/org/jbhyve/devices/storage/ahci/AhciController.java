@@ -2,6 +2,7 @@ package org.jbhyve.devices.storage.ahci;
 
 import java.util.Map;
 import java.util.logging.Logger;
+import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.MsiCapability;
@@ -55,7 +56,7 @@ public final class AhciController extends PciFunction implements AutoCloseable {
     private int ghc;
     private int is;
     private boolean lineHigh;
-    private int guestErrors;
+    private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
 
     /**
      * A controller with {@code drives} on their ports (key = port, 0-31); DMA goes through
@@ -230,15 +231,12 @@ public final class AhciController extends PciFunction implements AutoCloseable {
 
     /** Logs a guest mistake: the first few, then every 1000th (a hostile guest could flood the log). */
     void guestError(String message) {
-        if (guestErrors < 10 || guestErrors % 1000 == 0) {
-            LOG.warning(name() + ": " + message);
-        }
-        guestErrors++;
+        guestErrors.report(message);
     }
 
     /** Guest mistakes seen so far. */
-    synchronized int guestErrors() {
-        return guestErrors;
+    int guestErrors() {
+        return guestErrors.count();
     }
 
     /** Closes every drive's backend (after their in-flight requests) and the MSI vector. */
