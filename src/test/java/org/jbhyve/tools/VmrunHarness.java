@@ -119,7 +119,10 @@ final class VmrunHarness {
 
     /** The command that runs the script, optionally behind a prefix (unshare, setpriv). */
     ProcessBuilder command(List<String> prefix, String... args) {
-        List<String> cmd = new ArrayList<>(prefix);
+        // The script starts with SIGINT and SIGQUIT at their defaults, as from a terminal, even when
+        // the tests themselves run as a background job (which ignores both, and a shell cannot undo).
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT,QUIT"));
+        cmd.addAll(prefix);
         cmd.add("bash");
         cmd.add(script.toString());
         cmd.addAll(Arrays.asList(args));

@@ -38,7 +38,7 @@ class VmrunTapTest {
         cmd.append("; st=$?; echo AFTER; ip -o link show; exit $st");
         ProcessBuilder pb = h.command(List.of("unshare", "-n", "bash", "-c", cmd.toString()), args);
         // command() put "bash SCRIPT" after the prefix: drop the bash, keep SCRIPT as $0.
-        pb.command().remove(5);
+        pb.command().remove(pb.command().size() - args.length - 2);
         pb.environment().put("FAKE_WATCH_TAPS", TAP + " " + OTHER);
         return VmrunHarness.run(pb);
     }
