@@ -1,5 +1,6 @@
 package org.jbhyve.devices.usb;
 
+import org.jbhyve.pci.IntxPin;
 import org.jbhyve.pci.MsiCapability;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciInterrupts;
@@ -21,16 +22,15 @@ import org.jbhyve.pci.PciInterrupts;
  */
 final class InterruptPath {
     private final PciConfigSpace config;
-    private final PciInterrupts interrupts;
     private final MsiCapability msi;
     private boolean lastPending;
-    private boolean lineHigh;
+    private final IntxPin intx;
 
     /** Adds the MSI capability to {@code config}; the pin (INTA) is the caller's to declare. */
     InterruptPath(PciConfigSpace config, PciInterrupts interrupts) {
         this.config = config;
-        this.interrupts = interrupts;
         this.msi = new MsiCapability(config, interrupts.msiVector());
+        this.intx = new IntxPin(config, interrupts);
     }
 
     /**
@@ -47,14 +47,7 @@ final class InterruptPath {
         }
         lastPending = pending;
         boolean want = pending && interrupter.enabled() && inte && !msi.enabled();
-        int status = config.get16(PciConfigSpace.STATUS);
-        config.put16(PciConfigSpace.STATUS, want ? status | PciConfigSpace.STATUS_INTERRUPT
-                : status & ~PciConfigSpace.STATUS_INTERRUPT);
-        boolean level = want && (config.command() & PciConfigSpace.COMMAND_INTX_DISABLE) == 0;
-        if (level != lineHigh) {
-            lineHigh = level;
-            interrupts.intx().set(level);
-        }
+        intx.update(want);
         return rose;
     }
 

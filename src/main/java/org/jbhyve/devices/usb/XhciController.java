@@ -2,9 +2,9 @@ package org.jbhyve.devices.usb;
 
 import java.util.List;
 import java.util.logging.Logger;
-import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;

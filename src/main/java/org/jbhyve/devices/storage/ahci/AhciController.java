@@ -2,9 +2,10 @@ package org.jbhyve.devices.storage.ahci;
 
 import java.util.Map;
 import java.util.logging.Logger;
-import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.pci.GuestErrorLog;
+import org.jbhyve.pci.IntxPin;
 import org.jbhyve.pci.MsiCapability;
 import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
@@ -49,13 +50,12 @@ public final class AhciController extends PciFunction implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(AhciController.class.getName());
 
     private final AhciPort[] ports;
-    private final PciInterrupts interrupts;
     private final MsiCapability msi;
     private final int cap;
     private final int implemented;
     private int ghc;
     private int is;
-    private boolean lineHigh;
+    private final IntxPin intx;
     private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
 
     /**
@@ -64,7 +64,6 @@ public final class AhciController extends PciFunction implements AutoCloseable {
      */
     public AhciController(Map<Integer, AhciDrive> drives, GuestMemory memory, PciInterrupts interrupts) {
         super(new PciConfigSpace(VENDOR, DEVICE, CLASS_SATA_AHCI, 0));
-        this.interrupts = interrupts;
         int count = MIN_PORTS;
         int pi = 0;
         for (int p : drives.keySet()) {
@@ -87,6 +86,7 @@ public final class AhciController extends PciFunction implements AutoCloseable {
                 | (count - 1);
         config.put8(PciConfigSpace.INTERRUPT_PIN, 1);
         this.msi = new MsiCapability(config, interrupts.msiVector());
+        this.intx = new IntxPin(config, interrupts);
         long size = Long.highestOneBit(PORTS_AT + (long) count * PORT_STRIDE - 1) << 1;
         addBar(new PciBar(ABAR, PciBar.Kind.MEMORY32, size, false, new Registers()));
         synchronized (this) {
@@ -211,14 +211,7 @@ public final class AhciController extends PciFunction implements AutoCloseable {
     /** INTx follows GHC.IE &amp;&amp; IS != 0 while MSI is off and the command register allows it. */
     private void updateIntx() {
         boolean want = (ghc & GHC_IE) != 0 && is != 0 && !msi.enabled();
-        int status = config.get16(PciConfigSpace.STATUS);
-        config.put16(PciConfigSpace.STATUS, want ? status | PciConfigSpace.STATUS_INTERRUPT
-                : status & ~PciConfigSpace.STATUS_INTERRUPT);
-        boolean level = want && (config.command() & PciConfigSpace.COMMAND_INTX_DISABLE) == 0;
-        if (level != lineHigh) {
-            lineHigh = level;
-            interrupts.intx().set(level);
-        }
+        intx.update(want);
     }
 
     @Override
