@@ -21,8 +21,14 @@ hostname emulated-kvm
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 cd "$project"
 echo "emulated-kvm: $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo MISSING)"
+# A VM that runs for minutes here is worth seeing from outside: name it once a minute.
+(while sleep 60; do
+    ps -eo etimes=,pid=,stat=,args= | awk '$1 >= 120 && / org\.jbhyve\.cli\./ { print "emulated-kvm: still running after " $1 " s: " substr($0, index($0, $4), 300) }'
+done) &
+monitor=$!
 eval "$(cat "$dir/command")"
 status=$?
+kill "$monitor" 2>/dev/null
 echo "$status" >"$dir/status"
 sync
 echo o >/proc/sysrq-trigger
