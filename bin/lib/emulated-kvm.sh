@@ -13,6 +13,11 @@
 #
 # Needs: qemu-system-x86 (qemu-system-x86_64), busybox-static, linux-image-amd64, cpio.
 
+# True when this host's own /dev/kvm can be used (read and write); then nothing here is needed.
+jbhyve_kvm_usable() {
+    [ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
 jbhyve_emulated_kvm_kernel() {
     # Prints the version of an installed kernel that has the modules needed, or fails.
     local dir version
