@@ -100,7 +100,10 @@ jbhyve_emulated_kvm_run() {
     # qboot (a minimal firmware that just loads the kernel) starts faster than SeaBIOS when present.
     local firmware=()
     [ -r /usr/share/qemu/qboot.rom ] && firmware=(-bios /usr/share/qemu/qboot.rom)
-    qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max -smp "$(nproc)" -m "$memory_mib" \
+    # The CPU offers AMD-V (SVM with nested paging) for a real /dev/kvm inside. AVX and its kin are
+    # taken out: QEMU's translator gained them only recently, and the JVM (which uses them in its
+    # compiled code and intrinsics when CPUID offers them) crashed there with SIGSEGV.
+    qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "$(nproc)" -m "$memory_mib" \
         "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
         -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project jbhyve.dir=$dir" \

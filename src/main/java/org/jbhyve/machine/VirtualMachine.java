@@ -43,6 +43,8 @@ public final class VirtualMachine implements AutoCloseable {
     private final MachineSpec spec;
     private final Resources resources = new Resources();
     private final VmLifecycle lifecycle;
+    private final Object closeLock = new Object();
+    private boolean closed; // guarded by closeLock: set before the VM fd and devices close
     private final List<VcpuLoop> loops = new ArrayList<>();
     private final List<VcpuStats> stats = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -218,12 +220,14 @@ public final class VirtualMachine implements AutoCloseable {
      * has no ACPI tables or the guest never armed the button, so nothing would react to it.
      */
     public boolean pressPowerButton() {
-        IsaDevices devices = isa;
-        if (!spec.acpi() || devices == null || !devices.powerManagement().powerButtonArmed()) {
-            return false;
+        synchronized (closeLock) { // the SCI goes through the VM fd: never press while it closes
+            IsaDevices devices = isa;
+            if (closed || !spec.acpi() || devices == null || !devices.powerManagement().powerButtonArmed()) {
+                return false;
+            }
+            devices.powerManagement().pressPowerButton();
+            return true;
         }
-        devices.powerManagement().pressPowerButton();
-        return true;
     }
 
     /** Asks the VM to stop (signals, control requests); the first request wins. */
@@ -324,6 +328,9 @@ public final class VirtualMachine implements AutoCloseable {
         }
         synchronized (statsByVcpu) {
             java.util.Arrays.fill(statsByVcpu, null); // their fds close with the resources
+        }
+        synchronized (closeLock) {
+            closed = true;
         }
         resources.close();
         lifecycle.ended();

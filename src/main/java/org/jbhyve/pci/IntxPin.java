@@ -17,6 +17,15 @@ public final class IntxPin {
         this.interrupts = interrupts;
     }
 
+    /**
+     * After a snapshot restored the config space: the line follows the saved Interrupt Status
+     * bit (the interrupt controller's own state was restored with KVM's).
+     */
+    public void restored() {
+        high = false;
+        update((config.get16(PciConfigSpace.STATUS) & PciConfigSpace.STATUS_INTERRUPT) != 0);
+    }
+
     /** Records whether the function wants an interrupt and drives the line accordingly. */
     public void update(boolean wanted) {
         int status = config.get16(PciConfigSpace.STATUS);

@@ -74,6 +74,14 @@ public final class MsiCapability {
         }
     }
 
+    /**
+     * Re-reads the whole capability from config space after a snapshot restored it, and routes
+     * the message as the guest had programmed it.
+     */
+    public void restored() {
+        configWritten(offset, LENGTH);
+    }
+
     /** Sends the message if MSI is enabled; returns whether it was sent. */
     public boolean fire() {
         if (!enabled) {

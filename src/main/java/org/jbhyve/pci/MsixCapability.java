@@ -1,5 +1,9 @@
 package org.jbhyve.pci;
 
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.MsiVector;
 
@@ -25,7 +29,7 @@ import org.jbhyve.irq.MsiVector;
  * <p>Thread-safe: guest table accesses, config writes and {@link #fire} from device threads are
  * serialised on this object; the message itself is sent outside the lock.
  */
-public final class MsixCapability implements AutoCloseable {
+public final class MsixCapability implements AutoCloseable, Snapshottable {
     public static final int CAPABILITY_ID = 0x11;
     private static final int ENABLE = 0x8000;
     private static final int FUNCTION_MASK = 0x4000;
@@ -221,6 +225,43 @@ public final class MsixCapability implements AutoCloseable {
                     m.fire();
                 }
             }
+        }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /** The table and the PBA; the message control word is in config space (saved by the function). */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.ints(table);
+        for (boolean p : pending) {
+            out.bool(p);
+        }
+    }
+
+    /**
+     * Restores the table and the PBA; call after the function's config space was restored, so
+     * the enable and mask bits are read from it. Routes are reprogrammed; nothing is sent (a
+     * vector that was pending stays pending until the guest unmasks it, as saved).
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int[] saved = in.ints(table.length);
+        boolean[] savedPending = new boolean[vectors];
+        for (int v = 0; v < vectors; v++) {
+            savedPending[v] = in.bool();
+        }
+        System.arraycopy(saved, 0, table, 0, table.length);
+        System.arraycopy(savedPending, 0, pending, 0, vectors);
+        int control = config.get16(capability + 2);
+        enabled = (control & ENABLE) != 0;
+        functionMasked = (control & FUNCTION_MASK) != 0;
+        for (int v = 0; v < vectors; v++) {
+            table[4 * v + 3] &= 1;
+            reprogram(v);
         }
     }
 

@@ -91,6 +91,23 @@ public final class PciConfigSpace {
         }
     }
 
+    /** All 4 KiB, for a snapshot. */
+    public byte[] snapshotBytes() {
+        return bytes.clone();
+    }
+
+    /**
+     * Replaces all 4 KiB with a snapshot's. The write masks are the function's own (it was built
+     * from the same command line), so read-only fields must match them: a snapshot whose
+     * identity fields (vendor, device, class) differ belongs to another device.
+     */
+    public void restoreBytes(byte[] saved) {
+        if (saved.length != SIZE) {
+            throw new IllegalArgumentException("config space of " + saved.length + " bytes");
+        }
+        System.arraycopy(saved, 0, bytes, 0, SIZE);
+    }
+
     public int command() {
         return get16(COMMAND);
     }

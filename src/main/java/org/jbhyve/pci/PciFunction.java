@@ -1,5 +1,9 @@
 package org.jbhyve.pci;
 
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 import java.util.Arrays;
 import java.util.List;
 
@@ -92,6 +96,41 @@ public abstract class PciFunction {
             updateDecoding();
         }
         configWritten(offset, size, value);
+    }
+
+    /**
+     * Writes the config space and BAR addresses (the part of a snapshot every function has);
+     * subclasses call it first from their {@code saveState}.
+     */
+    protected final synchronized void saveFunctionState(StateWriter out) {
+        out.raw(config.snapshotBytes(), 0, PciConfigSpace.SIZE);
+        out.longs(barAddress);
+    }
+
+    /**
+     * Restores what {@link #saveFunctionState} wrote and places the BARs where the guest had
+     * them. A saved identity (vendor, device, class, header type) that differs from this
+     * function's means the command line has another device in this slot.
+     */
+    protected final synchronized void restoreFunctionState(StateReader in) {
+        byte[] saved = in.raw(PciConfigSpace.SIZE);
+        long[] addresses = in.longs(6);
+        int savedId = (saved[0] & 0xFF) | (saved[1] & 0xFF) << 8 | (saved[2] & 0xFF) << 16 | (saved[3] & 0xFF) << 24;
+        int savedClass = (saved[9] & 0xFF) | (saved[10] & 0xFF) << 8 | (saved[11] & 0xFF) << 16;
+        int ownClass = config.get8(PciConfigSpace.PROG_IF) | config.get16(PciConfigSpace.PROG_IF + 1) << 8;
+        if (savedId != config.get32(PciConfigSpace.VENDOR) || savedClass != ownClass) {
+            throw new SnapshotException(name + ": the snapshot has device " + String.format("%04x:%04x class %06x",
+                    savedId & 0xFFFF, savedId >>> 16, savedClass) + " in this slot");
+        }
+        for (int i = 0; i < 6; i++) {
+            if (addresses[i] != 0 && bars[i] == null
+                    && !(i > 0 && bars[i - 1] != null && bars[i - 1].kind() == PciBar.Kind.MEMORY64)) {
+                throw in.invalid("BAR " + i + " has an address but the device has no such BAR");
+            }
+        }
+        config.restoreBytes(saved);
+        System.arraycopy(addresses, 0, barAddress, 0, 6);
+        updateDecoding();
     }
 
     /** Hook after a guest config write outside the BARs (capabilities, command...). */

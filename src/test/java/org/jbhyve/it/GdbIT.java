@@ -92,7 +92,7 @@ class GdbIT {
         pb.environment().put("JBHYVE_RUNDIR", dir.resolve("run").toString());
         Process vm = pb.start();
         try {
-            for (int i = 0; i < 300 && !listening(port) && vm.isAlive(); i++) {
+            for (int i = 0; i < 1800 && !listening(port) && vm.isAlive(); i++) {
                 Thread.sleep(100);
             }
             assertTrue(listening(port), "bhyve listens on " + port + "; stderr: " + Files.readString(err));
