@@ -108,6 +108,30 @@ public final class Kvm implements AutoCloseable {
         }
     }
 
+    /**
+     * KVM_GET_MSR_INDEX_LIST: the MSRs whose guest values KVM can save and restore (a snapshot
+     * reads all of them). The first call learns the count (E2BIG), the second fills the list.
+     */
+    public int[] savedMsrIndexes() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment probe = arena.allocate(4, 4);
+            int r = Posix.ioctlOrErrno(fd, KvmIoctls.GET_MSR_INDEX_LIST, probe.address());
+            int count = probe.get(JAVA_INT, 0);
+            if (r >= 0) {
+                return new int[0];
+            }
+            MemorySegment list = arena.allocate(4 + 4L * count, 4);
+            list.set(JAVA_INT, 0, count);
+            Posix.ioctl(fd, KvmIoctls.GET_MSR_INDEX_LIST, list);
+            int n = list.get(JAVA_INT, 0);
+            int[] out = new int[n];
+            for (int i = 0; i < n; i++) {
+                out[i] = list.get(JAVA_INT, 4 + 4L * i);
+            }
+            return out;
+        }
+    }
+
     /** KVM_CREATE_VM with the default machine type. */
     public VmFd createVm() {
         int vm = Posix.ioctl(fd, KvmIoctls.CREATE_VM, 0);

@@ -28,6 +28,10 @@ final class KvmIoctls {
     static final long SET_REGS = Ioctl.iow(KVMIO, 0x82, KvmStructs.REGS_SIZE);
     static final long GET_SREGS = Ioctl.ior(KVMIO, 0x83, KvmStructs.SREGS_SIZE);
     static final long SET_SREGS = Ioctl.iow(KVMIO, 0x84, KvmStructs.SREGS_SIZE);
+    static final long GET_MSRS = Ioctl.iowr(KVMIO, 0x88, 8);
+    static final long GET_MSR_INDEX_LIST = Ioctl.iowr(KVMIO, 0x02, 4);
+    static final long GET_IRQCHIP = Ioctl.iowr(KVMIO, 0x62, 520);
+    static final long SET_IRQCHIP = Ioctl.ior(KVMIO, 0x63, 520);
     static final long SET_MSRS = Ioctl.iow(KVMIO, 0x89, 8);
     static final long SET_SIGNAL_MASK = Ioctl.iow(KVMIO, 0x8b, 4);
     static final long SET_CPUID2 = Ioctl.iow(KVMIO, 0x90, 8);

@@ -301,6 +301,93 @@ public final class VcpuFd implements AutoCloseable {
         Posix.ioctl(fd, KvmIoctls.NMI, 0);
     }
 
+    /** Reads one of the vCPU's kernel structures as bytes (see {@link KvmStateBlob}). */
+    public byte[] getState(KvmStateBlob blob) {
+        if (blob.vmWide()) {
+            throw new IllegalArgumentException(blob + " belongs to the VM");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(blob.size(), 8);
+            Posix.ioctl(fd, blob.get, b);
+            return b.toArray(JAVA_BYTE);
+        }
+    }
+
+    /** Writes one of the vCPU's kernel structures from bytes {@link #getState} returned. */
+    public void setState(KvmStateBlob blob, byte[] bytes) {
+        if (blob.vmWide() || bytes.length != blob.size()) {
+            throw new IllegalArgumentException(blob + " of " + bytes.length + " bytes");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(blob.size(), 8);
+            MemorySegment.copy(bytes, 0, b, JAVA_BYTE, 0, bytes.length);
+            Posix.ioctl(fd, blob.set, b);
+        }
+    }
+
+    /**
+     * KVM_GET_MSRS for {@code indexes}: values in the same order; {@code readable[i]} is false
+     * for an MSR KVM would not read for this vCPU (KVM stops a batch at the first one it
+     * refuses, so the batch is retried past it).
+     */
+    public long[] getMsrs(int[] indexes, boolean[] readable) {
+        long[] values = new long[indexes.length];
+        try (Arena arena = Arena.ofConfined()) {
+            int from = 0;
+            while (from < indexes.length) {
+                int n = indexes.length - from;
+                MemorySegment buf = arena.allocate(8 + 16L * n, 8);
+                buf.set(JAVA_INT, 0, n);
+                for (int i = 0; i < n; i++) {
+                    buf.set(JAVA_INT, 8 + 16L * i, indexes[from + i]);
+                }
+                int done = Posix.ioctl(fd, KvmIoctls.GET_MSRS, buf);
+                for (int i = 0; i < done; i++) {
+                    values[from + i] = buf.get(JAVA_LONG, 8 + 16L * i + 8);
+                    readable[from + i] = true;
+                }
+                if (done < n) {
+                    readable[from + done] = false;
+                }
+                from += done + 1;
+            }
+        }
+        return values;
+    }
+
+    /**
+     * KVM_SET_MSRS for each {@code indexes[i]} whose {@code use[i]} is set; returns how many KVM
+     * refused (it stops a batch at the first refusal, so the batch is retried past it).
+     */
+    public int setMsrsWhereAccepted(int[] indexes, long[] values, boolean[] use) {
+        int refused = 0;
+        int n = 0;
+        int[] pick = new int[indexes.length];
+        for (int i = 0; i < indexes.length; i++) {
+            if (use[i]) {
+                pick[n++] = i;
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            int from = 0;
+            while (from < n) {
+                int count = n - from;
+                MemorySegment buf = arena.allocate(8 + 16L * count, 8);
+                buf.set(JAVA_INT, 0, count);
+                for (int i = 0; i < count; i++) {
+                    buf.set(JAVA_INT, 8 + 16L * i, indexes[pick[from + i]]);
+                    buf.set(JAVA_LONG, 8 + 16L * i + 8, values[pick[from + i]]);
+                }
+                int done = Posix.ioctl(fd, KvmIoctls.SET_MSRS, buf);
+                if (done < count) {
+                    refused++;
+                }
+                from += done + 1;
+            }
+        }
+        return refused;
+    }
+
     /** KVM_GET_STATS_FD: the binary statistics of this vCPU (see {@link VcpuStats}). */
     public VcpuStats openStats() {
         int stats = Posix.ioctl(fd, KvmIoctls.GET_STATS_FD, 0);

@@ -1,5 +1,6 @@
 package org.jbhyve.kvm;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -88,6 +89,55 @@ public final class VmFd implements AutoCloseable {
         }
     }
 
+    /** The chips of KVM_GET_IRQCHIP: the master and slave i8259 and the IOAPIC. */
+    public static final int IRQCHIP_PIC_MASTER = 0, IRQCHIP_PIC_SLAVE = 1, IRQCHIP_IOAPIC = 2;
+
+    /** KVM_GET_IRQCHIP: struct kvm_irqchip {u32 chip_id, pad; 512 bytes of the chip's state}. */
+    public byte[] getIrqchip(int chip) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(520, 8);
+            b.set(JAVA_INT, 0, chip);
+            Posix.ioctl(fd, KvmIoctls.GET_IRQCHIP, b);
+            return b.toArray(JAVA_BYTE);
+        }
+    }
+
+    /** KVM_SET_IRQCHIP with a structure {@link #getIrqchip} returned (its chip id included). */
+    public void setIrqchip(byte[] state) {
+        copyIn(state, 520, KvmIoctls.SET_IRQCHIP);
+    }
+
+    /** Reads a VM-wide kernel structure (the PIT, the clock) as bytes. */
+    public byte[] getState(KvmStateBlob blob) {
+        if (!blob.vmWide()) {
+            throw new IllegalArgumentException(blob + " belongs to a vCPU");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(blob.size(), 8);
+            Posix.ioctl(fd, blob.get, b);
+            return b.toArray(JAVA_BYTE);
+        }
+    }
+
+    /** Writes a VM-wide kernel structure from bytes {@link #getState} returned. */
+    public void setState(KvmStateBlob blob, byte[] bytes) {
+        if (!blob.vmWide()) {
+            throw new IllegalArgumentException(blob + " belongs to a vCPU");
+        }
+        copyIn(bytes, blob.size(), blob.set);
+    }
+
+    private void copyIn(byte[] bytes, int size, long request) {
+        if (bytes.length != size) {
+            throw new IllegalArgumentException(bytes.length + " bytes where " + size + " belong");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment b = arena.allocate(size, 8);
+            MemorySegment.copy(bytes, 0, b, JAVA_BYTE, 0, size);
+            Posix.ioctl(fd, request, b);
+        }
+    }
+
     /** KVM_IRQ_LINE: sets the level of GSI {@code gsi} on the in-kernel PIC/IOAPIC. */
     public void setIrqLine(int gsi, boolean level) {
         try (Arena arena = Arena.ofConfined()) {
@@ -147,9 +197,6 @@ public final class VmFd implements AutoCloseable {
     private static final int IOAPIC_PINS = 24;
     private static final int ROUTE_IRQCHIP = 1;
     private static final int ROUTE_MSI = 2;
-    private static final int IRQCHIP_PIC_MASTER = 0;
-    private static final int IRQCHIP_PIC_SLAVE = 1;
-    private static final int IRQCHIP_IOAPIC = 2;
     private static final long ROUTE_ENTRY_SIZE = 48;
 
     /**
