@@ -15,6 +15,7 @@ import org.jbhyve.control.ControlException;
 import org.jbhyve.control.Registry;
 import org.jbhyve.kvm.KvmUnavailableException;
 import org.jbhyve.machine.MachineException;
+import org.jbhyve.machine.MachineShape;
 import org.jbhyve.machine.MachineSpec;
 import org.jbhyve.machine.VirtualMachine;
 import org.jbhyve.machine.boot.BootException;
@@ -98,6 +99,9 @@ public final class BhyveMain {
     }
 
     private static int runVm(ConfigTree tree, Supplier<Registry> registry) throws InterruptedException {
+        if (tree.has("restore")) {
+            MachineShape.applyTo(tree); // -r: name, vCPUs and memory come from the snapshot, as in bhyve
+        }
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
         try (Claim claim = registry.get().claim(name)) {
             // A JVM ended by a signal before the handlers below exist still gives the name back.
@@ -115,7 +119,7 @@ public final class BhyveMain {
                     } catch (MachineException e) {
                         throw LockHolders.name(e, registry.get());
                     }
-                    release(claim, claim.destroyRequested()
+                    release(claim, claim.destroyRequested() || vm.suspended()
                             || (spec.destroyOnPoweroff() && result.status() == ExitStatus.POWEROFF));
                     if (result.message() != null) {
                         System.err.println(PROGRAM + ": " + result.message());
@@ -190,6 +194,7 @@ public final class BhyveMain {
             case CharBackendException e -> e.getMessage();
             case NetBackendException e -> e.getMessage();
             case ControlException e -> e.getMessage();
+            case org.jbhyve.snapshot.SnapshotException e -> e.getMessage();
             case SysException e -> "system call failed: " + e.getMessage();
             default -> "internal error: " + t;
         };

@@ -27,6 +27,8 @@ import org.jbhyve.vcpu.Descriptor;
  */
 public final class ControlClient implements MachineControl, AutoCloseable {
     static final long TIMEOUT_SECONDS = 20;
+    /** Saving a big guest takes as long as writing its memory: a checkpoint may take this long. */
+    static final long CHECKPOINT_TIMEOUT_SECONDS = 3600;
 
     private final LineChannel lines;
     private final SocketChannel channel;
@@ -88,7 +90,11 @@ public final class ControlClient implements MachineControl, AutoCloseable {
         }
     }
 
-    private synchronized ObjectNode call(ObjectNode request) {
+    private ObjectNode call(ObjectNode request) {
+        return call(request, TIMEOUT_SECONDS);
+    }
+
+    private synchronized ObjectNode call(ObjectNode request, long timeoutSeconds) {
         lost = false;
         ScheduledFuture<?> alarm = watchdog.schedule(() -> {
             try {
@@ -96,7 +102,7 @@ public final class ControlClient implements MachineControl, AutoCloseable {
             } catch (IOException e) {
                 // closing is all it can do
             }
-        }, TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }, timeoutSeconds, TimeUnit.SECONDS);
         String answer;
         try {
             lines.writeLine(Json.line(request));
@@ -104,7 +110,7 @@ public final class ControlClient implements MachineControl, AutoCloseable {
         } catch (IOException e) {
             if (alarm.isDone()) {
                 throw new VmRequestException(VmRequestException.ETIMEDOUT,
-                        "the VM did not answer within " + TIMEOUT_SECONDS + " s");
+                        "the VM did not answer within " + timeoutSeconds + " s");
             }
             answer = null;
         } finally {
@@ -272,6 +278,13 @@ public final class ControlClient implements MachineControl, AutoCloseable {
     @Override
     public void destroy() {
         callStop("destroy");
+    }
+
+    @Override
+    public Saved checkpoint(String file, boolean suspend) {
+        ObjectNode r = call(request("checkpoint").put("file", file).put("suspend", suspend), CHECKPOINT_TIMEOUT_SECONDS);
+        return new Saved(r.path("file").asText(file), r.path("fileBytes").asLong(), r.path("memoryBytes").asLong(),
+                r.path("millis").asLong());
     }
 
     @Override

@@ -141,6 +141,11 @@ public final class CreatedMachine implements MachineControl {
         throw notRunning();
     }
 
+    @Override
+    public Saved checkpoint(String file, boolean suspend) {
+        throw notRunning();
+    }
+
     /** Destroying a created VM is the registry's business ({@link Registry#destroy}). */
     @Override
     public void destroy() {

@@ -130,6 +130,12 @@ final class RequestHandler {
             case "set-rtc-nvram" -> vm.setRtcNvram(Json.requireInt(req, "offset"), Json.requireInt(req, "value"));
             case "force-reset" -> vm.forceReset();
             case "force-poweroff" -> vm.forcePoweroff();
+            case "checkpoint" -> {
+                MachineControl.Saved saved = vm.checkpoint(Json.requireText(req, "file"),
+                        req.path("suspend").asBoolean(false));
+                out.put("file", saved.file()).put("fileBytes", saved.fileBytes()).put("memoryBytes", saved.memoryBytes())
+                        .put("millis", saved.millis());
+            }
             case "destroy" -> {
                 onDestroy.run();
                 vm.destroy();

@@ -2,7 +2,9 @@ package org.jbhyve.machine;
 
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.IntFunction;
 import org.jbhyve.backend.chr.CharBackend;
 import org.jbhyve.backend.chr.CharBackends;
@@ -42,6 +44,8 @@ final class IsaDevices implements AutoCloseable {
     }
 
     private final List<Integer> comPorts = new ArrayList<>();
+    /** Every device with guest-visible state, by the name its snapshot part carries. */
+    private final Map<String, Object> devices = new LinkedHashMap<>();
     private final AcpiPowerManagement pm;
 
     IsaDevices(MachineSpec spec, MemoryMap map, IoBus ports, IoBus mmio, PciRoot pci,
@@ -63,20 +67,27 @@ final class IsaDevices implements AutoCloseable {
                 Uart16550 uart = new Uart16550(name, isaIrq.apply(port.irq()), backend);
                 owned.own(uart);
                 ports.register(port.base(), Uart16550.REGISTER_COUNT, name, uart);
+                devices.put(name, uart);
                 comPorts.add(n);
             }
             pm = new AcpiPowerManagement(isaIrq.apply(AcpiPowerManagement.SCI_IRQ), requests::sleep, System::nanoTime);
+            devices.put("acpi-pm", pm);
             ports.register(AcpiPowerManagement.PM1_EVT_PORT, AcpiPowerManagement.PM1_EVT_LENGTH, "pm1-evt",
                     FirmwareDebug.sharePm1Event(spec, AcpiPowerManagement.PM1_EVT_PORT, pm.eventBlock(), owned));
             ports.register(AcpiPowerManagement.PM1_CNT_PORT, AcpiPowerManagement.PM1_CNT_LENGTH, "pm1-cnt",
                     pm.controlBlock());
             ports.register(AcpiPowerManagement.PM_TMR_PORT, AcpiPowerManagement.PM_TMR_LENGTH, "pm-tmr", pm.timerBlock());
             ports.register(AcpiPowerManagement.SMI_CMD_PORT, 1, "smi-cmd", pm.smiCommand());
-            ports.register(RtcCmos.PORT_BASE, RtcCmos.PORT_COUNT, "rtc",
-                    new RtcCmos(map.lowMemory(), map.highMemory(), spec.rtcUtc(), Clock.systemUTC(),
-                            isaIrq.apply(RtcCmos.IRQ)));
-            ports.register(PostPort.POST_CODE_PORT, 1, "post", new PostPort());
-            ports.register(PostPort.BHYVE_POST_PORT, 1, "post", new PostPort());
+            RtcCmos rtc = new RtcCmos(map.lowMemory(), map.highMemory(), spec.rtcUtc(), Clock.systemUTC(),
+                    isaIrq.apply(RtcCmos.IRQ));
+            ports.register(RtcCmos.PORT_BASE, RtcCmos.PORT_COUNT, "rtc", rtc);
+            devices.put("rtc", rtc);
+            PostPort post = new PostPort();
+            PostPort bhyvePost = new PostPort();
+            ports.register(PostPort.POST_CODE_PORT, 1, "post", post);
+            ports.register(PostPort.BHYVE_POST_PORT, 1, "post", bhyvePost);
+            devices.put("post@0x80", post);
+            devices.put("post@bhyve", bhyvePost);
             ResetControl reset = new ResetControl(requests::reset);
             ports.register(PciRoot.CONFIG_ADDRESS_PORT, PciRoot.CONFIG_PORTS_LENGTH, "pci-config",
                     pci.configPorts(reset.resetRegister()));
@@ -84,14 +95,17 @@ final class IsaDevices implements AutoCloseable {
             atkbdc.attach(input);
             ports.register(I8042.DATA_PORT, 1, "atkbdc", atkbdc.dataPort());
             ports.register(I8042.COMMAND_PORT, 1, "atkbdc", atkbdc.commandPort());
+            devices.put("atkbdc", atkbdc);
             Hpet hpet = owned.own(new Hpet(isaIrq, msi));
             mmio.register(MemoryMap.HPET_BASE, Hpet.REGISTER_BLOCK_LENGTH, "hpet", hpet);
+            devices.put("hpet", hpet);
             if (spec.pcTestDev()) {
                 PcTestDev testdev = new PcTestDev(requests::debugExit, isaIrq, 24);
                 ports.register(PcTestDev.DEBUG_EXIT_PORT, PcTestDev.DEBUG_EXIT_LEN, "pc-testdev", testdev.debugExit());
                 ports.register(PcTestDev.IOPORT_BASE, PcTestDev.IOPORT_LEN, "pc-testdev", testdev.ioport());
                 ports.register(PcTestDev.IRQ_PORT_BASE, testdev.irqPortCount(), "pc-testdev", testdev.irq());
                 mmio.register(PcTestDev.IOMEM_BASE, PcTestDev.IOMEM_LEN, "pc-testdev", testdev.iomem());
+                devices.put("pc-testdev", testdev);
             }
             ok = true;
         } finally {
@@ -104,6 +118,11 @@ final class IsaDevices implements AutoCloseable {
     /** The COM ports present (1-4), for the DSDT. */
     List<Integer> comPorts() {
         return List.copyOf(comPorts);
+    }
+
+    /** The devices with guest-visible state, in a fixed order, by snapshot part name. */
+    Map<String, Object> devices() {
+        return devices;
     }
 
     AcpiPowerManagement powerManagement() {

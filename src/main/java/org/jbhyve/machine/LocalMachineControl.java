@@ -39,6 +39,9 @@ final class LocalMachineControl implements MachineControl {
 
         /** The boot ROM's size in bytes, 0 without one. */
         long romSize();
+
+        /** Saves the VM (see {@link MachineControl#checkpoint}); EBUSY before it runs. */
+        Saved checkpoint(java.nio.file.Path file, boolean suspend) throws InterruptedException;
     }
 
     private final MachineSpec spec;
@@ -205,6 +208,22 @@ final class LocalMachineControl implements MachineControl {
     @Override
     public void destroy() {
         parts.lifecycle().requestExit(ExitStatus.ERROR, ExitStatus.ERROR.code(), "destroyed by bhyvectl --destroy");
+    }
+
+    @Override
+    public Saved checkpoint(String file, boolean suspend) {
+        java.nio.file.Path path = java.nio.file.Path.of(file);
+        if (!path.isAbsolute()) {
+            throw new VmRequestException(VmRequestException.EINVAL, "the snapshot file must be an absolute path: " + file);
+        }
+        try {
+            return parts.checkpoint(path, suspend);
+        } catch (org.jbhyve.snapshot.SnapshotException e) {
+            throw new VmRequestException(VmRequestException.EIO, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmRequestException(VmRequestException.EBUSY, "interrupted while saving the VM");
+        }
     }
 
     private static void checkRegister(String name) {

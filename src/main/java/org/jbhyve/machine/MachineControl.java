@@ -24,6 +24,9 @@ public interface MachineControl {
     /** bhyve's vm_get_topology. */
     record Topology(int sockets, int cores, int threads, int maxcpus) {}
 
+    /** A snapshot written: where, its size, how much of it is memory, and how long it took. */
+    record Saved(String file, long fileBytes, long memoryBytes, long millis) {}
+
     String name();
 
     VmState state();
@@ -75,4 +78,11 @@ public interface MachineControl {
 
     /** Destroys the VM under the running bhyve: it stops and bhyve exits 4. */
     void destroy();
+
+    /**
+     * Saves the VM to {@code file} (an absolute path, created mode 0600): every vCPU paused, the
+     * devices' in-flight work completed, then the snapshot written. With {@code suspend} the VM
+     * then stops and bhyve exits 0 (bhyvectl --suspend); otherwise it runs on (--checkpoint).
+     */
+    Saved checkpoint(String file, boolean suspend);
 }

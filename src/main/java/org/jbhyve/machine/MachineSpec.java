@@ -51,7 +51,6 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
 
     public static MachineSpec from(ConfigTree tree) {
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
-        refuseUnavailable(tree, "restore", "-r: restoring a snapshot is not available in this build");
         Topology parsed = Topology.from(tree);
         int cpus = parsed.cpus();
         CpuTopology topology = new CpuTopology(parsed.sockets(), parsed.cores(), parsed.threads());
@@ -142,13 +141,6 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
      */
     public boolean destroyOnPoweroff() {
         return tree.getBoolean("destroy_on_poweroff", false);
-    }
-
-    /** Settings whose feature is not built yet: doing something else instead would be wrong. */
-    private static void refuseUnavailable(ConfigTree tree, String key, String message) {
-        if (tree.has(key)) {
-            throw new ConfigException(message);
-        }
     }
 
     /**

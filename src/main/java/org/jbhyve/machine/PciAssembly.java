@@ -1,5 +1,6 @@
 package org.jbhyve.machine;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoBus;
 import org.jbhyve.devices.lpc.PcTestDev;
@@ -37,6 +38,7 @@ final class PciAssembly implements AutoCloseable {
     private static final int PCI_GSI_COUNT = 8;
 
     private final PciRoot root = new PciRoot();
+    private final List<PciFunction> functions = new ArrayList<>();
     private final BarAllocator bars;
     private final List<PciInterruptRoute> routes;
     private final Resources owned = new Resources();
@@ -91,6 +93,7 @@ final class PciAssembly implements AutoCloseable {
                 owned.own(c);
             }
             root.add(s.bus(), s.slot(), s.function(), s.device(), f, mapper);
+            functions.add(f);
             if (gsi >= 0 && f.config().get8(PciConfigSpace.INTERRUPT_PIN) != 0) {
                 f.config().put8(PciConfigSpace.INTERRUPT_LINE, gsi);
             }
@@ -113,6 +116,11 @@ final class PciAssembly implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /** The functions in {@code -s} order; each is named by {@link PciFunction#name()}. */
+    List<PciFunction> functions() {
+        return List.copyOf(functions);
     }
 
     PciRoot root() {

@@ -1,5 +1,8 @@
 package org.jbhyve.machine;
 
+import java.nio.file.Path;
+import org.jbhyve.snapshot.SnapshotImage;
+
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoBus;
@@ -53,6 +56,8 @@ public final class VirtualMachine implements AutoCloseable {
     private volatile IsaDevices isa;
     private volatile IoBus portBus;
     private volatile long romSize;
+    private volatile MachineSnapshots snapshots;
+    private volatile boolean suspended;
 
     public VirtualMachine(MachineSpec spec) {
         this.spec = spec;
@@ -80,12 +85,26 @@ public final class VirtualMachine implements AutoCloseable {
             public long romSize() {
                 return romSize;
             }
+
+            @Override
+            public MachineControl.Saved checkpoint(Path file, boolean suspend) throws InterruptedException {
+                MachineSnapshots s = snapshots;
+                if (s == null) {
+                    throw new VmRequestException(VmRequestException.EBUSY, "the VM is not running yet");
+                }
+                return s.checkpoint(lifecycle, file, suspend, () -> suspended = true);
+            }
         });
     }
 
     /** The outside view of this VM (registers, memory layout, stop requests); see {@link MachineControl}. */
     public MachineControl control() {
         return control;
+    }
+
+    /** Whether the VM ended because it was suspended to a snapshot (bhyvectl --suspend). */
+    public boolean suspended() {
+        return suspended;
     }
 
     /** Where the VM is in its life cycle. */
@@ -98,7 +117,8 @@ public final class VirtualMachine implements AutoCloseable {
 
     /** Builds and runs the VM to its end. Start-up problems throw {@link MachineException} or KVM's own. */
     public Result run() throws InterruptedException {
-        // Firmware files first: a wrong path is the user's mistake, reported before any host setup.
+        // Firmware and snapshot files first: a wrong path is the user's mistake, reported before any host setup.
+        SnapshotImage restoring = spec.tree().get("restore").map(f -> own(SnapshotImage.open(Path.of(f)))).orElse(null);
         BootRom rom = spec.bootrom() == null ? null : own(BootRom.open(spec.bootrom()));
         if (spec.bootvars() != null) {
             VarsFlash.check(spec.bootvars());
@@ -172,13 +192,15 @@ public final class VirtualMachine implements AutoCloseable {
             ports.register(FwCfg.PORT_BASE, FwCfg.PORT_COUNT, "fw_cfg",
                     FirmwareTables.firmwareConfig(spec, map, ram.memory(), platform));
         }
-        EntryState entry = rom == null ? loadGuest(ram.memory(), map, rsdp) : null;
+        EntryState entry = rom == null && restoring == null ? loadGuest(ram.memory(), map, rsdp) : null;
         boolean x2apic = spec.tree().getBoolean("x86.x2apic", false);
         boolean ignoreMsrs = !spec.tree().getBoolean("x86.strictmsr", true);
         CpuidBuilder cpuid = new CpuidBuilder(kvm.supportedCpuid(), spec.topology(), x2apic,
                 kvm.checkExtension(Kvm.CAP_TSC_DEADLINE_TIMER) != 0);
+        List<VcpuFd> vcpus = new ArrayList<>();
         for (int i = 0; i < spec.topology().vcpus(); i++) {
             VcpuFd vcpu = own(vm.createVcpu(spec.topology().apicId(i)));
+            vcpus.add(vcpu);
             vcpu.setCpuid(cpuid.forVcpu(i));
             if (i == 0 && entry != null) {
                 BootCpu.enter(vcpu, entry); // with firmware every vCPU starts at the reset vector
@@ -186,6 +208,13 @@ public final class VirtualMachine implements AutoCloseable {
             loops.add(new VcpuLoop(i, vcpu, ports, mmio, lifecycle, ignoreMsrs));
             openStats(i, vcpu);
         }
+        MachineSnapshots machineSnapshots = new MachineSnapshots(spec, vm, kvm.savedMsrIndexes(), vcpus, ram.memory(),
+                pci.functions(), isa.devices());
+        if (restoring != null) {
+            machineSnapshots.restore(restoring);
+            restoring.close();
+        }
+        snapshots = machineSnapshots;
         KvmDebugTarget debugTarget = null;
         if (gdb != null) {
             debugTarget = new KvmDebugTarget(loops, ram.memory(), lifecycle);

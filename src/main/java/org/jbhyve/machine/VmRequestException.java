@@ -7,7 +7,7 @@ package org.jbhyve.machine;
  * ENOTSUP...), which bhyvectl reports as FreeBSD's does. The VM itself is unaffected.
  */
 public final class VmRequestException extends RuntimeException {
-    public static final int ENOENT = 2, EBUSY = 16, EEXIST = 17, EINVAL = 22, ENOTSUP = 95, ETIMEDOUT = 110;
+    public static final int ENOENT = 2, EIO = 5, EBUSY = 16, EEXIST = 17, EINVAL = 22, ENOTSUP = 95, ETIMEDOUT = 110;
 
     private final int errno;
 
