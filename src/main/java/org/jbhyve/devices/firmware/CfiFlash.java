@@ -5,6 +5,9 @@ import java.lang.foreign.ValueLayout;
 import java.util.Objects;
 import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * A byte-wide CFI parallel NOR flash with the Intel command set, as QEMU's pflash_cfi01 models it
@@ -46,8 +49,16 @@ import org.jbhyve.bus.IoHandler;
  * program or erase error bit), change a write-protected chip (same bits, nothing changes), or
  * make the device throw. Commands written outside the contents are dropped with the
  * improper-sequence bits set; reads outside return all ones.
+ *
+ * <p>Snapshot state (layout 1): the command state machine's mode (one byte: 0 read array,
+ * 1 read status, 2 read identifier, 3 CFI query, 4 program setup, 5 erase setup, 6 lock setup)
+ * and the status register (one byte). The contents are not in the snapshot: they are a host
+ * resource, the VARS file mapped shared, in which every program and erase already is; a restore
+ * uses the file named on the command line as it is (as bhyve and QEMU do with their variable
+ * stores). Restoring a mode other than read array tells {@link RomMode} to unmap the slot, as the
+ * command that entered it did.
  */
-public final class CfiFlash implements IoHandler {
+public final class CfiFlash implements IoHandler, Snapshottable {
     /** Erase block size QEMU gives the PC's system flash (pc_sysfw.c, FLASH_SECTOR_SIZE). */
     public static final int QEMU_PC_BLOCK_SIZE = 4096;
     /** Identifier codes QEMU's PC flash answers (its id0..id3 properties are left 0). */
@@ -143,6 +154,29 @@ public final class CfiFlash implements IoHandler {
         boolean wasArray = mode == Mode.ARRAY;
         mode = Mode.ARRAY;
         status = STATUS_READY;
+        announce(wasArray);
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u8(mode.ordinal()).u8(status);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int savedMode = in.u8();
+        if (savedMode >= Mode.values().length) {
+            throw in.invalid("flash mode " + savedMode + " is not one of the " + Mode.values().length);
+        }
+        int savedStatus = in.u8();
+        boolean wasArray = mode == Mode.ARRAY;
+        mode = Mode.values()[savedMode];
+        status = savedStatus;
         announce(wasArray);
     }
 

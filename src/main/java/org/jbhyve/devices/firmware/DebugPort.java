@@ -3,14 +3,20 @@ package org.jbhyve.devices.firmware;
 import java.io.IOException;
 import java.io.OutputStream;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * Bochs/QEMU's debug console port (0x402 for SeaBIOS and OVMF builds, 0xE9 in Bochs): every byte
  * the firmware writes is its debug log. A read returns 0xE9, which is how SeaBIOS and OVMF tell
  * the port is there before they write to it; without this device the read returns 0xFF and they
  * stay silent. jbhyve attaches it only when asked ({@code firmware.debug=PATH}).
+ *
+ * <p>Snapshot state (layout 1) is empty: the port has no register, and the log file (and whether
+ * writing it failed) is a host resource reopened from the command line.
  */
-public final class DebugPort implements IoHandler, AutoCloseable {
+public final class DebugPort implements IoHandler, AutoCloseable, Snapshottable {
     public static final int FIRMWARE_PORT = 0x402;
     static final int PRESENT = 0xE9;
 
@@ -41,6 +47,21 @@ public final class DebugPort implements IoHandler, AutoCloseable {
         } catch (IOException e) {
             failed = true; // A full disk must not stop the guest: the log just ends.
         }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        // nothing guest-visible
+    }
+
+    @Override
+    public void restoreState(StateReader in, int version) {
+        // nothing guest-visible
     }
 
     @Override

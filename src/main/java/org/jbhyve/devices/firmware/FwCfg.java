@@ -10,6 +10,9 @@ import java.util.TreeMap;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * QEMU's firmware configuration interface ("fw_cfg"), as SeaBIOS, OVMF and kvm-unit-tests read
@@ -33,8 +36,15 @@ import org.jbhyve.memory.GuestMemoryException;
  * 0x08 select (item in the high 16 bits), 0x10 write. The device processes it synchronously and
  * writes control back as 0 (done) or 0x01 (error): a guest address outside RAM, or a write to a
  * read-only item, fails that transfer and nothing else. Thread-safe: one lock over the state.
+ *
+ * <p>Snapshot state (layout 1): the selector (i32: the item key, or -1 before the first select),
+ * the read offset into the selected item (i32) and the DMA address's high half latched by a write
+ * at 0x514 (i64). The items themselves are rebuilt from the command line; an offset past the end
+ * of the item the restored machine has under that selector is refused. There is no table loader
+ * here (no {@code etc/table-loader} commands are executed by the device), so nothing else is
+ * saved; the failed-transfer count is a diagnostic, not guest state.
  */
-public final class FwCfg implements IoHandler {
+public final class FwCfg implements IoHandler, Snapshottable {
     public static final int PORT_BASE = 0x510;
     public static final int PORT_COUNT = 0x0C;
     public static final int SIGNATURE = 0x00, ID = 0x01, FILE_DIR = 0x19, FILE_FIRST = 0x20;
@@ -49,6 +59,7 @@ public final class FwCfg implements IoHandler {
     private final GuestMemory memory;
     private final Map<Integer, byte[]> items;
     private final Map<String, Integer> files;
+    private int selector = -1;
     private byte[] selected = new byte[0];
     private int offset;
     private long dmaHigh;
@@ -170,8 +181,38 @@ public final class FwCfg implements IoHandler {
     }
 
     private void select(int key) {
+        selector = key;
         selected = items.getOrDefault(key, new byte[0]);
         offset = 0;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.i32(selector).i32(offset).i64(dmaHigh);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int savedSelector = in.intIn(-1, 0xFFFF, "the fw_cfg selector");
+        int savedOffset = in.i32();
+        long savedDmaHigh = in.i64();
+        byte[] item = savedSelector < 0 ? new byte[0] : items.getOrDefault(savedSelector, new byte[0]);
+        if (savedOffset < 0 || savedOffset > item.length) {
+            throw in.invalid("fw_cfg item 0x" + Integer.toHexString(savedSelector) + " has " + item.length
+                    + " bytes, the snapshot reads it at " + savedOffset);
+        }
+        if (savedDmaHigh >>> 32 != 0) {
+            throw in.invalid("the DMA address's high half is 0x" + Long.toHexString(savedDmaHigh));
+        }
+        selector = savedSelector;
+        selected = item;
+        offset = savedOffset;
+        dmaHigh = savedDmaHigh;
     }
 
     private int nextByte() {

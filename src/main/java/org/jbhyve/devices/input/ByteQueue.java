@@ -1,5 +1,8 @@
 package org.jbhyve.devices.input;
 
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /** A small bounded FIFO of bytes, as the buffers inside PS/2 devices. Not thread-safe. */
 final class ByteQueue {
     private final byte[] ring;
@@ -56,5 +59,26 @@ final class ByteQueue {
     void clear() {
         head = 0;
         count = 0;
+    }
+
+    /** Writes the queued bytes, oldest first, length-prefixed (the capacity is not saved). */
+    void save(StateWriter out) {
+        byte[] queued = new byte[count];
+        for (int i = 0; i < count; i++) {
+            queued[i] = ring[(head + i) % ring.length];
+        }
+        out.bytes(queued);
+    }
+
+    /** Replaces the contents with bytes written by {@link #save}; more than fit is a corrupt blob. */
+    void restore(StateReader in, String what) {
+        byte[] queued = in.bytes();
+        if (queued.length > ring.length) {
+            throw in.invalid(what + " holds " + queued.length + " bytes, room for " + ring.length);
+        }
+        clear();
+        for (byte b : queued) {
+            put(b);
+        }
     }
 }

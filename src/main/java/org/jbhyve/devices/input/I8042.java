@@ -3,6 +3,9 @@ package org.jbhyve.devices.input;
 import org.jbhyve.backend.display.InputRouter;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The PC/AT keyboard controller (Intel 8042, bhyve's {@code atkbdc.c}) with a PS/2 keyboard
@@ -35,8 +38,16 @@ import org.jbhyve.irq.IrqLine;
  * flag, mouse port off), so a guest booted directly sees what it would after a PC BIOS, and
  * the keyboard starts with scanning on in set 2. The reset line reaches the machine through a
  * callback, run outside the controller's lock; port 0xCF9 is separate (ResetControl).
+ *
+ * <p>Snapshot state (layout 1), in order: the 32 bytes of controller RAM (byte 0 is the command
+ * byte), the output port, the command waiting for its data byte (0, 60-7F or D1-D4) and the
+ * output buffer's byte (one byte each); the flags "last write was a command", "output buffer
+ * full" and "it holds mouse data"; the controller's pending answers and D3 bytes (each
+ * length-prefixed, oldest first); then the keyboard and the mouse as nested blobs (see
+ * {@link Ps2Keyboard}, {@link Ps2Mouse}). The IRQ 1 and IRQ 12 levels follow from the buffer and
+ * the command byte; restore drives both lines to them.
  */
-public final class I8042 {
+public final class I8042 implements Snapshottable {
     public static final int DATA_PORT = 0x60, COMMAND_PORT = 0x64, KEYBOARD_IRQ = 1, MOUSE_IRQ = 12;
     static final int STS_OBF = 0x01, STS_SYS = 0x04, STS_A2 = 0x08, STS_UNINHIBITED = 0x10, STS_AUXB = 0x20;
     static final int CB_KBD_INT = 0x01, CB_AUX_INT = 0x02, CB_SYS = 0x04, CB_KBD_OFF = 0x10, CB_AUX_OFF = 0x20;
@@ -265,6 +276,53 @@ public final class I8042 {
             mouseLevel = aux;
             mouseIrq.set(aux);
         }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.raw(ram, 0, ram.length);
+        out.u8(outputPort).u8(pendingCommand).u8(output);
+        out.bool(lastWriteCommand).bool(full).bool(fullAux);
+        answers.save(out);
+        auxAnswers.save(out);
+        out.nested(keyboard);
+        out.nested(mouse);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        byte[] savedRam = in.raw(ram.length);
+        int savedOutputPort = in.u8();
+        int savedPending = in.u8();
+        int savedOutput = in.u8();
+        boolean savedLastWriteCommand = in.bool();
+        boolean savedFull = in.bool();
+        boolean savedFullAux = in.bool();
+        boolean pendingValid = savedPending == 0 || (savedPending >= CMD_WRITE_RAM && savedPending < CMD_WRITE_RAM + 0x20)
+                || (savedPending >= CMD_WRITE_OUTPUT && savedPending <= CMD_WRITE_AUX);
+        if (!pendingValid) {
+            throw in.invalid("controller command 0x" + Integer.toHexString(savedPending) + " waiting for data");
+        }
+        if (savedFullAux && !savedFull) {
+            throw in.invalid("mouse data in an empty output buffer");
+        }
+        answers.restore(in, "the controller's answers");
+        auxAnswers.restore(in, "the controller's mouse bytes");
+        in.nested(keyboard, "keyboard");
+        in.nested(mouse, "mouse");
+        System.arraycopy(savedRam, 0, ram, 0, ram.length);
+        outputPort = savedOutputPort;
+        pendingCommand = savedPending;
+        output = savedOutput;
+        lastWriteCommand = savedLastWriteCommand;
+        full = savedFull;
+        fullAux = savedFullAux;
+        updateIrqs();
     }
 
     /** The command byte (RAM byte 0), for tests and saved state. */

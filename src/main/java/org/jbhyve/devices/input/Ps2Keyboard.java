@@ -1,5 +1,9 @@
 package org.jbhyve.devices.input;
 
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * A PS/2 (MF2) keyboard as the 8042 sees it: bytes from the host are commands, the keyboard
  * answers and reports keys through a 16-byte buffer.
@@ -19,8 +23,12 @@ package org.jbhyve.devices.input;
  * scanning is off keys are dropped, as a real keyboard does.
  *
  * <p>Not thread-safe: {@link I8042} calls it under its lock.
+ *
+ * <p>Snapshot state (layout 1), in order: the output buffer's bytes (oldest first,
+ * length-prefixed), scanning on, the scan set (1-3), the command waiting for its argument (0, ED,
+ * F0 or F3), the last byte sent (for resend) and the LEDs (bits 2:0), one byte each.
  */
-final class Ps2Keyboard {
+final class Ps2Keyboard implements Snapshottable {
     static final int ACK = 0xFA, RESEND = 0xFE, BAT_OK = 0xAA, ECHO = 0xEE;
     static final int CMD_SET_LEDS = 0xED, CMD_ECHO = 0xEE, CMD_SCAN_SET = 0xF0, CMD_IDENTIFY = 0xF2;
     static final int CMD_TYPEMATIC = 0xF3, CMD_ENABLE = 0xF4, CMD_DISABLE = 0xF5, CMD_DEFAULTS = 0xF6;
@@ -130,6 +138,42 @@ final class Ps2Keyboard {
             lastSent = b;
         }
         return b;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        queue.save(out);
+        out.bool(scanning).u8(scanSet).u8(pendingCommand).u8(lastSent).u8(leds);
+    }
+
+    @Override
+    public void restoreState(StateReader in, int version) {
+        queue.restore(in, "the keyboard buffer");
+        boolean savedScanning = in.bool();
+        int savedSet = in.u8();
+        int savedPending = in.u8();
+        int savedLastSent = in.u8();
+        int savedLeds = in.u8();
+        if (savedSet < 1 || savedSet > 3) {
+            throw in.invalid("keyboard scan code set " + savedSet);
+        }
+        if (savedPending != 0 && savedPending != CMD_SET_LEDS && savedPending != CMD_TYPEMATIC
+                && savedPending != CMD_SCAN_SET) {
+            throw in.invalid("keyboard command 0x" + Integer.toHexString(savedPending) + " waiting for an argument");
+        }
+        if (savedLeds > 0x07) {
+            throw in.invalid("keyboard LEDs 0x" + Integer.toHexString(savedLeds));
+        }
+        scanning = savedScanning;
+        scanSet = savedSet;
+        pendingCommand = savedPending;
+        lastSent = savedLastSent;
+        leds = savedLeds;
     }
 
     int scanSet() {

@@ -1,5 +1,9 @@
 package org.jbhyve.devices.input;
 
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * A PS/2 mouse behind the 8042's auxiliary port (bhyve's {@code ps2mouse.c}), with the
  * IntelliMouse wheel extension.
@@ -20,8 +24,14 @@ package org.jbhyve.devices.input;
  * </pre>
  * Viewers send absolute positions; the mouse reports the difference from the previous one,
  * cut into packets of at most 255 counts per axis. Not thread-safe: {@link I8042} locks.
+ *
+ * <p>Snapshot state (layout 1), in order: the output buffer's bytes (oldest first,
+ * length-prefixed); reporting, remote mode and 2:1 scaling (flags); resolution (0-3), sample
+ * rate, id (0 or 3), the command waiting for its argument (0, E8 or F3), the last byte sent and
+ * the last three sample rates set (one byte each); the buttons held (bits 2:0); the motion not
+ * yet reported (dx, dy, dz) and the viewer's last pointer position (x, y), i32 each.
  */
-final class Ps2Mouse {
+final class Ps2Mouse implements Snapshottable {
     static final int ACK = 0xFA, RESEND = 0xFE, BAT_OK = 0xAA;
     static final int CMD_SCALING_1 = 0xE6, CMD_SCALING_2 = 0xE7, CMD_RESOLUTION = 0xE8, CMD_STATUS = 0xE9;
     static final int CMD_STREAM = 0xEA, CMD_READ_DATA = 0xEB, CMD_WRAP_OFF = 0xEC, CMD_WRAP_ON = 0xEE;
@@ -190,6 +200,61 @@ final class Ps2Mouse {
             lastSent = b;
         }
         return b;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        queue.save(out);
+        out.bool(reporting).bool(remote).bool(scaling21);
+        out.u8(resolution).u8(sampleRate).u8(id).u8(pendingCommand).u8(lastSent);
+        for (int rate : lastRates) {
+            out.u8(rate);
+        }
+        out.u8(buttons);
+        out.i32(dx).i32(dy).i32(dz).i32(lastX).i32(lastY);
+    }
+
+    @Override
+    public void restoreState(StateReader in, int version) {
+        queue.restore(in, "the mouse buffer");
+        boolean savedReporting = in.bool();
+        boolean savedRemote = in.bool();
+        boolean savedScaling = in.bool();
+        int savedResolution = in.u8();
+        int savedRate = in.u8();
+        int savedId = in.u8();
+        int savedPending = in.u8();
+        int savedLastSent = in.u8();
+        int[] savedRates = {in.u8(), in.u8(), in.u8()};
+        int savedButtons = in.u8();
+        int savedDx = in.i32(), savedDy = in.i32(), savedDz = in.i32();
+        int savedX = in.i32(), savedY = in.i32();
+        if (savedResolution > 3 || savedButtons > 7 || (savedId != 0 && savedId != 3)) {
+            throw in.invalid("mouse resolution " + savedResolution + ", buttons " + savedButtons + ", id " + savedId);
+        }
+        if (savedPending != 0 && savedPending != CMD_SAMPLE_RATE && savedPending != CMD_RESOLUTION) {
+            throw in.invalid("mouse command 0x" + Integer.toHexString(savedPending) + " waiting for an argument");
+        }
+        reporting = savedReporting;
+        remote = savedRemote;
+        scaling21 = savedScaling;
+        resolution = savedResolution;
+        sampleRate = savedRate;
+        id = savedId;
+        pendingCommand = savedPending;
+        lastSent = savedLastSent;
+        System.arraycopy(savedRates, 0, lastRates, 0, lastRates.length);
+        buttons = savedButtons;
+        dx = savedDx;
+        dy = savedDy;
+        dz = savedDz;
+        lastX = savedX;
+        lastY = savedY;
     }
 
     int id() {

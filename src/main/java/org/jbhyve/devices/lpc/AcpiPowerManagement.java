@@ -3,6 +3,9 @@ package org.jbhyve.devices.lpc;
 import java.util.function.LongSupplier;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The ACPI fixed hardware bhyve's FADT points at (bhyve's pm.c), as four port windows:
@@ -17,8 +20,14 @@ import org.jbhyve.irq.IrqLine;
  * The SCI (IRQ 9) is a level: raised while SCI_EN is set and some status bit is enabled.
  * Writing SLP_EN with SLP_TYP 5 (the \_S5 value of bhyve's DSDT) powers the VM off.
  * {@link #pressPowerButton()} is what SIGTERM does (bhyve(8): SIGTERM = ACPI power button).
+ *
+ * <p>The PM timer counts from a base value at a clock origin: 0 at construction, and after a
+ * restore the saved count at the time of the restore, so it goes on from where the snapshot
+ * left it and never runs backwards (apart from its 32-bit wrap). Snapshot state (layout 1):
+ * PM1_STS, PM1_EN and PM1_CNT (u16 each), then the PM timer's value (i32). The SCI level follows
+ * from them; restore drives the line to it.
  */
-public final class AcpiPowerManagement {
+public final class AcpiPowerManagement implements Snapshottable {
     public static final int PM1_EVT_PORT = 0x400;
     public static final int PM1_EVT_LENGTH = 4;
     public static final int PM1_CNT_PORT = 0x404;
@@ -45,7 +54,8 @@ public final class AcpiPowerManagement {
     private final IrqLine sci;
     private final SleepRequest sleep;
     private final LongSupplier nanoTime;
-    private final long timerOrigin;
+    private long timerOrigin;
+    private long timerBase;
     private int status;
     private int enable;
     private int control;
@@ -72,11 +82,42 @@ public final class AcpiPowerManagement {
         sci.set((control & CNT_SCI_EN) != 0 && (status & enable) != 0);
     }
 
-    /** Timer ticks since start: whole seconds and the remainder apart, so nothing overflows. */
-    private long timer() {
+    /**
+     * The PM timer: its base plus the ticks since its origin, whole seconds and the remainder
+     * apart so nothing overflows.
+     */
+    private synchronized long timer() {
         long elapsed = nanoTime.getAsLong() - timerOrigin;
         long ticks = elapsed / 1_000_000_000L * TIMER_HZ + elapsed % 1_000_000_000L * TIMER_HZ / 1_000_000_000L;
-        return ticks & 0xFFFFFFFFL;
+        return (timerBase + ticks) & 0xFFFFFFFFL;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u16(status).u16(enable).u16(control);
+        out.i32((int) timer());
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int savedStatus = in.u16();
+        int savedEnable = in.u16();
+        int savedControl = in.u16();
+        if ((savedControl & ~CNT_WRITABLE) != 0) {
+            throw in.invalid(String.format("PM1_CNT 0x%04x has bits outside 0x%04x", savedControl, CNT_WRITABLE));
+        }
+        long savedTimer = Integer.toUnsignedLong(in.i32());
+        status = savedStatus;
+        enable = savedEnable;
+        control = savedControl;
+        timerOrigin = nanoTime.getAsLong();
+        timerBase = savedTimer;
+        updateSci();
     }
 
     public IoHandler eventBlock() {

@@ -4,6 +4,9 @@ import java.util.function.IntConsumer;
 import java.util.function.IntFunction;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code pc-testdev}: the legacy test interfaces kvm-unit-tests (and our own test
@@ -21,8 +24,12 @@ import org.jbhyve.irq.IrqLine;
  * The exit status is handed to {@code exitRequest} as the full int; the process exit status the
  * OS keeps is its low 8 bits, as with bhyve's exit(3). Only one pc-testdev per VM (bhyve's rule)
  * is the machine's business.
+ *
+ * <p>Snapshot state (layout 1): the scratch register (i32), the 64 KiB of scratch memory (raw),
+ * and the level the guest last wrote to each IRQ pin (one flag per pin, length-prefixed; the
+ * count must match this device's pin count). Restore drives every pin to its saved level.
  */
-public final class PcTestDev {
+public final class PcTestDev implements Snapshottable {
     public static final String NAME = "pc-testdev";
     public static final int DEBUG_EXIT_PORT = 0xF4;
     public static final int DEBUG_EXIT_LEN = 4;
@@ -36,6 +43,7 @@ public final class PcTestDev {
     private final IntFunction<IrqLine> irqLines;
     private final int pinCount;
     private final byte[] iomem = new byte[IOMEM_LEN];
+    private final boolean[] pinLevels;
     private int scratch;
 
     private final IoHandler debugExit = new IoHandler() {
@@ -86,7 +94,7 @@ public final class PcTestDev {
             if (size != 1 || offset >= pinCount) {
                 return; // bhyve refuses wider accesses
             }
-            irqLines.apply((int) offset).set((value & 0xFF) != 0);
+            setPin((int) offset, (value & 0xFF) != 0);
         }
     };
 
@@ -127,6 +135,7 @@ public final class PcTestDev {
         this.exitRequest = exitRequest;
         this.irqLines = irqLines;
         this.pinCount = pinCount;
+        this.pinLevels = new boolean[pinCount];
     }
 
     /** Only the exit and scratch ports wired (no interrupt lines). */
@@ -156,5 +165,46 @@ public final class PcTestDev {
     /** The scratch memory, {@link #IOMEM_LEN} bytes of MMIO at {@link #IOMEM_BASE}. */
     public IoHandler iomem() {
         return iomemHandler;
+    }
+
+    private synchronized void setPin(int pin, boolean level) {
+        pinLevels[pin] = level;
+        irqLines.apply(pin).set(level);
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.i32(scratch);
+        out.raw(iomem, 0, IOMEM_LEN);
+        byte[] levels = new byte[pinCount];
+        for (int pin = 0; pin < pinCount; pin++) {
+            levels[pin] = (byte) (pinLevels[pin] ? 1 : 0);
+        }
+        out.bytes(levels);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int savedScratch = in.i32();
+        byte[] savedMemory = in.raw(IOMEM_LEN);
+        byte[] levels = in.bytes(pinCount);
+        for (byte level : levels) {
+            if (level != 0 && level != 1) {
+                throw in.invalid("an IRQ pin level is " + level);
+            }
+        }
+        scratch = savedScratch;
+        System.arraycopy(savedMemory, 0, iomem, 0, IOMEM_LEN);
+        for (int pin = 0; pin < pinCount; pin++) {
+            boolean level = levels[pin] == 1;
+            if (level != pinLevels[pin]) {
+                setPin(pin, level);
+            }
+        }
     }
 }

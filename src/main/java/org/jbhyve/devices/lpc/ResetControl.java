@@ -1,6 +1,9 @@
 package org.jbhyve.devices.lpc;
 
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The two ways a PC guest asks to be reset, plus just enough of the 8042 keyboard controller to
@@ -25,8 +28,12 @@ import org.jbhyve.bus.IoHandler;
  *
  * bhyve emulates a full PS/2 controller only together with fbuf; without a keyboard here,
  * bytes written for the keyboard itself are ignored and nothing raises IRQ 1.
+ *
+ * <p>Snapshot state (layout 1), one byte each: the reset control register, the 8042 command byte,
+ * output port, pending command (0, 0x60 or 0xD1) and answer byte, then the flags "answer
+ * waiting" and "last write went to 0x64".
  */
-public final class ResetControl {
+public final class ResetControl implements Snapshottable {
     public static final int RESET_CONTROL_PORT = 0xCF9;
     public static final int KBD_DATA_PORT = 0x60;
     public static final int KBD_STATUS_PORT = 0x64;
@@ -136,6 +143,38 @@ public final class ResetControl {
     private void answer(int value) {
         outputByte = value;
         outputFull = true;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u8(resetControl).u8(commandByte).u8(outputPort).u8(pendingCommand).u8(outputByte);
+        out.bool(outputFull).bool(lastWasCommand);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int savedReset = in.u8();
+        int savedCommandByte = in.u8();
+        int savedOutputPort = in.u8();
+        int savedPending = in.u8();
+        if (savedPending != 0 && savedPending != CMD_WRITE_CCB && savedPending != CMD_WRITE_OUTPUT) {
+            throw in.invalid("pending 8042 command 0x" + Integer.toHexString(savedPending));
+        }
+        int savedOutputByte = in.u8();
+        boolean savedFull = in.bool();
+        boolean savedLastWasCommand = in.bool();
+        resetControl = savedReset;
+        commandByte = savedCommandByte;
+        outputPort = savedOutputPort;
+        pendingCommand = savedPending;
+        outputByte = savedOutputByte;
+        outputFull = savedFull;
+        lastWasCommand = savedLastWasCommand;
     }
 
     /** Port 0xCF9 (one byte). */

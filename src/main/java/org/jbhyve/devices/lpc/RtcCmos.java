@@ -8,6 +8,9 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The MC146818 real-time clock and its CMOS RAM, behind the PC's index/data port pairs.
@@ -43,8 +46,18 @@ import org.jbhyve.irq.IrqLine;
  * Interrupts (IRQ 8): the update, alarm and periodic flags are computed when register C is read
  * or {@link #tick()} runs; a machine that wants the RTC interrupt calls tick() from a timer (at
  * the periodic rate in use). The line stays raised until register C is read.
+ *
+ * <p>Snapshot state (layout 1), in order: the 256 CMOS bytes as they are stored (NVRAM, both
+ * banks, registers A-D with C's latched flags, and the time fields written while SET is held;
+ * the running time is not among them but is read from the clock); the two index registers (one
+ * byte each); the guest's offset from host time in seconds (i64); the last RTC second and
+ * periodic-interrupt period seen (i64 each), so that events that happen after the snapshot are
+ * latched at the next look, as they would have been; and the IRQ 8 level. The clock keeps running
+ * across a suspend as a battery-backed RTC does: after a restore the guest reads the host's time
+ * plus its saved offset, so a guest that set its clock keeps that setting. The RTC has no timer
+ * of its own (see {@link #tick()}), so there is none to re-arm.
  */
-public final class RtcCmos implements IoHandler {
+public final class RtcCmos implements IoHandler, Snapshottable {
     public static final int PORT_BASE = 0x70;
     public static final int PORT_COUNT = 4;
     public static final int IRQ = 8;
@@ -57,6 +70,8 @@ public final class RtcCmos implements IoHandler {
     static final int C_IRQF = 0x80, C_PF = 0x40, C_AF = 0x20, C_UF = 0x10;
     private static final int D_VRT = 0x80;
     private static final long UIP_NANOS = 244_000; // UIP rises 244 µs before each update
+    /** Offsets beyond about 20000 years cannot come from a guest's write (years 0-9999). */
+    private static final long MAX_OFFSET_SECONDS = 20_000L * 366 * 86_400;
     private static final long KIB = 1024, MIB = 1024 * KIB, M64K = 64 * KIB, M16 = 16 * MIB;
 
     private final Clock clock;
@@ -357,6 +372,44 @@ public final class RtcCmos implements IoHandler {
             irqRaised = level;
             irq.set(level);
         }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.raw(cmos, 0, cmos.length);
+        out.u8(index).u8(extIndex);
+        out.i64(offsetSeconds).i64(lastSecond).i64(lastPeriod);
+        out.bool(irqRaised);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        byte[] savedCmos = in.raw(cmos.length);
+        int savedIndex = in.u8();
+        int savedExtIndex = in.u8();
+        if (savedIndex > 0x7F || savedExtIndex > 0x7F) {
+            throw in.invalid("CMOS index 0x" + Integer.toHexString(savedIndex) + " / 0x"
+                    + Integer.toHexString(savedExtIndex) + " is past 0x7f");
+        }
+        long savedOffset = in.i64();
+        if (savedOffset < -MAX_OFFSET_SECONDS || savedOffset > MAX_OFFSET_SECONDS) {
+            throw in.invalid("the guest clock is " + savedOffset + " s away from the host's");
+        }
+        long savedSecond = in.i64();
+        long savedPeriod = in.i64();
+        boolean savedIrq = in.bool();
+        System.arraycopy(savedCmos, 0, cmos, 0, cmos.length);
+        index = savedIndex;
+        extIndex = savedExtIndex;
+        offsetSeconds = savedOffset;
+        lastSecond = savedSecond;
+        lastPeriod = savedPeriod;
+        setIrq(savedIrq);
     }
 
     /** A CMOS byte as firmware sees it (0x00-0xFF; time registers read live, C not cleared). */

@@ -3,6 +3,9 @@ package org.jbhyve.devices.lpc;
 import org.jbhyve.backend.chr.CharBackend;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * An NS16550A UART, modelled on bhyve's uart_emul.c: eight byte-wide registers at offsets 0-7.
@@ -41,8 +44,16 @@ import org.jbhyve.irq.IrqLine;
  * The interrupt line is level: raised while some enabled cause is pending, lowered otherwise.
  * As in bhyve, OUT2 does not gate it. All state is guarded by this object's monitor: vCPU
  * threads and the backend's input thread both enter.
+ *
+ * <p>Snapshot state (layout 1), in order: the registers LCR (with DLAB), IER, FCR, MCR, LSR (only
+ * its OE bit is stored; the others are computed), MSR, SCR, DLL, DLH as one byte each; whether
+ * the THRE interrupt is pending; the receive FIFO's bytes, oldest first, length-prefixed. The
+ * FIFO's size follows from FCR (16 bytes when enabled, else 1) and the interrupt line's level from
+ * the registers, so neither is stored: restore recomputes the level and drives the line to it.
+ * The backend is a host resource reopened from the command line; input it already holds is
+ * taken into the restored FIFO as far as there is room, as its readiness callback would.
  */
-public final class Uart16550 implements IoHandler, AutoCloseable {
+public final class Uart16550 implements IoHandler, AutoCloseable, Snapshottable {
     /** Width of the register window. */
     public static final int REGISTER_COUNT = 8;
 
@@ -320,6 +331,69 @@ public final class Uart16550 implements IoHandler, AutoCloseable {
     private synchronized void inputReady() {
         pullInput();
         updateIrq();
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.u8(lcr).u8(ier).u8(fcr).u8(mcr).u8(lsr).u8(msr).u8(scr).u8(dll).u8(dlh);
+        out.bool(threPending);
+        byte[] received = new byte[rxCount];
+        for (int i = 0; i < rxCount; i++) {
+            received[i] = rxFifo[(rxHead + i) % rxSize];
+        }
+        out.bytes(received);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        int savedLcr = in.u8();
+        int savedIer = masked(in, 0x0F, "IER");
+        int savedFcr = masked(in, FCR_ENABLE | FCR_DMA | FCR_RX_MASK, "FCR");
+        int savedMcr = masked(in, 0x1F, "MCR");
+        int savedLsr = masked(in, LSR_OE, "LSR");
+        int savedMsr = in.u8();
+        if ((savedMsr & ~MSR_DELTA_MASK) != modemStatus(savedMcr)) {
+            throw in.invalid(String.format("MSR 0x%02x does not follow MCR 0x%02x", savedMsr, savedMcr));
+        }
+        int savedScr = in.u8();
+        int savedDll = in.u8();
+        int savedDlh = in.u8();
+        boolean savedThre = in.bool();
+        byte[] received = in.bytes();
+        int size = (savedFcr & FCR_ENABLE) != 0 ? FIFO_SIZE : 1;
+        if (received.length > size) {
+            throw in.invalid(received.length + " received bytes in a FIFO of " + size);
+        }
+        lcr = savedLcr;
+        ier = savedIer;
+        fcr = savedFcr;
+        mcr = savedMcr;
+        lsr = savedLsr;
+        msr = savedMsr;
+        scr = savedScr;
+        dll = savedDll;
+        dlh = savedDlh;
+        threPending = savedThre;
+        rxReset(size);
+        for (byte b : received) {
+            rxPut(b);
+        }
+        pullInput();
+        updateIrq();
+    }
+
+    /** A register byte that may only have the bits in {@code allowed}. */
+    private static int masked(StateReader in, int allowed, String register) {
+        int v = in.u8();
+        if ((v & ~allowed) != 0) {
+            throw in.invalid(String.format("%s 0x%02x has bits outside 0x%02x", register, v, allowed));
+        }
+        return v;
     }
 
     /** Lowers the interrupt line and closes the backend. */

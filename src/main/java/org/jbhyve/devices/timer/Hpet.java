@@ -7,6 +7,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The IA-PC High Precision Event Timer (HPET 1.0a): one block of 8 timers after bhyve's vhpet
@@ -44,8 +47,19 @@ import org.jbhyve.irq.IrqLine;
  * thread runs at the next match of a timer whose match has an effect (interrupt enabled or
  * level-triggered). Everything happens under one lock; interrupts are injected under it so a
  * level raise and the guest's clear reach the line in order.
+ *
+ * <p>Snapshot state (layout 1), in order: GEN_CONF and GINTR_STA (i64 each), the main counter's
+ * value at the time of the save (i64), then each of the 8 timers as a nested blob (see
+ * {@link HpetTimer}). Save runs under the device's lock, the same one the scheduler thread takes
+ * to fire a timer, so a match firing meanwhile cannot leave a half-updated state: the blob is
+ * before or after it, never across. Save has no side effects (a match already due is not fired
+ * but saved as due; the first access or wake-up after the restore fires it). Restore makes the
+ * counter go on from the saved value as of the restore, so the guest never sees it go back, drives
+ * the level-triggered pins to what the status and config imply, and schedules the next wake-up,
+ * which re-arms the scheduler thread. There is nothing to quiesce: the thread does all its work
+ * under the lock.
  */
-public final class Hpet implements IoHandler, AutoCloseable {
+public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
     /** Length of the register window. */
     public static final int REGISTER_BLOCK_LENGTH = 0x400;
     public static final int TIMER_COUNT = 8;
@@ -372,6 +386,46 @@ public final class Hpet implements IoHandler, AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "hpet: timer interrupt delivery failed", e);
+        }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        synchronized (lock) {
+            out.i64(config).i64(status).i64(counter(clock.getAsLong()));
+            for (HpetTimer t : timers) {
+                out.nested(t);
+            }
+        }
+    }
+
+    @Override
+    public void restoreState(StateReader in, int version) {
+        synchronized (lock) {
+            long savedConfig = in.i64();
+            long savedStatus = in.i64();
+            long savedCounter = in.i64();
+            if ((savedConfig & ~(ENABLE | LEGACY)) != 0) {
+                throw in.invalid(String.format("GEN_CONF 0x%x has bits outside 0x%x", savedConfig, ENABLE | LEGACY));
+            }
+            if ((savedStatus & ~((1L << TIMER_COUNT) - 1)) != 0) {
+                throw in.invalid(String.format("GINTR_STA 0x%x names a timer past %d", savedStatus, TIMER_COUNT - 1));
+            }
+            for (int n = 0; n < TIMER_COUNT; n++) {
+                in.nested(timers[n], "timer" + n);
+            }
+            long now = clock.getAsLong();
+            config = savedConfig;
+            status = savedStatus;
+            counterBase = savedCounter;
+            baseNanos = now;
+            updateLines();
+            reschedule(now);
         }
     }
 

@@ -1,5 +1,9 @@
 package org.jbhyve.devices.timer;
 
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * One HPET comparator ("timer N"): its three guest-visible registers and the hidden state that
  * decides when it next matches the main counter. Not thread-safe: {@link Hpet} holds its lock.
@@ -28,8 +32,13 @@ package org.jbhyve.devices.timer;
  * match a periodic timer's comparator moves past the counter by whole periods (missed periods
  * collapse into one interrupt, as in bhyve); a one-shot 32-bit timer matches again one wrap
  * later; a one-shot 64-bit timer is done until its comparator or the counter is written.
+ *
+ * <p>Snapshot state (layout 1), in order: the writable config bits, comparator, period and FSB
+ * route (i64 each), then whether it is armed and its {@code armBase} and {@code delta} (i64
+ * each). The match is in counter ticks, not clock time, so it stays right when the counter goes on
+ * from its saved value; {@link Hpet} re-schedules its wake-up after restoring every timer.
  */
-final class HpetTimer {
+final class HpetTimer implements Snapshottable {
     static final long INT_TYPE_LEVEL = 1L << 1;
     static final long INT_ENB = 1L << 2;
     static final long TYPE_PERIODIC = 1L << 3;
@@ -141,6 +150,46 @@ final class HpetTimer {
         if (is(MODE32)) {
             delta &= LOW32;
         }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    @Override
+    public void saveState(StateWriter out) {
+        out.i64(config).i64(comparator).i64(period).i64(fsbRoute);
+        out.bool(armed).i64(armBase).i64(delta);
+    }
+
+    @Override
+    public void restoreState(StateReader in, int version) {
+        long savedConfig = in.i64();
+        long savedComparator = in.i64();
+        long savedPeriod = in.i64();
+        long savedFsbRoute = in.i64();
+        boolean savedArmed = in.bool();
+        long savedArmBase = in.i64();
+        long savedDelta = in.i64();
+        if ((savedConfig & ~WRITABLE) != 0) {
+            throw in.invalid(String.format("timer config 0x%x has bits outside 0x%x", savedConfig, WRITABLE));
+        }
+        int pin = (int) ((savedConfig & ROUTE_MASK) >>> ROUTE_SHIFT);
+        if (pin != 0 && (capabilities >>> 32 & 1L << pin) == 0) {
+            throw in.invalid("timer routed to I/O APIC pin " + pin + ", which it may not use");
+        }
+        if ((savedConfig & MODE32) != 0
+                && ((savedComparator | savedPeriod) >>> 32 != 0 || Long.compareUnsigned(savedDelta, 1L << 32) > 0)) {
+            throw in.invalid("a 32-bit timer has a 64-bit comparator, period or match");
+        }
+        config = savedConfig;
+        comparator = savedComparator;
+        period = savedPeriod;
+        fsbRoute = savedFsbRoute;
+        armed = savedArmed;
+        armBase = savedArmBase;
+        delta = savedDelta;
     }
 
     void disarm() {

@@ -1,0 +1,63 @@
+package org.jbhyve.devices.lpc;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.function.Supplier;
+import java.util.stream.IntStream;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateRoundTrip;
+
+/**
+ * What a restore owes a damaged snapshot file: a {@link SnapshotException} (or, for a change that
+ * still makes sense, a successful restore), never another exception. Shared by the legacy
+ * devices' snapshot tests.
+ */
+public final class CorruptBlobs {
+    /** Blobs longer than this are damaged at their first and last bytes and a sample between. */
+    private static final int EVERY_BYTE_UP_TO = 2048;
+    private static final int EDGE = 128, STRIDE = 2039;
+    private static final int[] FLIPS = {0xFF, 0x01, 0x80};
+
+    private CorruptBlobs() {}
+
+    /**
+     * Restores {@code blob} cut short at every length into a device from {@code fresh} (each cut
+     * must be refused with a SnapshotException), then with bytes flipped (each must be refused
+     * the same way or restore).
+     */
+    public static void assertOnlySnapshotExceptions(Supplier<? extends Snapshottable> fresh, byte[] blob) {
+        for (int length : positions(blob.length)) {
+            byte[] cut = Arrays.copyOf(blob, length);
+            Snapshottable device = fresh.get();
+            assertThrows(SnapshotException.class,
+                    () -> StateRoundTrip.restore(device, device.stateVersion(), cut),
+                    "the blob cut to " + length + " of " + blob.length + " bytes");
+        }
+        for (int at : positions(blob.length)) {
+            for (int flip : FLIPS) {
+                byte[] damaged = blob.clone();
+                damaged[at] ^= (byte) flip;
+                Snapshottable device = fresh.get();
+                try {
+                    StateRoundTrip.restore(device, device.stateVersion(), damaged);
+                } catch (SnapshotException expected) {
+                    // refused with one line: fine
+                } catch (RuntimeException e) {
+                    fail("byte " + at + " xor 0x" + Integer.toHexString(flip) + ": " + e, e);
+                }
+            }
+        }
+    }
+
+    private static int[] positions(int length) {
+        if (length <= EVERY_BYTE_UP_TO) {
+            return IntStream.range(0, length).toArray();
+        }
+        return IntStream.range(0, length)
+                .filter(i -> i < EDGE || i >= length - EDGE || i % STRIDE == 0)
+                .toArray();
+    }
+}
