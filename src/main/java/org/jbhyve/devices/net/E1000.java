@@ -639,7 +639,7 @@ public final class E1000 extends PciFunction implements Snapshottable, AutoClose
     @Override
     public synchronized void restoreState(StateReader in, int version) {
         restoreFunctionState(in);
-        ctrl = in.i32();
+        ctrl = masked(in, ~(CTRL_RST | CTRL_PHY_RST), "CTRL");
         mdic = in.i32();
         icr = in.i32();
         itr = masked(in, 0xFFFF, "ITR");
