@@ -13,6 +13,11 @@ import org.jbhyve.pci.MsiCapability;
 import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
+import org.jbhyve.snapshot.DeviceMemory;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's framebuffer ({@code pci_fbuf.c}): PCI fb5d:40fb, class 03 00 00 (display, VGA), with
@@ -32,8 +37,12 @@ import org.jbhyve.pci.PciFunction;
  * the last mode whose size is sane (1..3840 x 1..2160, fitting in fbsize); a guest writing
  * nonsense keeps the previous picture. Register accesses that run past the 128 bytes are
  * ignored (bhyve prints "fbuf: read too large"). Only one fbuf per VM (checked by the machine).
+ *
+ * <p>Snapshots: the registers and the mode shown go into the state blob ({@link #saveState});
+ * the framebuffer is {@link DeviceMemory}, saved beside guest RAM. There is no VGA state: the
+ * VGA modes and I/O ports are not emulated.
  */
-public final class Fbuf extends PciFunction implements AutoCloseable {
+public final class Fbuf extends PciFunction implements Snapshottable, DeviceMemory, AutoCloseable {
     public static final int VENDOR = 0xFB5D, DEVICE = 0x40FB, CLASS_DISPLAY_VGA = 0x030000;
     public static final int REGISTERS_SIZE = 128;
     public static final long FB_SIZE = 32L << 20;
@@ -203,10 +212,77 @@ public final class Fbuf extends PciFunction implements AutoCloseable {
         if (w == 0 && h == 0) {
             return; // VGA mode: not rendered, the last picture stays
         }
-        if (w <= FbufOptions.COLS_MAX && h <= FbufOptions.ROWS_MAX && w > 0 && h > 0 && (long) w * h * 4 <= FB_SIZE) {
+        if (shows(w, h)) {
             shownWidth = w;
             shownHeight = h;
         }
+    }
+
+    /** Whether a {@code w} x {@code h} mode can be shown: within the largest screen and the framebuffer. */
+    private static boolean shows(int w, int h) {
+        return w <= FbufOptions.COLS_MAX && h <= FbufOptions.ROWS_MAX && w > 0 && h > 0 && (long) w * h * 4 <= FB_SIZE;
+    }
+
+    // ---------------------------------------------------------------- snapshot
+
+    /** The framebuffer, saved and restored beside guest RAM (restored before {@link #restoreState}). */
+    @Override
+    public MemorySegment deviceMemory() {
+        return framebuffer;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * Layout (version 1), little-endian:
+     * <pre>
+     * PCI function state  config space (with the MSI capability), BAR addresses
+     * u16 w, u16 h        the resolution the command line gave (w=, h=)
+     * u64                 the framebuffer's size
+     * 128 bytes           the mode registers as the guest left them
+     * u16 w, u16 h        the mode shown (the last sane one the guest wrote)
+     * </pre>
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        saveFunctionState(out);
+        out.u16(options.width()).u16(options.height()).i64(framebuffer.byteSize());
+        out.raw(registers, 0, REGISTERS_SIZE).u16(shownWidth).u16(shownHeight);
+    }
+
+    /**
+     * Restores a blob of {@link #saveState}: a resolution or framebuffer size other than this
+     * device's is refused with one line naming both. Restoring the function state re-places
+     * BAR1, which moves the framebuffer's memory mapping ({@link #barMoved}); MSI is routed
+     * again as the guest programmed it.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        restoreFunctionState(in);
+        int width = in.u16();
+        int height = in.u16();
+        long size = in.i64();
+        if (width != options.width() || height != options.height()) {
+            throw new SnapshotException(name() + ": the command line gives " + options.width() + "x" + options.height()
+                    + ", the snapshot " + width + "x" + height);
+        }
+        if (size != framebuffer.byteSize()) {
+            throw new SnapshotException(name() + ": the framebuffer has " + framebuffer.byteSize()
+                    + " bytes, the snapshot " + size);
+        }
+        byte[] savedRegisters = in.raw(REGISTERS_SIZE);
+        int savedWidth = in.u16();
+        int savedHeight = in.u16();
+        if (!shows(savedWidth, savedHeight)) {
+            throw in.invalid("the mode shown is " + savedWidth + "x" + savedHeight);
+        }
+        System.arraycopy(savedRegisters, 0, registers, 0, REGISTERS_SIZE);
+        shownWidth = savedWidth;
+        shownHeight = savedHeight;
+        msi.restored();
     }
 
     @Override

@@ -10,17 +10,21 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import java.util.zip.CRC32;
-import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.backend.net.MacAddress;
 import org.jbhyve.backend.net.NetBackend;
 import org.jbhyve.backend.net.NetConfig;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.pci.GuestErrorLog;
+import org.jbhyve.pci.IntxPin;
 import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
 import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code e1000}: an Intel 82545EM gigabit copper NIC (8086:100F, subsystem 8086:1008)
@@ -41,8 +45,13 @@ import org.jbhyve.pci.PciInterrupts;
  * writes TDT; receive runs on the backend's thread (and on RDT writes, for frames that waited
  * for buffers); the ITR throttle on a shared scheduler thread. All state is guarded by this
  * object's monitor, which is also {@link PciFunction}'s config-space lock.
+ *
+ * <p>Snapshots: see {@link #saveState} for the layout. {@link #quiesce} waits for a receive
+ * pass in progress (its descriptors are written back with DD and its causes raised, as every
+ * pass leaves them) and then stops moving frames: received ones wait in the backend, a TDT
+ * write is only recorded, until {@link #resumeAfterSnapshot}.
  */
-public final class E1000 extends PciFunction implements AutoCloseable {
+public final class E1000 extends PciFunction implements Snapshottable, AutoCloseable {
     public static final int VENDOR = 0x8086;
     public static final int DEVICE = 0x100F;
     public static final int SUBSYSTEM = 0x1008;
@@ -66,7 +75,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     }
 
     private final GuestMemory memory;
-    private final PciInterrupts interrupts;
+    private final IntxPin intx;
     private final NetBackend backend;
     private final MacAddress mac;
     private final Scheduler scheduler;
@@ -86,6 +95,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     private int ioAddress;
     private boolean lineHigh;
     private boolean throttled;
+    private boolean quiesced;
     private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
     private boolean closed;
 
@@ -98,7 +108,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     E1000(NetBackend backend, MacAddress mac, GuestMemory memory, PciInterrupts interrupts, Scheduler scheduler) {
         super(new PciConfigSpace(VENDOR, DEVICE, CLASS_ETHERNET, 0));
         this.memory = memory;
-        this.interrupts = interrupts;
+        this.intx = new IntxPin(config, interrupts);
         this.backend = backend;
         this.mac = mac;
         this.scheduler = scheduler;
@@ -377,11 +387,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
 
     private void setLine(boolean high) {
         lineHigh = high;
-        int status = config.get16(PciConfigSpace.STATUS);
-        config.put16(PciConfigSpace.STATUS, high ? status | PciConfigSpace.STATUS_INTERRUPT
-                : status & ~PciConfigSpace.STATUS_INTERRUPT);
-        boolean disabled = (config.command() & PciConfigSpace.COMMAND_INTX_DISABLE) != 0;
-        interrupts.intx().set(high && !disabled);
+        intx.update(high);
     }
 
     @Override
@@ -399,7 +405,7 @@ public final class E1000 extends PciFunction implements AutoCloseable {
     // ---------------------------------------------------------------- transmit
 
     private void transmit() {
-        if ((tctl & TCTL_EN) == 0) {
+        if (quiesced || (tctl & TCTL_EN) == 0) {
             return;
         }
         int size = tdlen / DESCRIPTOR_SIZE;
@@ -459,6 +465,9 @@ public final class E1000 extends PciFunction implements AutoCloseable {
 
     /** Moves queued frames into the receive ring while it has free descriptors. */
     private void receive() {
+        if (quiesced) {
+            return; // frames wait in the backend until resumeAfterSnapshot
+        }
         if ((rctl & RCTL_EN) == 0 || (rctl & RCTL_LBM) != 0) {
             while (backend.discard()) {
                 // not receiving: frames are lost, as on the wire
@@ -569,6 +578,133 @@ public final class E1000 extends PciFunction implements AutoCloseable {
         return needed;
     }
 
+
+    // ---------------------------------------------------------------- snapshot
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * Layout (version 1), all little-endian:
+     * <pre>
+     * PCI function state (config space, BAR addresses); the INTx level is its Interrupt Status bit
+     * u32 x 19  CTRL MDIC ICR ITR IMS RCTL TCTL, RDBAL RDBAH RDLEN RDH RDT,
+     *           TDBAL TDBAH TDLEN TDH TDT, IOADDR (the I/O window's register selector)
+     * bool      the ITR throttle is running (restore starts it again for a full interval)
+     * u32 n, then n x (u32 index, u32 value)  the other BAR0 dwords that are not zero, by index
+     * u32[128]  VFTA
+     * RAL[16], RAH[16], MTA[128]           ({@link E1000AddressFilter#save})
+     * u64[64]   statistics                 ({@link E1000Statistics#save})
+     * EEPROM words and Microwire state     ({@link E1000Nvm#save})
+     * PHY registers                        ({@link E1000Phy#save})
+     * the last transmit context descriptor ({@link E1000Transmit#save})
+     * </pre>
+     * No packet is ever half-taken between register accesses (see {@link E1000Transmit#save}),
+     * and the rings themselves are in guest RAM.
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        saveFunctionState(out);
+        for (int v : new int[] {ctrl, mdic, icr, itr, ims, rctl, tctl, rdbal, rdbah, rdlen, rdh, rdt,
+                tdbal, tdbah, tdlen, tdh, tdt, ioAddress}) {
+            out.i32(v);
+        }
+        out.bool(throttled);
+        int nonZero = 0;
+        for (int v : plain) {
+            nonZero += v != 0 ? 1 : 0;
+        }
+        out.i32(nonZero);
+        for (int i = 0; i < plain.length; i++) {
+            if (plain[i] != 0) {
+                out.i32(i).i32(plain[i]);
+            }
+        }
+        out.ints(vfta);
+        filter.save(out);
+        statistics.save(out);
+        nvm.save(out);
+        phy.save(out);
+        transmit.save(out);
+    }
+
+    /**
+     * Restores a blob of {@link #saveState}: registers, then the INTx line from the restored
+     * Interrupt Status bit and the ITR throttle if it was running. Register values a guest
+     * could not have written (a ring length that is not a multiple of 128, an index past
+     * 0xFFFF) are refused.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        restoreFunctionState(in);
+        ctrl = masked(in, ~(CTRL_RST | CTRL_PHY_RST), "CTRL");
+        mdic = in.i32();
+        icr = in.i32();
+        itr = masked(in, 0xFFFF, "ITR");
+        ims = in.i32();
+        rctl = masked(in, ~0xF9204C01, "RCTL");
+        tctl = masked(in, ~0xFE800005, "TCTL");
+        rdbal = masked(in, ~0xF, "RDBAL");
+        rdbah = in.i32();
+        rdlen = masked(in, 0x000FFF80, "RDLEN");
+        rdh = masked(in, 0xFFFF, "RDH");
+        rdt = masked(in, 0xFFFF, "RDT");
+        tdbal = masked(in, ~0xF, "TDBAL");
+        tdbah = in.i32();
+        tdlen = masked(in, 0x000FFF80, "TDLEN");
+        tdh = masked(in, 0xFFFF, "TDH");
+        tdt = masked(in, 0xFFFF, "TDT");
+        ioAddress = in.i32();
+        boolean wasThrottled = in.bool();
+        int nonZero = in.intIn(0, plain.length, "the number of other registers");
+        java.util.Arrays.fill(plain, 0);
+        for (int k = 0; k < nonZero; k++) {
+            plain[in.intIn(0, plain.length - 1, "a register index")] = in.i32();
+        }
+        System.arraycopy(in.ints(vfta.length), 0, vfta, 0, vfta.length);
+        filter.restore(in);
+        statistics.restore(in);
+        nvm.restore(in);
+        phy.restore(in);
+        transmit.restore(in);
+        lineHigh = (config.get16(PciConfigSpace.STATUS) & PciConfigSpace.STATUS_INTERRUPT) != 0;
+        intx.restored();
+        throttled = wasThrottled;
+        if (throttled) {
+            scheduler.schedule(this::throttleExpired, (long) itr * ITR_UNIT_NANOS);
+        }
+    }
+
+    /** A register value that must have no bits outside {@code mask}, as the register's write keeps it. */
+    private static int masked(StateReader in, int mask, String register) {
+        int v = in.i32();
+        if ((v & ~mask) != 0) {
+            throw in.invalid(register + " is 0x" + Integer.toHexString(v));
+        }
+        return v;
+    }
+
+    /** Lets a receive pass in progress finish, then moves no frames until {@link #resumeAfterSnapshot}. */
+    @Override
+    public void quiesce() {
+        synchronized (this) {
+            quiesced = true;
+        }
+    }
+
+    /** Moves frames again: the transmit ring up to TDT, then what waited in the backend. */
+    @Override
+    public void resumeAfterSnapshot() {
+        synchronized (this) {
+            quiesced = false;
+            if (!closed) {
+                transmit();
+                receive();
+            }
+        }
+    }
 
     // ---------------------------------------------------------------- misc
 

@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import org.jbhyve.backend.net.MacAddress;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * Receive destination filtering: the 16 receive-address registers (RAL/RAH at 0x5400, RAH bit
@@ -53,6 +55,25 @@ final class E1000AddressFilter {
         } else {
             rah[i] = value & (RAH_AV | 0x3FFFF);
         }
+    }
+
+    /** Snapshot layout: RAL[16], RAH[16], MTA[128]. */
+    void save(StateWriter out) {
+        out.ints(ral).ints(rah).ints(mta);
+    }
+
+    void restore(StateReader in) {
+        int[] savedRal = in.ints(ral.length);
+        int[] savedRah = in.ints(rah.length);
+        int[] savedMta = in.ints(mta.length);
+        for (int v : savedRah) {
+            if ((v & ~(RAH_AV | 0x3FFFF)) != 0) {
+                throw in.invalid("RAH is 0x" + Integer.toHexString(v));
+            }
+        }
+        System.arraycopy(savedRal, 0, ral, 0, ral.length);
+        System.arraycopy(savedRah, 0, rah, 0, rah.length);
+        System.arraycopy(savedMta, 0, mta, 0, mta.length);
     }
 
     /** Whether a frame with this destination passes under receive control {@code rctl}. */

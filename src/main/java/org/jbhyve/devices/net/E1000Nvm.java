@@ -1,6 +1,8 @@
 package org.jbhyve.devices.net;
 
 import org.jbhyve.backend.net.MacAddress;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The 82545EM's 64-word Microwire EEPROM, reached through EECD bit-banging (what Linux's e1000
@@ -86,6 +88,46 @@ final class E1000Nvm {
         }
         int address = (value >>> 8) & 0xFF;
         return word(address) << 16 | address << 8 | E1000Registers.EERD_DONE;
+    }
+
+    /**
+     * Snapshot layout: the 64 words (a guest may have rewritten some through Microwire), EECD,
+     * then the shift state: phase (u8: 0 opcode/address, 1 data in, 2 data out), bits left in
+     * the phase (u8), the opcode and address shifted in so far, the data word.
+     */
+    void save(StateWriter out) {
+        out.ints(words).i32(eecd).u8(mode.ordinal()).u8(bits).i32(opaddr).i32(data);
+    }
+
+    /** Restores what {@link #save} wrote; every field is range-checked. */
+    void restore(StateReader in) {
+        int[] saved = in.ints(WORDS);
+        for (int word : saved) {
+            if (word < 0 || word > 0xFFFF) {
+                throw in.invalid("an EEPROM word is 0x" + Integer.toHexString(word));
+            }
+        }
+        int savedEecd = in.i32();
+        int known = EECD_SK | EECD_CS | EECD_DI | EECD_DO | EECD_FWE_EN | EECD_REQ | EECD_GNT | EECD_PRES;
+        if ((savedEecd & ~known) != 0) {
+            throw in.invalid("EECD is 0x" + Integer.toHexString(savedEecd));
+        }
+        int phase = in.u8();
+        if (phase >= Mode.values().length) {
+            throw in.invalid("the EEPROM phase is " + phase);
+        }
+        int savedBits = in.u8();
+        if (savedBits < 1 || savedBits > DATA_BITS) {
+            throw in.invalid("the EEPROM has " + savedBits + " bits left to shift");
+        }
+        int savedOpaddr = in.intIn(0, (1 << OPADDR_BITS) - 1, "the EEPROM opcode and address");
+        int savedData = in.intIn(0, 0xFFFF, "the EEPROM data word");
+        System.arraycopy(saved, 0, words, 0, WORDS);
+        eecd = savedEecd;
+        mode = Mode.values()[phase];
+        bits = savedBits;
+        opaddr = savedOpaddr;
+        data = savedData;
     }
 
     private void toOpcodePhase() {

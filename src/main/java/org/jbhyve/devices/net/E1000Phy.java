@@ -1,5 +1,8 @@
 package org.jbhyve.devices.net;
 
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * The 82545EM's internal Marvell 88E1011 PHY as seen through MDIC: a copper link that is always
  * up at 1000 Mb/s full duplex with auto-negotiation complete. Writes are kept (drivers read back
@@ -38,5 +41,20 @@ final class E1000Phy {
 
     void write(int reg, int value) {
         regs[reg & 0x1F] = reg == 0 ? value & ~BMCR_RESET : value & 0xFFFF;
+    }
+
+    /** Snapshot layout: the 32 register values as written (the fixed ones are not read from them). */
+    void save(StateWriter out) {
+        out.ints(regs);
+    }
+
+    void restore(StateReader in) {
+        int[] saved = in.ints(regs.length);
+        for (int v : saved) {
+            if (v < 0 || v > 0xFFFF) {
+                throw in.invalid("a PHY register is 0x" + Integer.toHexString(v));
+            }
+        }
+        System.arraycopy(saved, 0, regs, 0, regs.length);
     }
 }

@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.function.LongSupplier;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The 82545EM statistics block (0x4000-0x40FF): 32-bit counters that clear when read, except
@@ -51,6 +53,22 @@ final class E1000Statistics {
         }
         counters[i] = 0;
         return (int) Math.min(v, 0xFFFFFFFFL);
+    }
+
+    /**
+     * Snapshot layout: the 64 counters, MPC including the frames the backend dropped since MPC
+     * was last read (the backend itself is not saved: a restored device counts its drops anew).
+     */
+    void save(StateWriter out) {
+        long[] saved = counters.clone();
+        saved[(MPC - STATS) >> 2] += backendDrops.getAsLong() - dropsSeen;
+        out.longs(saved);
+    }
+
+    void restore(StateReader in) {
+        long[] saved = in.longs(counters.length);
+        System.arraycopy(saved, 0, counters, 0, counters.length);
+        dropsSeen = backendDrops.getAsLong();
     }
 
     void count(int register, long amount) {

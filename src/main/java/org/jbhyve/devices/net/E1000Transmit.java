@@ -23,6 +23,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The transmit descriptor ring walk: gathers each packet's buffers, applies checksum offload and
@@ -76,6 +78,26 @@ final class E1000Transmit {
 
     void resetContext() {
         ipcss = ipcso = ipcse = tucss = tucso = tucse = tucmd = paylen = hdrlen = mss = 0;
+    }
+
+    /**
+     * Snapshot layout: the offload context as the context descriptor that set it (its first
+     * quadword, then the length/command and status/header/MSS dwords); restoring decodes it again,
+     * so every field is back in its descriptor's range. Nothing else outlives {@link #run}: a
+     * packet whose EOP descriptor the guest has not handed over is not taken, and is gathered
+     * again from the ring in guest memory at the next TDT write.
+     */
+    void save(StateWriter out) {
+        long ip = ipcss | ipcso << 8 | (long) ipcse << 16;
+        long tu = tucss | tucso << 8 | (long) tucse << 16;
+        out.i64(ip | tu << 32).i32(paylen | tucmd).i32(hdrlen << 8 | mss << 16);
+    }
+
+    void restore(StateReader in) {
+        long first = in.i64();
+        int lower = in.i32();
+        int upper = in.i32();
+        saveContext(first, lower, upper);
     }
 
     /**

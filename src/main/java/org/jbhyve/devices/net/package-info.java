@@ -9,6 +9,8 @@
  * {@code E1000Registers} (the register map). Like every device model it never touches the host:
  * guest RAM comes as a {@link org.jbhyve.memory.GuestMemory}, the interrupt as
  * {@link org.jbhyve.pci.PciInterrupts}, the wire as a {@link org.jbhyve.backend.net.NetBackend}.
+ * For snapshots each part saves its own state ({@code save}/{@code restore}) and {@code E1000}
+ * puts them together in one blob.
  *
  * <h2>Differences from bhyve's pci_e82545.c, and why</h2>
  * <ul>

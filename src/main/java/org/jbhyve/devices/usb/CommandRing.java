@@ -1,5 +1,8 @@
 package org.jbhyve.devices.usb;
 
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * The Command Ring and its control register CRCR (xHCI 4.6.1, 5.4.5):
  *
@@ -43,6 +46,22 @@ final class CommandRing {
         running = false;
         ignoreHigh = false;
         ring.set(0, false);
+    }
+
+    /**
+     * Snapshot layout: CRCR as last written (u64), CRR and whether the next high-dword write is
+     * ignored (bool), then the ring position and cycle state ({@link TrbRing#save}).
+     */
+    void save(StateWriter out) {
+        out.i64(crcr).bool(running).bool(ignoreHigh);
+        ring.save(out);
+    }
+
+    void restore(StateReader in) {
+        crcr = in.i64();
+        running = in.bool();
+        ignoreHigh = in.bool();
+        ring.restore(in);
     }
 
     /** The controller halted: the ring is no longer running. */

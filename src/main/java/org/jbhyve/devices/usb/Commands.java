@@ -2,6 +2,8 @@ package org.jbhyve.devices.usb;
 
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The commands of the Command Ring (xHCI 4.6) and the device slots they manage. Each command
@@ -70,6 +72,34 @@ final class Commands {
     /** Controller reset: every slot disabled. */
     void reset() {
         java.util.Arrays.fill(slots, null);
+    }
+
+    /**
+     * Snapshot layout: a mask of the enabled slots (u64, bit {@code id - 1}), then each enabled
+     * slot by id ({@link DeviceSlot#save}).
+     */
+    void save(StateWriter out) {
+        long enabled = 0;
+        for (int id = 1; id <= MAX_SLOTS; id++) {
+            enabled |= slots[id] != null ? 1L << (id - 1) : 0;
+        }
+        out.i64(enabled);
+        for (int id = 1; id <= MAX_SLOTS; id++) {
+            if (slots[id] != null) {
+                slots[id].save(out);
+            }
+        }
+    }
+
+    void restore(StateReader in) {
+        long enabled = in.i64();
+        DeviceSlot[] restored = new DeviceSlot[MAX_SLOTS + 1];
+        for (int id = 1; id <= MAX_SLOTS; id++) {
+            if ((enabled & 1L << (id - 1)) != 0) {
+                restored[id] = DeviceSlot.restore(in, id, memory, host::port);
+            }
+        }
+        System.arraycopy(restored, 0, slots, 0, slots.length);
     }
 
     /** Runs one command TRB. */

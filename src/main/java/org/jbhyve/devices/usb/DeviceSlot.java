@@ -1,5 +1,10 @@
 package org.jbhyve.devices.usb;
 
+import java.util.function.IntFunction;
+import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * A device slot (xHCI 4.5.3) from Enable Slot to Disable Slot: its state, the root port its
  * device was addressed on, its output Device Context and its enabled endpoints by DCI.
@@ -21,6 +26,51 @@ final class DeviceSlot {
 
     DeviceSlot(int id) {
         this.id = id;
+    }
+
+    /**
+     * Snapshot layout: the slot state (u8), the root port number (u8, 0 before Address Device),
+     * the output Device Context (u64), a mask of the enabled DCIs (u32, bit {@code dci}), then
+     * each enabled endpoint by DCI ({@link Endpoint#save}); an endpoint's context is the Device
+     * Context's entry for its DCI, as Address Device and Configure Endpoint place it.
+     */
+    void save(StateWriter out) {
+        out.u8(state).u8(port == null ? 0 : port.number()).i64(context);
+        int enabled = 0;
+        for (int dci = 1; dci <= 31; dci++) {
+            enabled |= endpoints[dci] != null ? 1 << dci : 0;
+        }
+        out.i32(enabled);
+        for (int dci = 1; dci <= 31; dci++) {
+            if (endpoints[dci] != null) {
+                endpoints[dci].save(out);
+            }
+        }
+    }
+
+    /** The slot {@code id} {@link #save} wrote; {@code ports} gives root port {@code n} or null. */
+    static DeviceSlot restore(StateReader in, int id, GuestMemory memory, IntFunction<RootPort> ports) {
+        DeviceSlot s = new DeviceSlot(id);
+        s.state = in.u8();
+        if (s.state > Contexts.SLOT_CONFIGURED) {
+            throw in.invalid("slot " + id + " is in state " + s.state);
+        }
+        int portNumber = in.u8();
+        s.port = portNumber == 0 ? null : ports.apply(portNumber);
+        if (portNumber != 0 && s.port == null) {
+            throw in.invalid("slot " + id + " is on root port " + portNumber);
+        }
+        s.context = in.i64();
+        int enabled = in.i32();
+        if ((enabled & 1) != 0) {
+            throw in.invalid("slot " + id + " has DCI 0 enabled");
+        }
+        for (int dci = 1; dci <= 31; dci++) {
+            if ((enabled & 1 << dci) != 0) {
+                s.endpoints[dci] = Endpoint.restore(in, memory, id, dci, Contexts.endpoint(s.context, dci));
+            }
+        }
+        return s;
     }
 
     int id() {

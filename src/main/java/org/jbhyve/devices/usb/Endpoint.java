@@ -2,6 +2,8 @@ package org.jbhyve.devices.usb;
 
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * One enabled endpoint of a device slot (xHCI 4.8.3): its Device Context Index, type, state and
@@ -39,6 +41,35 @@ final class Endpoint {
         long dequeue = Contexts.dequeue(memory, context);
         ring.set(dequeue, (dequeue & 1) != 0);
         setState(Contexts.EP_RUNNING);
+    }
+
+    /** An endpoint as a snapshot had it; its Endpoint Context comes back with guest RAM. */
+    private Endpoint(GuestMemory memory, int slotId, int dci, long context, int type, int state) {
+        this.memory = memory;
+        this.slotId = slotId;
+        this.dci = dci;
+        this.context = context;
+        this.type = type;
+        this.ring = new TrbRing(memory);
+        this.state = state;
+    }
+
+    /** Snapshot layout: the endpoint type and state (u8), then the transfer ring ({@link TrbRing#save}). */
+    void save(StateWriter out) {
+        out.u8(type).u8(state);
+        ring.save(out);
+    }
+
+    /** The endpoint {@link #save} wrote, for DCI {@code dci} of slot {@code slotId} with its context at {@code context}. */
+    static Endpoint restore(StateReader in, GuestMemory memory, int slotId, int dci, long context) {
+        int type = in.u8();
+        int state = in.u8();
+        if (type > 7 || state < Contexts.EP_RUNNING || state > Contexts.EP_ERROR) {
+            throw in.invalid("endpoint " + dci + " of slot " + slotId + " has type " + type + ", state " + state);
+        }
+        Endpoint ep = new Endpoint(memory, slotId, dci, context, type, state);
+        ep.ring.restore(in);
+        return ep;
     }
 
     int slotId() {

@@ -2,6 +2,8 @@ package org.jbhyve.devices.usb;
 
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The producer side of the primary interrupter's Event Ring (xHCI 4.9.4): the xHC writes event
@@ -66,6 +68,36 @@ final class EventRing {
         } catch (GuestMemoryException e) {
             return false;
         }
+    }
+
+    /**
+     * Snapshot layout: the segment (u64 base, 0 when unusable; u32 TRBs), the enqueue and
+     * dequeue indices (u32), the producer cycle state and the full condition (bool). The segment
+     * is saved as it was read from the segment table, which software may have rewritten since.
+     */
+    void save(StateWriter out) {
+        out.i64(base).i32(size).i32(enqueue).i32(dequeue).bool(cycle).bool(full);
+    }
+
+    /** Restores what {@link #save} wrote; the segment must lie in RAM, the indices inside it. */
+    void restore(StateReader in) {
+        long savedBase = in.i64();
+        int savedSize = in.i32();
+        if (savedBase == 0 ? savedSize != 0
+                : (savedBase & 0x3F) != 0 || savedSize < MIN_TRBS || savedSize > MAX_TRBS
+                        || !memory.contains(savedBase, (long) savedSize * Trb.SIZE)) {
+            throw in.invalid("the event ring segment 0x" + Long.toHexString(savedBase) + " of " + savedSize
+                    + " TRBs is not usable");
+        }
+        int limit = savedBase == 0 ? MAX_TRBS : savedSize;   // an unusable ring keeps stale indices
+        int savedEnqueue = in.intIn(0, limit - 1, "the event ring's enqueue index");
+        int savedDequeue = in.intIn(0, limit - 1, "the event ring's dequeue index");
+        base = savedBase;
+        size = savedSize;
+        enqueue = savedEnqueue;
+        dequeue = savedDequeue;
+        cycle = in.bool();
+        full = in.bool();
     }
 
     /** Forgets the ring (controller reset). */

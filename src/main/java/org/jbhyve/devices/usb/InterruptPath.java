@@ -56,6 +56,21 @@ final class InterruptPath {
         msi.configWritten(offset, size);
     }
 
+    /** Whether IP was pending at the last update (for the snapshot: an EINT is due when it rises). */
+    boolean lastPending() {
+        return lastPending;
+    }
+
+    /**
+     * After a snapshot restored the config space: routes MSI as the guest programmed it and
+     * drives INTx from the saved Interrupt Status bit; nothing is sent.
+     */
+    void restored(boolean wasPending) {
+        lastPending = wasPending;
+        msi.restored();
+        intx.restored();
+    }
+
     /** Controller reset: IP is clear, so nothing is remembered as pending. */
     void reset() {
         lastPending = false;

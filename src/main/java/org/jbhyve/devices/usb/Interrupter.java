@@ -1,6 +1,8 @@
 package org.jbhyve.devices.usb;
 
 import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * Interrupter 0 (xHCI 4.17, 5.5.2), the only one (HCSPARAMS1.MaxIntrs = 1, as in bhyve): its
@@ -72,6 +74,38 @@ final class Interrupter {
     /** IP is cleared by the delivery of an MSI (4.17.5). */
     void delivered() {
         iman &= ~IMAN_IP;
+    }
+
+    /**
+     * Snapshot layout: IMAN, IMOD, ERSTSZ (u32), ERSTBA, ERDP (u64), whether an interrupt request
+     * waits for EHB to clear (bool), then the event ring ({@link EventRing#save}).
+     */
+    void save(StateWriter out) {
+        out.i32(iman).i32(imod).i32(erstsz).i64(erstba).i64(erdp).bool(waiting);
+        ring.save(out);
+    }
+
+    /** Restores what {@link #save} wrote, without raising anything: the controller re-drives its lines. */
+    void restore(StateReader in) {
+        int savedIman = in.i32();
+        if ((savedIman & ~(IMAN_IP | IMAN_IE)) != 0) {
+            throw in.invalid("IMAN is 0x" + Integer.toHexString(savedIman));
+        }
+        int savedImod = in.i32();
+        int savedErstsz = in.intIn(0, 0xFFFF, "ERSTSZ");
+        long savedErstba = in.i64();
+        if ((savedErstba & 0x3F) != 0) {
+            throw in.invalid("ERSTBA 0x" + Long.toHexString(savedErstba) + " is not 64-byte aligned");
+        }
+        long savedErdp = in.i64();
+        boolean savedWaiting = in.bool();
+        ring.restore(in);
+        iman = savedIman;
+        imod = savedImod;
+        erstsz = savedErstsz;
+        erstba = savedErstba;
+        erdp = savedErdp;
+        waiting = savedWaiting;
     }
 
     int read(int offset) {

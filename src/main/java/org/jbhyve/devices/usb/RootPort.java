@@ -1,5 +1,8 @@
 package org.jbhyve.devices.usb;
 
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
+
 /**
  * One root hub port (xHCI 4.19, 5.4.8): four registers at operational offset
  * 0x400 + 0x10 * (port - 1): PORTSC, PORTPMSC, PORTLI, PORTHLPMC.
@@ -79,6 +82,17 @@ final class RootPort {
         } else {
             portsc = CCS | PP | POLLING << PLS_SHIFT | device.speed() << SPEED_SHIFT;
         }
+    }
+
+    /** Snapshot layout: PORTSC, PORTPMSC, PORTHLPMC (u32); the device is the controller's to save. */
+    void save(StateWriter out) {
+        out.i32(portsc).i32(pmsc).i32(hlpmc);
+    }
+
+    void restore(StateReader in) {
+        portsc = in.i32();
+        pmsc = in.i32();
+        hlpmc = in.i32();
     }
 
     int read(int register) {

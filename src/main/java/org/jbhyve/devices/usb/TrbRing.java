@@ -2,6 +2,8 @@ package org.jbhyve.devices.usb;
 
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The consumer side of a TRB ring (xHCI 4.9.2): the command ring and every transfer ring. Its
@@ -55,6 +57,19 @@ final class TrbRing {
     void set(TrbRing other) {
         this.dequeue = other.dequeue;
         this.cycle = other.cycle;
+    }
+
+    /** Snapshot layout: the dequeue pointer (u64, 16-byte aligned), the consumer cycle state (bool). */
+    void save(StateWriter out) {
+        out.i64(dequeue).bool(cycle);
+    }
+
+    void restore(StateReader in) {
+        long pointer = in.i64();
+        if ((pointer & 0xF) != 0) {
+            throw in.invalid("a TRB ring's dequeue pointer 0x" + Long.toHexString(pointer) + " is not 16-byte aligned");
+        }
+        set(pointer, in.bool());
     }
 
     TrbRing copy() {

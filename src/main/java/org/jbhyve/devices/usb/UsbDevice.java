@@ -1,5 +1,7 @@
 package org.jbhyve.devices.usb;
 
+import org.jbhyve.snapshot.Snapshottable;
+
 /**
  * A USB device as a root hub port sees it (bhyve's {@code struct usb_devemu}): the controller
  * turns transfer descriptors into calls here and the answers back into transfer events.
@@ -8,8 +10,11 @@ package org.jbhyve.devices.usb;
  * doorbell or register write) or from the thread that called the controller's wake-up. A device
  * guards its own state with its own lock, returns without blocking, and never calls into the
  * controller while holding that lock: the controller's lock is always taken first.
+ *
+ * <p>A device's snapshot state (its address, configuration, pending data) is saved by the
+ * controller as part of its own, with the controller's lock held.
  */
-interface UsbDevice {
+interface UsbDevice extends Snapshottable {
     /** bhyve's emulation name, e.g. "tablet". */
     String name();
 

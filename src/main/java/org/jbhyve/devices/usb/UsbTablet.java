@@ -1,6 +1,8 @@
 package org.jbhyve.devices.usb;
 
 import org.jbhyve.backend.display.InputRouter;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code tablet} (usb_mouse.c): a USB HID absolute pointer, so the guest's cursor lands
@@ -74,6 +76,40 @@ final class UsbTablet implements UsbDevice, InputRouter.Pointer {
         idle = 0;
         protocol = 1;
         remoteWakeup = false;
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * Layout (version 1): the latest report (6 bytes) and whether it is owed to the guest
+     * (bool) — the tablet keeps no queue, the latest position wins —, the USB address,
+     * configuration, idle rate and protocol (u8 each), remote wake-up enabled (bool).
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.raw(report, 0, REPORT_SIZE).bool(owed).u8(address).u8(configuration).u8(idle).u8(protocol)
+                .bool(remoteWakeup);
+    }
+
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        byte[] savedReport = in.raw(REPORT_SIZE);
+        boolean savedOwed = in.bool();
+        int savedAddress = in.u8();
+        int savedConfiguration = in.u8();
+        if (savedAddress > 0x7F || savedConfiguration > 1) {
+            throw in.invalid("the tablet has address " + savedAddress + ", configuration " + savedConfiguration);
+        }
+        System.arraycopy(savedReport, 0, report, 0, REPORT_SIZE);
+        owed = savedOwed;
+        address = savedAddress;
+        configuration = savedConfiguration;
+        idle = in.u8();
+        protocol = in.u8();
+        remoteWakeup = in.bool();
     }
 
     /** The USB address SET_ADDRESS gave (0 before), for tests. */

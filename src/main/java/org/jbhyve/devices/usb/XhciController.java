@@ -1,6 +1,10 @@
 package org.jbhyve.devices.usb;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.memory.GuestMemory;
@@ -9,6 +13,10 @@ import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
 import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code xhci}: an xHCI 1.0 USB 3 host controller presented as bhyve presents it, as
@@ -43,8 +51,13 @@ import org.jbhyve.pci.PciInterrupts;
  * devices' threads (the VNC viewer's, for the tablet). All state is guarded by this object's
  * monitor (also the config-space lock of {@link PciFunction}); devices are called with it
  * held and must not call back while holding their own locks.
+ *
+ * <p>Snapshots: see {@link #saveState} for the layout. Device contexts and rings live in guest
+ * RAM and come back with it; what is saved is the controller's side of them. {@link #quiesce}
+ * holds device wake-ups (a tablet report waits in the tablet) until {@link #resumeAfterSnapshot},
+ * so nothing is written to guest memory while a snapshot is taken.
  */
-public final class XhciController extends PciFunction implements AutoCloseable {
+public final class XhciController extends PciFunction implements Snapshottable, AutoCloseable {
     public static final int VENDOR = 0x8086, DEVICE = 0x1E31, CLASS_XHCI = 0x0C0330;
     static final int SBRN = 0x60, USB_3_0 = 0x30;
     static final int USBCMD = 0x00, USBSTS = 0x04, PAGESIZE = 0x08, DNCTRL = 0x14, CRCR_LO = 0x18;
@@ -60,6 +73,7 @@ public final class XhciController extends PciFunction implements AutoCloseable {
     private final Commands commands;
     private final Transfers transfers;
     private final CommandRing commandRing;
+    private final LongSupplier nanoClock;
     private int usbcmd;
     private int usbsts;
     private int dnctrl;
@@ -68,6 +82,8 @@ public final class XhciController extends PciFunction implements AutoCloseable {
     private long mfindexBase;
     private int mfindexStopped;
     private boolean closed;
+    private boolean quiesced;
+    private final Set<HeldWakeUp> heldWakeUps = new LinkedHashSet<>();
     private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
 
     /**
@@ -77,7 +93,13 @@ public final class XhciController extends PciFunction implements AutoCloseable {
      * @throws IllegalArgumentException with more than four devices of one kind
      */
     XhciController(List<UsbDevice> devices, GuestMemory memory, PciInterrupts interrupts) {
+        this(devices, memory, interrupts, System::nanoTime);
+    }
+
+    /** As above, with MFINDEX counting on {@code nanoClock} (tests stop time with it). */
+    XhciController(List<UsbDevice> devices, GuestMemory memory, PciInterrupts interrupts, LongSupplier nanoClock) {
         super(new PciConfigSpace(VENDOR, DEVICE, CLASS_XHCI, 0));
+        this.nanoClock = nanoClock;
         int usb3 = 0;
         int usb2 = 0;
         for (UsbDevice d : devices) {
@@ -266,7 +288,7 @@ public final class XhciController extends PciFunction implements AutoCloseable {
         usbcmd = value & CMD_KEPT;
         if (!was && (value & CMD_RS) != 0) {
             usbsts &= ~STS_HCH;
-            mfindexBase = System.nanoTime() - mfindexStopped * 125_000L;
+            mfindexBase = nanoClock.getAsLong() - mfindexStopped * 125_000L;
             for (RootPort p : ports) {
                 if (p.controllerStarted()) {
                     portEvent(p);
@@ -311,6 +333,10 @@ public final class XhciController extends PciFunction implements AutoCloseable {
     private void dataReady(RootPort port, int endpoint) {
         synchronized (this) {
             if (closed || !running()) {
+                return;
+            }
+            if (quiesced) {
+                heldWakeUps.add(new HeldWakeUp(port, endpoint));
                 return;
             }
             if (port.linkState() == RootPort.U3) {
@@ -371,7 +397,107 @@ public final class XhciController extends PciFunction implements AutoCloseable {
         if (!running()) {
             return mfindexStopped;
         }
-        return (int) ((System.nanoTime() - mfindexBase) / 125_000L) & 0x3FFF;
+        return (int) ((nanoClock.getAsLong() - mfindexBase) / 125_000L) & 0x3FFF;
+    }
+
+    // ---------------------------------------------------------------- snapshot
+
+    /** A device wake-up that came while quiesced, replayed on resume. */
+    private record HeldWakeUp(RootPort port, int endpoint) {}
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * Layout (version 1), little-endian:
+     * <pre>
+     * PCI function state (config space with the MSI capability and INTx status, BAR0's address)
+     * u32 USBCMD, USBSTS, DNCTRL, CONFIG; u64 DCBAAP; u32 MFINDEX (the counter's value now)
+     * bool     IP was pending at the last interrupt update
+     * the command ring ({@link CommandRing#save}: CRCR, CRR, dequeue pointer and cycle state)
+     * interrupter 0 ({@link Interrupter#save}: IMAN IMOD ERSTSZ ERSTBA ERDP, the event ring's
+     *          segment, enqueue index and producer cycle state)
+     * 8 x      root port: the attached device's name (string, null for none), PORTSC PORTPMSC
+     *          PORTHLPMC, then the device's state as a nested blob
+     * the device slots ({@link Commands#save}: state, port, Device Context, each endpoint's
+     *          type, state, transfer ring dequeue pointer and cycle state)
+     * </pre>
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        saveFunctionState(out);
+        out.i32(usbcmd).i32(usbsts).i32(dnctrl).i32(configure).i64(dcbaap).i32(mfindex());
+        out.bool(interrupt.lastPending());
+        commandRing.save(out);
+        interrupter.save(out);
+        for (RootPort p : ports) {
+            out.string(p.device() == null ? null : p.device().name());
+            p.save(out);
+            if (p.device() != null) {
+                out.nested(p.device());
+            }
+        }
+        commands.save(out);
+    }
+
+    /**
+     * Restores a blob of {@link #saveState} into a controller built from the same command line:
+     * the root ports must carry the same devices. MFINDEX goes on from the saved value; MSI is
+     * routed and INTx driven as saved; nothing is posted or sent.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        restoreFunctionState(in);
+        usbcmd = in.i32();
+        usbsts = in.i32();
+        dnctrl = in.intIn(0, 0xFFFF, "DNCTRL");
+        configure = in.intIn(0, 0x3FF, "CONFIG");
+        dcbaap = in.i64();
+        if ((usbcmd & ~CMD_KEPT) != 0 || (dcbaap & 0x3F) != 0) {
+            throw in.invalid("USBCMD 0x" + Integer.toHexString(usbcmd) + ", DCBAAP 0x" + Long.toHexString(dcbaap));
+        }
+        int mfindexSaved = in.intIn(0, 0x3FFF, "MFINDEX");
+        mfindexStopped = mfindexSaved;
+        mfindexBase = nanoClock.getAsLong() - mfindexSaved * 125_000L;
+        boolean wasPending = in.bool();
+        commandRing.restore(in);
+        interrupter.restore(in);
+        for (RootPort p : ports) {
+            String device = in.string();
+            String ours = p.device() == null ? null : p.device().name();
+            if (!Objects.equals(device, ours)) {
+                throw new SnapshotException(name() + ": the snapshot has " + (device == null ? "no device" : device)
+                        + " on root port " + p.number() + ", the command line " + (ours == null ? "none" : ours));
+            }
+            p.restore(in);
+            if (p.device() != null) {
+                in.nested(p.device(), "port " + p.number() + " " + ours);
+            }
+        }
+        commands.restore(in);
+        interrupt.restored(wasPending);
+    }
+
+    /** Device wake-ups are held from now on: no transfer completes until {@link #resumeAfterSnapshot}. */
+    @Override
+    public synchronized void quiesce() {
+        quiesced = true;
+    }
+
+    /** Serves the wake-ups held while quiesced, in the order they came. */
+    @Override
+    public void resumeAfterSnapshot() {
+        List<HeldWakeUp> held;
+        synchronized (this) {
+            quiesced = false;
+            held = List.copyOf(heldWakeUps);
+            heldWakeUps.clear();
+        }
+        for (HeldWakeUp w : held) {
+            dataReady(w.port(), w.endpoint());
+        }
     }
 
     /** Logs a guest mistake: the first few, then every 1000th (a hostile guest could flood the log). */

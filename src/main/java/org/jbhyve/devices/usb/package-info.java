@@ -71,5 +71,13 @@
  * pending transfers. Devices are called with it held and keep their own state under their own
  * lock, which they never hold while calling the controller: the order is always controller,
  * then device.
+ *
+ * <h2>Snapshots</h2>
+ * Contexts and rings are guest memory and come back with RAM; the controller saves its side of
+ * them (registers, the command ring's and each endpoint ring's dequeue pointer and cycle state,
+ * the event ring's enqueue index and producer cycle state, slots and ports) and each device's
+ * state nested in it ({@link org.jbhyve.devices.usb.UsbDevice} is
+ * {@link org.jbhyve.snapshot.Snapshottable}). While quiesced, device wake-ups are held, so a
+ * tablet report never lands in guest memory during a snapshot.
  */
 package org.jbhyve.devices.usb;

@@ -3,6 +3,7 @@ package org.jbhyve.devices.display;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -11,10 +12,14 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.devices.net.CorruptBlobs;
+import org.jbhyve.pci.MsiCapability;
 import org.jbhyve.pci.BarMapper;
 import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciRoot;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.StateRoundTrip;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -43,16 +48,21 @@ class FbufTest {
     }
 
     private Fbuf placed() {
-        new PciRoot().add(0, 29, 0, "fbuf", fbuf, new BarMapper() {
+        return placed(fbuf);
+    }
+
+    /** {@code f} at 0:29:0 with its BARs where bhyve's start-up allocation would put them. */
+    private static Fbuf placed(Fbuf f) {
+        new PciRoot().add(0, 29, 0, "fbuf", f, new BarMapper() {
             @Override
             public void map(PciBar bar, long address, String owner) {}
 
             @Override
             public void unmap(PciBar bar, long address) {}
         });
-        fbuf.assignBar(0, 0xC000_0000L);
-        fbuf.assignBar(1, 0xC200_0000L);
-        return fbuf;
+        f.assignBar(0, 0xC000_0000L);
+        f.assignBar(1, 0xC200_0000L);
+        return f;
     }
 
     private IoHandler registers() {
@@ -132,6 +142,63 @@ class FbufTest {
         assertEquals(0x00FF8040, pixels[10 * 800 + 20]);
         assertEquals(0x7F, pixels[800 * 600 - 1]);
         assertFalse(fbuf.frame().copy(1024, 768, new int[1024 * 768]), "the size asked for is not the mode");
+    }
+
+    // ------------------------------------------------------------ snapshots
+
+    /** The guest moves BAR1, sets a mode, a reserved register and MSI; returns the MSI capability's offset. */
+    private int guestChangesEverything() {
+        placed();
+        fbuf.configWrite(0x14, 4, 0xC400_0000L);
+        registers().write(Fbuf.WIDTH, 4, 1024 | 768L << 16);
+        registers().write(Fbuf.REFRESH, 2, 60);
+        registers().write(124, 4, 0x12345678);
+        int msi = (int) fbuf.configRead(PciConfigSpace.CAPABILITIES, 1);
+        fbuf.configWrite(msi + MsiCapability.ADDRESS_LOW, 4, 0xFEE0_0000L);
+        fbuf.configWrite(msi + MsiCapability.DATA, 2, 0x41);
+        fbuf.configWrite(msi + MsiCapability.CONTROL, 2, MsiCapability.ENABLE);
+        return msi;
+    }
+
+    @Test
+    void snapshotRestoresTheRegistersAndMovesTheFramebufferWithBar1() {
+        int msi = guestChangesEverything();
+        MemorySegment freshMemory = arena.allocate(Fbuf.FB_SIZE, 4096);
+        Fbuf fresh = placed(new Fbuf(FbufOptionsTest.parse("w=800,h=600"), freshMemory, mapper));
+        calls.clear();
+        StateRoundTrip.assertRoundTrip(fbuf, fresh);
+        assertEquals(List.of("unmap c2000000", "map c4000000 size 2000000"), calls,
+                "the framebuffer's mapping follows the restored BAR1");
+        IoHandler restored = fresh.bars().get(0).handler();
+        assertEquals(1024 | 768L << 16 | 32L << 32 | 60L << 48, restored.read(Fbuf.WIDTH, 8));
+        assertEquals(32L << 20, restored.read(Fbuf.FBSIZE, 4));
+        assertEquals(0x12345678, restored.read(124, 4));
+        assertEquals(1024, fresh.frame().width());
+        assertEquals(768, fresh.frame().height());
+        assertEquals(0xC400_0000L, fresh.configRead(0x14, 4));
+        assertEquals(MsiCapability.ENABLE, fresh.configRead(msi + MsiCapability.CONTROL, 2) & MsiCapability.ENABLE);
+        assertEquals(0x41, fresh.configRead(msi + MsiCapability.DATA, 2));
+        assertEquals(Fbuf.FB_SIZE, fresh.deviceMemory().byteSize());
+        assertEquals(freshMemory.address(), fresh.deviceMemory().address(), "the framebuffer itself is device memory");
+        fresh.close();
+    }
+
+    @Test
+    void aSnapshotOfAnotherResolutionIsRefusedInOneLine() {
+        byte[] blob = StateRoundTrip.save(fbuf);
+        Fbuf other = new Fbuf(FbufOptionsTest.parse("w=1024,h=768"), arena.allocate(Fbuf.FB_SIZE, 4096), mapper);
+        SnapshotException e = assertThrows(SnapshotException.class, () -> StateRoundTrip.restore(other, 1, blob));
+        assertTrue(e.getMessage().endsWith(": the command line gives 1024x768, the snapshot 800x600"), e.getMessage());
+        other.close();
+    }
+
+    @Test
+    void damagedSnapshotsAreRefusedWithSnapshotExceptionsOnly() {
+        guestChangesEverything();
+        byte[] blob = StateRoundTrip.save(fbuf);
+        Fbuf fresh = placed(new Fbuf(FbufOptionsTest.parse("w=800,h=600"), arena.allocate(Fbuf.FB_SIZE, 4096), mapper));
+        CorruptBlobs.assertOnlySnapshotExceptions(fresh, blob);
+        fresh.close();
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.snapshot.StateRoundTrip;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,21 +38,26 @@ class E1000Test {
     private final List<Boolean> levels = new ArrayList<>();
     private final List<Runnable> timers = new ArrayList<>();
     private final List<Long> delays = new ArrayList<>();
-    private final E1000 nic = new E1000(backend, MAC, memory, new PciInterrupts() {
-        @Override
-        public IrqLine intx() {
-            return levels::add;
-        }
-
-        @Override
-        public void sendMsi(long address, int data) {
-            throw new AssertionError("no MSI");
-        }
-    }, (task, nanos) -> {
-        timers.add(task);
-        delays.add(nanos);
-    });
+    private final E1000 nic = newNic(backend, levels);
     private final IoHandler regs = nic.bars().get(0).handler();
+
+    /** A NIC over this test's RAM and timers, its INTx levels recorded in {@code levels}. */
+    private E1000 newNic(FakeNetBackend wire, List<Boolean> levels) {
+        return new E1000(wire, MAC, memory, new PciInterrupts() {
+            @Override
+            public IrqLine intx() {
+                return levels::add;
+            }
+
+            @Override
+            public void sendMsi(long address, int data) {
+                throw new AssertionError("no MSI");
+            }
+        }, (task, nanos) -> {
+            timers.add(task);
+            delays.add(nanos);
+        });
+    }
 
     @AfterEach
     void close() {
@@ -60,11 +66,19 @@ class E1000Test {
     }
 
     private void w(int offset, int value) {
-        regs.write(offset, 4, Integer.toUnsignedLong(value));
+        w(regs, offset, value);
     }
 
     private int r(int offset) {
-        return (int) regs.read(offset, 4);
+        return r(regs, offset);
+    }
+
+    private static void w(IoHandler registers, int offset, int value) {
+        registers.write(offset, 4, Integer.toUnsignedLong(value));
+    }
+
+    private static int r(IoHandler registers, int offset) {
+        return (int) registers.read(offset, 4);
     }
 
     private boolean line() {
@@ -98,8 +112,12 @@ class E1000Test {
     }
 
     private int mdioRead(int reg) {
-        w(MDIC, MDIC_OP_READ | 1 << 21 | reg << 16);
-        int v = r(MDIC);
+        return mdioRead(regs, reg);
+    }
+
+    private static int mdioRead(IoHandler registers, int reg) {
+        w(registers, MDIC, MDIC_OP_READ | 1 << 21 | reg << 16);
+        int v = r(registers, MDIC);
         assertTrue((v & MDIC_READY) != 0);
         assertEquals(0, v & MDIC_ERROR);
         return v & 0xFFFF;
@@ -140,26 +158,35 @@ class E1000Test {
 
     /** Linux e1000's Microwire read: request, select, shift out 110b + 6 address bits, shift in 16. */
     private int microwireRead(int word) {
-        int eecd = r(EECD) | E1000Nvm.EECD_REQ;
-        w(EECD, eecd);
-        assertTrue((r(EECD) & E1000Nvm.EECD_GNT) != 0);
+        return microwireData(regs, microwireAddress(regs, word));
+    }
+
+    /** The first half of a Microwire read: request, select, shift in 110b and the address; returns EECD. */
+    private static int microwireAddress(IoHandler registers, int word) {
+        int eecd = r(registers, EECD) | E1000Nvm.EECD_REQ;
+        w(registers, EECD, eecd);
+        assertTrue((r(registers, EECD) & E1000Nvm.EECD_GNT) != 0);
         eecd = (eecd & ~(E1000Nvm.EECD_DI | E1000Nvm.EECD_SK)) | E1000Nvm.EECD_CS;
-        w(EECD, eecd);
+        w(registers, EECD, eecd);
         int out = 0b110 << 6 | word;
         for (int bit = 8; bit >= 0; bit--) {
             eecd = (out >>> bit & 1) != 0 ? eecd | E1000Nvm.EECD_DI : eecd & ~E1000Nvm.EECD_DI;
-            w(EECD, eecd);
-            w(EECD, eecd | E1000Nvm.EECD_SK);
-            w(EECD, eecd);
+            w(registers, EECD, eecd);
+            w(registers, EECD, eecd | E1000Nvm.EECD_SK);
+            w(registers, EECD, eecd);
         }
-        eecd &= ~E1000Nvm.EECD_DI;
+        return eecd & ~E1000Nvm.EECD_DI;
+    }
+
+    /** The second half: shift the 16 data bits out, then deselect. */
+    private static int microwireData(IoHandler registers, int eecd) {
         int data = 0;
         for (int bit = 0; bit < 16; bit++) {
-            w(EECD, eecd | E1000Nvm.EECD_SK);
-            data = data << 1 | ((r(EECD) & E1000Nvm.EECD_DO) != 0 ? 1 : 0);
-            w(EECD, eecd);
+            w(registers, EECD, eecd | E1000Nvm.EECD_SK);
+            data = data << 1 | ((r(registers, EECD) & E1000Nvm.EECD_DO) != 0 ? 1 : 0);
+            w(registers, EECD, eecd);
         }
-        w(EECD, eecd & ~(E1000Nvm.EECD_CS | E1000Nvm.EECD_REQ));
+        w(registers, EECD, eecd & ~(E1000Nvm.EECD_CS | E1000Nvm.EECD_REQ));
         return data;
     }
 
@@ -705,6 +732,121 @@ class E1000Test {
         backend.setDropped(7);
         assertEquals(7, r(MPC));
         assertEquals(0, r(MPC));
+    }
+
+    // ------------------------------------------------------------ snapshots
+
+    private static final int UDP_OFFLOAD = TXD_CMD_DEXT | TXD_DTYP_D | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
+
+    /**
+     * Drives the NIC through every part of its state: both rings with a frame each way, a UDP
+     * checksum context taken, ITR throttling, filters, PHY, a plain register, statistics, and
+     * an EEPROM read stopped after the address bits; returns EECD for finishing the read.
+     */
+    private int busyNic() {
+        enableTx();
+        enableRx(RCTL_SECRC | RCTL_BAM);
+        w(ITR, 500);
+        w(IMS, ICR_TXDW | ICR_RXT0);
+        w(MTA + 8, 0x1234);
+        w(VFTA + 4, 0x55);
+        w(RAL0 + 8, 0x00000002);
+        w(RAL0 + 12, 0x0700 | RAH_AV);
+        w(MDIC, MDIC_OP_WRITE | 1 << 21 | 4 << 16 | 0x0DE1);
+        w(RDTR, 77);
+        memory.write(TX_BUF, bytes(60, 1));
+        txDesc(0, TX_BUF, 60 | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0);
+        w(TDT, 1);
+        backend.inject(frameTo(OUR_MAC, 100));
+        contextDescriptor(1, 40, 0, 0, 0, 0);
+        w(TDT, 2);
+        assertTrue(line());
+        assertEquals(1, timers.size(), "the ITR throttle is running");
+        return microwireAddress(regs, 1);
+    }
+
+    @Test
+    void snapshotKeepsTheRegisterFileAndTheRingsGoOnFromWhereTheyWere() {
+        int eecd = busyNic();
+        FakeNetBackend wire = new FakeNetBackend();
+        List<Boolean> freshLevels = new ArrayList<>();
+        E1000 fresh = newNic(wire, freshLevels);
+        StateRoundTrip.assertRoundTrip(nic, fresh);
+        IoHandler f = fresh.bars().get(0).handler();
+
+        assertTrue(freshLevels.getLast(), "INTx raised again from the saved Interrupt Status");
+        assertEquals(2, timers.size(), "the throttle restarted");
+        assertEquals(500L * 256, delays.getLast());
+        assertEquals(0x1198, microwireData(f, eecd), "the EEPROM read goes on where it stopped");
+        assertEquals(ICR_TXDW | ICR_TXQE | ICR_RXT0, r(f, ICR) & (ICR_TXDW | ICR_TXQE | ICR_RXT0));
+        assertEquals(500, r(f, ITR));
+        assertEquals(ICR_TXDW | ICR_RXT0, r(f, IMS));
+        assertEquals(0x1234, r(f, MTA + 8));
+        assertEquals(0x55, r(f, VFTA + 4));
+        assertEquals(0x0700 | RAH_AV, r(f, RAL0 + 12));
+        assertEquals(0x0DE1, mdioRead(f, 4));
+        assertEquals(77, r(f, RDTR));
+        assertEquals(1, r(f, GPTC));
+        assertEquals(1, r(f, GPRC));
+        assertEquals(2, r(f, TDH));
+        assertEquals(1, r(f, RDH));
+
+        // The next packet uses descriptor 2 and the UDP checksum context taken before the snapshot.
+        byte[] p = ipv4Packet(17, 100, 8);
+        put16(p, 40, fold(pseudoSum(p, 17, 108)));
+        memory.write(TX_BUF + 0x1000, p);
+        txDesc(2, TX_BUF + 0x1000, p.length | UDP_OFFLOAD, (TXD_POPTS_IXSM | TXD_POPTS_TXSM) << 8);
+        w(f, TDT, 3);
+        assertEquals(1, wire.sent().size());
+        assertChecksumsValid(wire.sent().getFirst(), 17);
+        assertEquals(3, r(f, TDH));
+        assertEquals(TXD_STAT_DD, memory.getByte(TX_RING + 2 * 16 + 12) & TXD_STAT_DD);
+        assertEquals(1, backend.sent().size(), "the original's backend sent nothing more");
+
+        wire.inject(frameTo(OUR_MAC, 90));
+        assertEquals(2, r(f, RDH), "receive goes on at descriptor 1");
+        assertEquals(90, rxLength(1));
+        fresh.close();
+    }
+
+    @Test
+    void statisticsKeepTheBackendDropsNotYetReadIntoMpc() {
+        backend.setDropped(5);
+        E1000 fresh = newNic(new FakeNetBackend(), new ArrayList<>());
+        StateRoundTrip.assertRoundTrip(nic, fresh);
+        assertEquals(5, r(fresh.bars().get(0).handler(), MPC));
+        fresh.close();
+    }
+
+    @Test
+    void quiesceFinishesWhatWasTakenAndHoldsFramesUntilResume() {
+        enableTx();
+        enableRx(RCTL_SECRC);
+        memory.write(TX_BUF, bytes(60, 1));
+        txDesc(0, TX_BUF, 60 | TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS, 0);
+        nic.quiesce();
+        backend.inject(frameTo(OUR_MAC, 80));
+        w(TDT, 1);
+        assertEquals(0, r(RDH));
+        assertEquals(1, backend.queued(), "the frame waits in the backend");
+        assertTrue(backend.sent().isEmpty());
+        assertEquals(0, r(TDH));
+        assertArrayEquals(StateRoundTrip.save(nic), StateRoundTrip.save(nic), "nothing moves while quiesced");
+        nic.resumeAfterSnapshot();
+        assertEquals(1, r(RDH));
+        assertEquals(0, backend.queued());
+        assertEquals(1, backend.sent().size());
+        assertEquals(1, r(TDH));
+        assertEquals(TXD_STAT_DD, memory.getByte(TX_RING + 12) & TXD_STAT_DD);
+    }
+
+    @Test
+    void damagedSnapshotsAreRefusedWithSnapshotExceptionsOnly() {
+        busyNic();
+        byte[] blob = StateRoundTrip.save(nic);
+        E1000 fresh = newNic(new FakeNetBackend(), new ArrayList<>());
+        CorruptBlobs.assertOnlySnapshotExceptions(fresh, blob);
+        fresh.close();
     }
 
     @Test

@@ -19,9 +19,9 @@ final class XhciDriver implements AutoCloseable {
     static final int EVENT_TRBS = 16;
 
     final MockGuest guest;
-    final UsbTablet tablet = new UsbTablet();
-    final XhciController hc;
-    final IoHandler bar;
+    UsbTablet tablet = new UsbTablet();
+    XhciController hc;
+    IoHandler bar;
     long dcbaa;
     long erst;
     long events;
@@ -34,9 +34,31 @@ final class XhciDriver implements AutoCloseable {
     }
 
     XhciDriver(long ram, boolean withTablet) {
+        this(ram, withTablet, System::nanoTime);
+    }
+
+    /** A driver whose controller's MFINDEX counts on {@code clock}. */
+    XhciDriver(long ram, boolean withTablet, java.util.function.LongSupplier clock) {
         guest = new MockGuest(ram);
-        hc = new XhciController(withTablet ? List.of(tablet) : List.of(), guest.memory, guest);
+        hc = new XhciController(withTablet ? List.of(tablet) : List.of(), guest.memory, guest, clock);
         bar = hc.bars().getFirst().handler();
+    }
+
+    /**
+     * Goes on with {@code restored} (a controller restored from a snapshot of this one, over the
+     * same guest RAM) and its {@code restoredTablet}: the rings and the event consumer stay as
+     * they were. The previous controller is closed.
+     */
+    void continueWith(XhciController restored, UsbTablet restoredTablet) {
+        hc.close();
+        hc = restored;
+        tablet = restoredTablet;
+        bar = restored.bars().getFirst().handler();
+    }
+
+    /** The cycle state the consumer expects of the next event. */
+    boolean eventCycle() {
+        return eventCycle;
     }
 
     /** A producer TRB ring of {@code size} slots, the last a Link TRB back to the start with Toggle Cycle. */
