@@ -210,4 +210,15 @@ public final class FakeMachine implements MachineControl {
         state = VmState.STOPPING;
         onStop.run();
     }
+
+    /** Records the request; a suspend stops the machine as the real one does after writing. */
+    @Override
+    public Saved checkpoint(String file, boolean suspend) {
+        record((suspend ? "suspend " : "checkpoint ") + file);
+        if (suspend) {
+            state = VmState.STOPPING;
+            onStop.run();
+        }
+        return new Saved(file, 4096, 0, 1);
+    }
 }

@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.bus.IoHandler;
-import org.jbhyve.devices.net.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.pci.MsiCapability;
 import org.jbhyve.pci.BarMapper;
 import org.jbhyve.pci.PciBar;

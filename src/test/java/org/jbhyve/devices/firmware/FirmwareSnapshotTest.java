@@ -9,7 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import org.jbhyve.devices.lpc.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.snapshot.SnapshotException;
 import org.jbhyve.snapshot.StateRoundTrip;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.jbhyve.devices.input.I8042Test.Line;
-import org.jbhyve.devices.lpc.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.snapshot.StateRoundTrip;
 import org.junit.jupiter.api.Test;
 

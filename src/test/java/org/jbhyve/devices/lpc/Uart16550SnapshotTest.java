@@ -1,5 +1,6 @@
 package org.jbhyve.devices.lpc;
 
+import org.jbhyve.snapshot.CorruptBlobs;
 import static org.jbhyve.devices.lpc.Uart16550.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package org.jbhyve.devices.net;
 
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.backend.net.FakeNetBackend;
 
 import static org.jbhyve.devices.net.E1000Registers.*;

@@ -3,7 +3,7 @@ package org.jbhyve.devices.pci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import org.jbhyve.devices.lpc.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.snapshot.SnapshotException;
 import org.jbhyve.snapshot.StateRoundTrip;

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.OptionalLong;
-import org.jbhyve.devices.lpc.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.irq.IrqLine;
 import org.jbhyve.snapshot.StateRoundTrip;
 import org.junit.jupiter.api.Test;

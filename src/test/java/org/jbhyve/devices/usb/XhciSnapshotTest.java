@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import org.jbhyve.devices.net.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.devices.usb.XhciDriver.Event;
 import org.jbhyve.devices.usb.XhciDriver.Ring;
 import org.jbhyve.snapshot.SnapshotException;

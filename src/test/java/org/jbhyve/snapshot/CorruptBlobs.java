@@ -1,4 +1,4 @@
-package org.jbhyve.devices.lpc;
+package org.jbhyve.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -6,14 +6,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.Arrays;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
-import org.jbhyve.snapshot.SnapshotException;
-import org.jbhyve.snapshot.Snapshottable;
-import org.jbhyve.snapshot.StateRoundTrip;
 
 /**
  * What a restore owes a damaged snapshot file: a {@link SnapshotException} (or, for a change that
- * still makes sense, a successful restore), never another exception. Shared by the legacy
- * devices' snapshot tests.
+ * still makes sense, a successful restore), never another exception. Shared by every
+ * device's snapshot tests.
  */
 public final class CorruptBlobs {
     /** Blobs longer than this are damaged at their first and last bytes and a sample between. */
@@ -50,6 +47,11 @@ public final class CorruptBlobs {
                 }
             }
         }
+    }
+
+    /** The same checks, restoring every damaged blob into {@code target} (a device that tolerates repeated restores). */
+    public static void assertOnlySnapshotExceptions(Snapshottable target, byte[] blob) {
+        assertOnlySnapshotExceptions(() -> target, blob);
     }
 
     private static int[] positions(int length) {
