@@ -11,6 +11,10 @@ import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
 import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code ahci} (and {@code ahci-hd}/{@code ahci-cd}): an AHCI 1.3 SATA controller
@@ -38,8 +42,14 @@ import org.jbhyve.pci.PciInterrupts;
  * <p>Threads: registers are accessed from vCPU threads; transfers complete on the backends'
  * worker threads. Every register, port and device field is guarded by this object's monitor
  * (also the config-space lock of {@link PciFunction}).
+ *
+ * <p>Snapshots: {@link #quiesce} stops issuing command slots and waits until every command
+ * already issued has completed (data transferred, PRDBC, D2H or Set Device Bits FIS posted, CI
+ * or SACT bit cleared, interrupt raised); slots the guest set in CI meanwhile stay set and are
+ * issued by {@link #resumeAfterSnapshot}, or by the controller a snapshot is restored into. The
+ * state saved is described at {@link #saveState}.
  */
-public final class AhciController extends PciFunction implements AutoCloseable {
+public final class AhciController extends PciFunction implements AutoCloseable, Snapshottable {
     public static final int VENDOR = 0x8086, DEVICE = 0x2821, CLASS_SATA_AHCI = 0x010601;
     public static final int ABAR = 5;
     public static final int MAX_PORTS = 32, MIN_PORTS = 6, SLOTS = 32;
@@ -56,6 +66,7 @@ public final class AhciController extends PciFunction implements AutoCloseable {
     private int ghc;
     private int is;
     private final IntxPin intx;
+    private boolean quiesced;
     private final GuestErrorLog guestErrors = new GuestErrorLog(LOG, this::name);
 
     /**
@@ -241,5 +252,104 @@ public final class AhciController extends PciFunction implements AutoCloseable {
             }
         }
         msi.close();
+    }
+
+    // ------------------------------------------------------------ snapshot
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /** Whether command issue is stopped for a snapshot (ports ask before issuing a slot). */
+    boolean quiesced() {
+        return quiesced;
+    }
+
+    /** Stops issuing command slots and waits until no issued command is still executing. */
+    @Override
+    public synchronized void quiesce() {
+        quiesced = true;
+        boolean interrupted = false;
+        while (anyExecuting()) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;   // the commands finish on their own: keep waiting for them
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Issues again, starting with the slots the guest set while the controller was quiesced. */
+    @Override
+    public synchronized void resumeAfterSnapshot() {
+        quiesced = false;
+        for (AhciPort p : ports) {
+            p.processCommands();
+        }
+    }
+
+    private boolean anyExecuting() {
+        for (AhciPort p : ports) {
+            if (p.executing()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The layout, after {@link #quiesce}:
+     * <pre>
+     * function state (config space, BARs; MSI lives in config space)
+     * i32 GHC   i32 IS   u8 number of ports
+     * each port: see {@link AhciPort#saveState} (drive kind and size, registers, device state)
+     * </pre>
+     * CAP, PI and the rest that the command line fixes are not saved; a restore compares the
+     * number of ports and each port's drive with the snapshot's.
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        saveFunctionState(out);
+        out.i32(ghc).i32(is).u8(ports.length);
+        for (AhciPort p : ports) {
+            p.saveState(out);
+        }
+    }
+
+    /**
+     * Restores a blob of {@link #saveState}, re-routes MSI and the INTx line, then issues any
+     * slot the guest had set in CI that was not issued before the snapshot.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        restoreFunctionState(in);
+        int savedGhc = in.i32();
+        if ((savedGhc & ~GHC_IE) != GHC_AE) {
+            throw in.invalid("GHC is 0x" + Integer.toHexString(savedGhc));
+        }
+        int savedIs = in.i32();
+        int count = in.u8();
+        if (count != ports.length) {
+            throw new SnapshotException(name() + ": the controller has " + ports.length + " ports, the snapshot "
+                    + count);
+        }
+        if (count < 32 && savedIs >>> count != 0) {
+            throw in.invalid("IS 0x" + Integer.toHexString(savedIs) + " names ports beyond " + (count - 1));
+        }
+        for (AhciPort p : ports) {
+            p.restoreState(in, name());
+        }
+        ghc = savedGhc;
+        is = savedIs;
+        msi.restored();
+        intx.restored();
+        quiesced = false;
+        for (AhciPort p : ports) {
+            p.processCommands();
+        }
     }
 }

@@ -1,6 +1,9 @@
 package org.jbhyve.devices.storage.ahci;
 
 import org.jbhyve.memory.GuestMemory;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * One AHCI port (AHCI 1.3, 3.3): its registers at ABAR + 0x100 + 0x80 * port, its command list
@@ -26,6 +29,8 @@ import org.jbhyve.memory.GuestMemory;
  * completions that arrive before the guest acknowledges share one interrupt.
  *
  * <p>All methods run under the controller's lock; completions from backend workers take it first.
+ * While the controller is quiesced for a snapshot no slot is issued; slots already issued
+ * complete as usual.
  */
 final class AhciPort {
     static final int CLB = 0x00, CLBU = 0x04, FB = 0x08, FBU = 0x0C, IS = 0x10, IE = 0x14, CMD = 0x18;
@@ -49,6 +54,7 @@ final class AhciPort {
     private final byte[] ncqErrorLog = new byte[20];
     private int clb, clbu, fb, fbu, is, ie, cmd, tfd, sig, ssts, sctl, serr, sact, ci;
     private int pending;         // slots handed to the device and not completed
+    private int executing;       // commands handed out and not completed, also those a reset orphaned
     private int ccs;
     private boolean waitForClear;
     private boolean srstAsserted;
@@ -219,8 +225,8 @@ final class AhciPort {
     // ------------------------------------------------------------ command list
 
     /** Issues the slots in CI that are not in flight, in rotation from CCS (bounded: 32 steps). */
-    private void processCommands() {
-        if ((cmd & CMD_ST) == 0 || issuing) {
+    void processCommands() {
+        if ((cmd & CMD_ST) == 0 || issuing || hba.quiesced()) {
             return;
         }
         issuing = true;
@@ -250,6 +256,7 @@ final class AhciPort {
             return;
         }
         pending |= 1 << slot;
+        executing++;
         if (c.fisType() != Fis.REG_H2D) {
             guestError("slot " + slot + ": not a host-to-device register FIS: " + c.fisType());
             c.abort();
@@ -273,6 +280,7 @@ final class AhciPort {
         }
         pending &= ~(1 << c.slot());
         ci &= ~(1 << c.slot());
+        executing--;
     }
 
     /** NCQ acceptance: a D2H FIS without interrupt clears BSY and the slot's CI bit. */
@@ -292,6 +300,8 @@ final class AhciPort {
      * of a command issued before a reset are dropped.
      */
     void complete(AhciCommand c, int status, int error) {
+        executing--;
+        hba.notifyAll();               // a quiesce may be waiting for the last command
         if (c.generation() != generation) {
             return;
         }
@@ -359,5 +369,92 @@ final class AhciPort {
             return;
         }
         memory.write(at, fis);
+    }
+
+    // ------------------------------------------------------------ snapshot
+
+    /** Whether a command is with the device (a quiesce waits until none is). */
+    boolean executing() {
+        return executing != 0;
+    }
+
+    /**
+     * Writes the port, after a quiesce (nothing executing):
+     * <pre>
+     * bool drive present, then if present: bool ATAPI, i64 sectors, i32 sector size (the restore check)
+     * i32 CLB CLBU FB FBU IS IE CMD TFD SIG SSTS SCTL SERR SACT CI
+     * u8 CCS (next slot in rotation)  bool waiting for ST to clear after an error  bool SRST asserted
+     * raw 20 bytes NCQ command error log   then the drive's state ({@link SataDevice#saveState})
+     * </pre>
+     * Slots in CI that were not issued stay there and are issued once the port runs again.
+     */
+    void saveState(StateWriter out) {
+        if (executing != 0) {
+            throw new IllegalStateException("AHCI port " + index + " saved with commands executing (not quiesced)");
+        }
+        out.bool(device != null);
+        if (device != null) {
+            out.bool(device.atapi()).i64(device.sectors()).i32(device.sectorSize());
+        }
+        for (int r : new int[] {clb, clbu, fb, fbu, is, ie, cmd, tfd, sig, ssts, sctl, serr, sact, ci}) {
+            out.i32(r);
+        }
+        out.u8(ccs).bool(waitForClear).bool(srstAsserted).raw(ncqErrorLog, 0, ncqErrorLog.length);
+        if (device != null) {
+            device.saveState(out);
+        }
+    }
+
+    /**
+     * Reads what {@link #saveState} wrote; {@code controller} names the controller in the one-line
+     * error when the drive behind this port is not the one the snapshot had. Issues nothing: the
+     * controller restarts the command lists once every port is back.
+     */
+    void restoreState(StateReader in, String controller) {
+        boolean present = in.bool();
+        String saved = "no drive";
+        if (present) {
+            boolean atapi = in.bool();
+            long sectors = in.i64();
+            int sectorSize = in.i32();
+            saved = SataDevice.describe(atapi, sectors, sectorSize);
+        }
+        String own = device == null ? "no drive" : device.describe();
+        if (!saved.equals(own)) {
+            throw new SnapshotException(controller + ": port " + index + " has " + own + ", the snapshot " + saved);
+        }
+        int[] r = new int[14];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = in.i32();
+        }
+        int slot = in.u8();
+        if (slot >= 32) {
+            throw in.invalid("port " + index + " command slot " + slot);
+        }
+        boolean waiting = in.bool();
+        boolean srst = in.bool();
+        byte[] log = in.raw(ncqErrorLog.length);
+        if (device != null) {
+            device.restoreState(in);
+        }
+        clearCommands();
+        clb = r[0];
+        clbu = r[1];
+        fb = r[2];
+        fbu = r[3];
+        is = r[4];
+        ie = r[5];
+        cmd = r[6];
+        tfd = r[7];
+        sig = r[8];
+        ssts = r[9];
+        sctl = r[10];
+        serr = r[11];
+        sact = r[12];
+        ci = r[13];
+        ccs = slot;
+        waitForClear = waiting;
+        srstAsserted = srst;
+        System.arraycopy(log, 0, ncqErrorLog, 0, log.length);
     }
 }

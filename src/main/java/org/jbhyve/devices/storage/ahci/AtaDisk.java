@@ -52,8 +52,14 @@ final class AtaDisk extends SataDevice {
         return false;
     }
 
+    @Override
     long sectors() {
         return sectors;
+    }
+
+    @Override
+    int sectorSize() {
+        return sectorSize;
     }
 
     @Override

@@ -2,6 +2,8 @@ package org.jbhyve.devices.storage.ahci;
 
 import java.lang.foreign.MemorySegment;
 import org.jbhyve.backend.block.BlockIoException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * An ATAPI CD/DVD-ROM drive (bhyve's {@code cd:} port, {@code ahci-cd}): 2048-byte sectors of a
@@ -49,6 +51,39 @@ final class AtapiCd extends SataDevice {
     @Override
     boolean atapi() {
         return true;
+    }
+
+    @Override
+    long sectors() {
+        return sectors;
+    }
+
+    @Override
+    int sectorSize() {
+        return AtapiPages.SECTOR;
+    }
+
+    /** u8 sense key, u8 ASC, u8 ASCQ (what REQUEST SENSE returns next), bool medium locked, bool new-media event unreported. */
+    @Override
+    void saveOwnState(StateWriter out) {
+        out.u8(senseKey).u8(asc).u8(ascq).bool(locked).bool(newMediaEvent);
+    }
+
+    @Override
+    void restoreOwnState(StateReader in) {
+        int key = in.u8();
+        if (key > 0xF) {
+            throw in.invalid("sense key is " + key);
+        }
+        int code = in.u8();
+        int qualifier = in.u8();
+        boolean lock = in.bool();
+        boolean event = in.bool();
+        senseKey = key;
+        asc = code;
+        ascq = qualifier;
+        locked = lock;
+        newMediaEvent = event;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package org.jbhyve.devices.storage.ahci;
 
 import org.jbhyve.backend.block.BlockBackend;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * What sits behind an AHCI port: an ATA disk ({@link AtaDisk}) or an ATAPI CD/DVD drive
@@ -41,6 +43,47 @@ abstract sealed class SataDevice implements AutoCloseable permits AtaDisk, Atapi
 
     /** Whether this is a packet (ATAPI) device: its signature and IDENTIFY differ. */
     abstract boolean atapi();
+
+    /** The medium's size in {@link #sectorSize} units, as the guest sees it. */
+    abstract long sectors();
+
+    /** The bytes of one sector the guest addresses (2048 for a CD). */
+    abstract int sectorSize();
+
+    /** What a snapshot restore names when the drive differs: "a disk of 2048 512-byte sectors". */
+    final String describe() {
+        return describe(atapi(), sectors(), sectorSize());
+    }
+
+    static String describe(boolean atapi, long sectors, int sectorSize) {
+        return (atapi ? "a CD of " : "a disk of ") + sectors + " " + sectorSize + "-byte sectors";
+    }
+
+    /**
+     * The settings the guest changed: u8 transfer mode, u8 sectors per multiple block, then the
+     * model's own ({@link #saveOwnState}).
+     */
+    final void saveState(StateWriter out) {
+        out.u8(transferMode).u8(multipleSectors);
+        saveOwnState(out);
+    }
+
+    /** Reads what {@link #saveState} wrote; a value SET MULTIPLE could not have set is corrupt. */
+    final void restoreState(StateReader in) {
+        int mode = in.u8();
+        int multiple = in.u8();
+        if (multiple > 128 || (multiple & (multiple - 1)) != 0) {
+            throw in.invalid("sectors per multiple block is " + multiple);
+        }
+        restoreOwnState(in);
+        transferMode = mode;
+        multipleSectors = multiple;
+    }
+
+    /** The model's own guest-visible state (none for a disk). */
+    void saveOwnState(StateWriter out) {}
+
+    void restoreOwnState(StateReader in) {}
 
     /** Power-on or reset state (COMRESET, software reset, HBA reset). */
     void reset() {

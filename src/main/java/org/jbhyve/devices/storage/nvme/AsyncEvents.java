@@ -2,6 +2,8 @@ package org.jbhyve.devices.storage.nvme;
 
 import java.util.ArrayDeque;
 import java.util.function.IntSupplier;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * Asynchronous events (NVMe 1.4, section 5.2). The host leaves up to AERL+1 Asynchronous Event
@@ -113,5 +115,52 @@ final class AsyncEvents {
             case TYPE_SMART -> NvmeLogPages.HEALTH;
             default -> NvmeLogPages.CHANGED_NAMESPACES;
         };
+    }
+
+    /**
+     * Snapshot: u8 number of outstanding requests, u16 command id of each (oldest first); then
+     * for each event type, bool waiting and u8 its information.
+     */
+    synchronized void saveState(StateWriter out) {
+        out.u8(requests.size());
+        for (Request r : requests) {
+            out.u16(r.cid);
+        }
+        for (int type = 0; type < TYPES; type++) {
+            out.bool(posted[type]).u8(information[type]);
+        }
+    }
+
+    /**
+     * Reads {@link #saveState}'s state; the outstanding requests are held again on {@code admin}
+     * (the restored admin submission queue), each with its completion slot reserved again.
+     */
+    synchronized void restoreState(StateReader in, SubmissionQueue admin) {
+        int n = in.u8();
+        if (n > LIMIT_ZERO_BASED + 1) {
+            throw in.invalid(n + " asynchronous event requests outstanding");
+        }
+        if (n > 0 && admin == null) {
+            throw in.invalid("asynchronous event requests without an admin queue");
+        }
+        int[] cids = new int[n];
+        for (int i = 0; i < n; i++) {
+            cids[i] = in.u16();
+        }
+        boolean[] waiting = new boolean[TYPES];
+        int[] info = new int[TYPES];
+        for (int type = 0; type < TYPES; type++) {
+            waiting[type] = in.bool();
+            info[type] = in.u8();
+        }
+        reset();
+        for (int cid : cids) {
+            if (!admin.cq.tryReserve(null)) {
+                throw in.invalid("the admin completion queue has no room for the event requests");
+            }
+            requests.add(new Request(admin, cid, NvmeAdmin.ASYNC_EVENT_REQUEST, false));
+        }
+        System.arraycopy(waiting, 0, posted, 0, TYPES);
+        System.arraycopy(info, 0, information, 0, TYPES);
     }
 }

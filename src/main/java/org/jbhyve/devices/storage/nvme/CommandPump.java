@@ -53,6 +53,7 @@ final class CommandPump {
     private int freeSlots;
     private Handler admin;
     private Handler io;
+    private volatile boolean paused;
 
     /** {@code guestError} logs a guest mistake (rate-limited by the caller). */
     CommandPump(NvmeQueues queues, AsyncEvents events, int ioSlots, Signals signals, Consumer<Runnable> background,
@@ -124,7 +125,7 @@ final class CommandPump {
     }
 
     private void fetch(SubmissionQueue sq) {
-        if (sq.dead) {
+        if (sq.dead || paused) {
             return;
         }
         CompletionQueue cq = sq.cq;
@@ -194,6 +195,32 @@ final class CommandPump {
     /** Requests handed to workers and not finished (the controller is not ready while any remain). */
     int inflight() {
         return inflight.get();
+    }
+
+    /**
+     * Stops fetching (for a snapshot): returns once no fetch is in progress; commands already
+     * fetched still complete. Doorbells keep recording tails.
+     */
+    void pause() {
+        paused = true;
+        for (int id = 0; id < queues.capacity(); id++) {
+            SubmissionQueue sq = queues.sq(id);
+            if (sq != null) {
+                sq.lock.lock();     // a fetch that started before the pause ends first
+                sq.lock.unlock();
+            }
+        }
+    }
+
+    /** Fetches again, from every queue the guest filled meanwhile (or that a restore brought back). */
+    void resume() {
+        paused = false;
+        for (int id = 0; id < queues.capacity(); id++) {
+            SubmissionQueue sq = queues.sq(id);
+            if (sq != null && sq.hasWork()) {
+                drain(sq);
+            }
+        }
     }
 
     /** Runs {@code task} on a worker thread. */

@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * A completion queue (NVMe 1.4, section 4.6): a ring of 16-byte entries in guest RAM that the
@@ -168,5 +169,22 @@ final class CompletionQueue {
 
     synchronized int tail() {
         return tail;
+    }
+
+    /** Snapshot: i32 head, i32 tail, bool phase (the entries themselves are in guest RAM). */
+    synchronized void savePosition(StateWriter out) {
+        out.i32(head).i32(tail).bool(phase);
+    }
+
+    /**
+     * Puts a new queue where a snapshot had it (head and tail already checked against the size):
+     * the posted entries count as used; reservations of held requests are added with
+     * {@link #tryReserve}.
+     */
+    synchronized void restorePosition(int head, int tail, boolean phase) {
+        this.head = head;
+        this.tail = tail;
+        this.phase = phase;
+        this.used = Math.floorMod(tail - head, size);
     }
 }

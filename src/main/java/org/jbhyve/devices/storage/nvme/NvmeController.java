@@ -10,6 +10,10 @@ import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
 import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code nvme}: an NVM Express 1.4 controller with one namespace (P10), as
@@ -37,8 +41,14 @@ import org.jbhyve.pci.PciInterrupts;
  *
  * <p>Registers are serialised on this object (also {@link PciFunction}'s config lock); doorbells
  * and completions are not: they go through {@link CommandPump} and the queues' own locks.
+ *
+ * <p>Snapshots: {@link #quiesce} stops fetching commands and waits until every command already
+ * fetched has completed (data transferred, completion entry written, interrupt sent), except
+ * the Asynchronous Event Requests the controller holds, which are saved as outstanding. Doorbells
+ * rung meanwhile are recorded; their commands are fetched by {@link #resumeAfterSnapshot} or by
+ * the controller the snapshot is restored into. The layout is at {@link #saveState}.
  */
-public final class NvmeController extends PciFunction implements AutoCloseable {
+public final class NvmeController extends PciFunction implements AutoCloseable, Snapshottable {
     public static final int VENDOR = NvmeIdentify.VENDOR;
     public static final int DEVICE = 0x0A0A;
     public static final int CLASS_NVME = 0x010802;
@@ -61,7 +71,10 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
     private final NvmeQueues queues;
     private final NvmeFeatures features;
     private final AsyncEvents events;
+    private final NvmeLogPages logs;
     private final CommandPump pump;
+    private final long blocks;
+    private final int sectorBits;
     private final Object intxLock = new Object();
     private final AtomicInteger guestErrors = new AtomicInteger();
     private int cc;
@@ -76,6 +89,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
     private boolean shutdownPending;
     private int generation;
     private boolean intxLine;
+    private int shutdownFlushes;
 
     /** A controller for {@code options} over {@code storage}, doing DMA in {@code memory}. */
     NvmeController(NvmeOptions options, NvmeStorage storage, GuestMemory memory, PciInterrupts pci) {
@@ -96,13 +110,14 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
         while ((1 << sectorBits) < sectorSize) {
             sectorBits++;
         }
-        long blocks = storage.size() >> sectorBits;
+        this.sectorBits = sectorBits;
+        this.blocks = storage.size() >> sectorBits;
         boolean dsm = switch (options.dsm()) {
             case AUTO -> storage.canDeallocate();
             case ENABLE -> true;
             case DISABLE -> false;
         };
-        NvmeLogPages logs = new NvmeLogPages(String.format("%-8s", NvmeIdentify.FIRMWARE).getBytes(StandardCharsets.US_ASCII));
+        this.logs = new NvmeLogPages(String.format("%-8s", NvmeIdentify.FIRMWARE).getBytes(StandardCharsets.US_ASCII));
         this.queues = new NvmeQueues(options.maxQueues());
         this.features = new NvmeFeatures(options.maxQueues(), storage.volatileWriteCache(), logs, queues::vectorInUse);
         this.events = new AsyncEvents(features::asyncEventConfiguration);
@@ -273,6 +288,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
         }
         shutdownPending = false;
         int session = generation;
+        shutdownFlushes++;
         pump.background(() -> {
             try {
                 storage.flush();
@@ -283,6 +299,8 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
                     if (session == generation && shutdownState == SHST_PROCESSING) {
                         shutdownState = SHST_COMPLETE;
                     }
+                    shutdownFlushes--;
+                    NvmeController.this.notifyAll();   // a quiesce may wait for the flush
                 }
             }
         });
@@ -356,6 +374,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
             synchronized (NvmeController.this) {
                 updateReady();
                 finishShutdown();
+                NvmeController.this.notifyAll();       // a quiesce may wait for the last request
             }
         }
     }
@@ -393,5 +412,120 @@ public final class NvmeController extends PciFunction implements AutoCloseable {
     public void close() {
         storage.close();
         msix.close();
+    }
+
+    // ------------------------------------------------------------ snapshot
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * Stops fetching, then waits for every fetched command but held event requests to complete
+     * and for a shutdown's flush to end; CSTS is settled (RDY, SHST) as those ends would leave it.
+     */
+    @Override
+    public void quiesce() {
+        pump.pause();
+        boolean interrupted = false;
+        synchronized (this) {
+            while (pump.inflight() > 0 || shutdownFlushes > 0 || finishWork()) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;        // the requests end on their own: keep waiting
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Applies what the end of the last request does (RDY, a shutdown's flush); true if a flush started. */
+    private boolean finishWork() {
+        updateReady();
+        finishShutdown();
+        return shutdownFlushes > 0;
+    }
+
+    /** Fetches again, starting with the commands the guest queued while the controller was quiesced. */
+    @Override
+    public void resumeAfterSnapshot() {
+        pump.resume();
+    }
+
+    /**
+     * The layout, after {@link #quiesce}:
+     * <pre>
+     * function state (config space, BARs)        nested MSI-X (table, pending bits)
+     * i64 namespace blocks  u8 log2 block size   (compared on restore)
+     * i32 CC  i32 AQA  i64 ASQ  i64 ACQ  i32 INTMS  bool CSTS.RDY  bool CSTS.CFS  u8 CSTS.SHST
+     * features ({@link NvmeFeatures#saveState})    SMART counters ({@link NvmeLogPages#saveState})
+     * queues ({@link NvmeQueues#saveState})        event requests and events ({@link AsyncEvents#saveState})
+     * </pre>
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        if (pump.inflight() > 0) {
+            throw new IllegalStateException(name() + " saved with requests in flight (not quiesced)");
+        }
+        saveFunctionState(out);
+        out.nested(msix);
+        out.i64(blocks).u8(sectorBits);
+        out.i32(cc).i32(aqa).i64(asq).i64(acq).i32(intms).bool(ready).bool(fatal).u8(shutdownState);
+        features.saveState(out);
+        logs.saveState(out);
+        queues.saveState(out);
+        events.saveState(out);
+    }
+
+    /**
+     * Restores a blob of {@link #saveState}: a namespace of another size or block size than the
+     * backend's is refused in one line. Queues, held event requests and interrupts come back as
+     * saved, then commands the guest queued before the snapshot and not yet fetched are fetched.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        restoreFunctionState(in);
+        in.nested(msix, "msix");
+        long savedBlocks = in.i64();
+        int savedBits = in.u8();
+        if (savedBlocks != blocks || savedBits != sectorBits) {
+            throw new SnapshotException(name() + ": the namespace has " + blocks + " blocks of " + (1 << sectorBits)
+                    + " bytes, the snapshot " + savedBlocks + " blocks of "
+                    + (savedBits < 31 ? Long.toString(1L << savedBits) : "2^" + savedBits) + " bytes");
+        }
+        int savedCc = in.i32();
+        int savedAqa = in.i32();
+        long savedAsq = in.i64();
+        long savedAcq = in.i64();
+        int savedIntms = in.i32();
+        boolean savedReady = in.bool();
+        boolean savedFatal = in.bool();
+        int shst = in.u8();
+        if (shst > SHST_COMPLETE) {
+            throw in.invalid("CSTS.SHST is " + shst);
+        }
+        features.restoreState(in);
+        logs.restoreState(in);
+        queues.restoreState(in, memory, options.queueEntries(), options.maxQueues() + 1);
+        events.restoreState(in, queues.sq(0));
+        if (savedReady && ((savedCc & CC_EN) == 0 || queues.sq(0) == null)) {
+            throw in.invalid("CSTS.RDY without CC.EN and admin queues");
+        }
+        cc = savedCc;
+        aqa = savedAqa;
+        asq = savedAsq;
+        acq = savedAcq;
+        intms = savedIntms;
+        ready = savedReady;
+        fatal = savedFatal;
+        shutdownState = shst;
+        shutdownPending = false;
+        draining = false;
+        updateIntx();
+        pump.resume();
     }
 }

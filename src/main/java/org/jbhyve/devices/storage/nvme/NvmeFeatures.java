@@ -1,6 +1,8 @@
 package org.jbhyve.devices.storage.nvme;
 
 import java.util.function.IntPredicate;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * Get Features / Set Features (NVMe 1.4, section 5.21) for the features bhyve keeps, by
@@ -177,5 +179,22 @@ final class NvmeFeatures {
             return nsid == 1 ? NvmeStatus.SUCCESS : NvmeStatus.INVALID_NAMESPACE;
         }
         return nsid == 0 || nsid == GLOBAL_NSID ? NvmeStatus.SUCCESS : NvmeStatus.FEATURE_NOT_NAMESPACE_SPECIFIC;
+    }
+
+    /** Snapshot: the current value of every feature identifier 0..18h (ints), bool Number of Queues already set. */
+    synchronized void saveState(StateWriter out) {
+        out.ints(current).bool(queuesSet);
+    }
+
+    /** Reads {@link #saveState}'s values; a queue count above maxq is corrupt (queue ids index tables). */
+    synchronized void restoreState(StateReader in) {
+        int[] values = in.ints(COUNT);
+        boolean set = in.bool();
+        int queues = values[NUMBER_OF_QUEUES];
+        if ((queues & 0xFFFF) >= maxQueues || queues >>> 16 >= maxQueues) {
+            throw in.invalid("Number of Queues is 0x" + Integer.toHexString(queues) + " with maxq " + maxQueues);
+        }
+        System.arraycopy(values, 0, current, 0, COUNT);
+        queuesSet = set;
     }
 }

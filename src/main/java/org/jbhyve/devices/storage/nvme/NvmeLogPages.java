@@ -2,6 +2,8 @@ package org.jbhyve.devices.storage.nvme;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The log pages bhyve offers (NVMe 1.4, section 5.14.1) and the counters behind them:
@@ -101,5 +103,32 @@ final class NvmeLogPages {
             default -> { } // error log and changed namespace list: empty
         }
         return b.array();
+    }
+
+    /**
+     * Snapshot of the SMART counters: i64 read commands, write commands, data units read,
+     * data units written, read remainder, write remainder (0-999); u8 critical warning.
+     */
+    synchronized void saveState(StateWriter out) {
+        out.i64(readCommands).i64(writeCommands).i64(readUnits).i64(writeUnits)
+                .i64(readRemainder).i64(writeRemainder).u8(criticalWarning);
+    }
+
+    synchronized void restoreState(StateReader in) {
+        long[] v = new long[6];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = in.i64();
+        }
+        int warning = in.u8();
+        if (v[4] < 0 || v[4] > 999 || v[5] < 0 || v[5] > 999) {
+            throw in.invalid("a data unit remainder is outside 0..999");
+        }
+        readCommands = v[0];
+        writeCommands = v[1];
+        readUnits = v[2];
+        writeUnits = v[3];
+        readRemainder = v[4];
+        writeRemainder = v[5];
+        criticalWarning = warning;
     }
 }

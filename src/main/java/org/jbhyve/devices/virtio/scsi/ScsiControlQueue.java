@@ -47,7 +47,7 @@ final class ScsiControlQueue {
         UsedBatch batch = session.batch(VirtioScsi.CONTROL);
         batch.hold();
         try {
-            for (int budget = q.size(); budget > 0 && !session.isClosed(); budget--) {
+            for (int budget = q.size(); budget > 0 && !session.stopped(); budget--) {
                 DescriptorChain c = q.pop();
                 if (c == null) {
                     return;
@@ -59,8 +59,8 @@ final class ScsiControlQueue {
                     batch.complete(c.head(), 0, null);
                 }
             }
-            if (!session.isClosed()) {
-                target.executor().execute(this::serve);
+            if (!session.stopped()) {
+                session.continueLater(this::serve);
             }
         } catch (VirtqueueException e) {
             session.transport().queueBroken(q, e);

@@ -105,6 +105,11 @@ public final class ScsiDisk implements AutoCloseable {
         return modes.writeCacheEnabled();
     }
 
+    /** Sets the write cache as MODE SELECT had left it (a snapshot restore). */
+    void writeCacheEnabled(boolean on) {
+        modes.writeCacheEnabled(on);
+    }
+
     /** Commands that failed with an unexpected exception (a bug; tests expect 0). */
     public int failures() {
         return failures.get();

@@ -43,6 +43,11 @@ final class ScsiModePages {
         return writeCache;
     }
 
+    /** Sets WCE (a snapshot restore). */
+    void writeCacheEnabled(boolean on) {
+        writeCache = on;
+    }
+
     /** Back to default values (logical unit reset): WCE on. */
     void reset() {
         writeCache = true;

@@ -20,6 +20,10 @@ import org.jbhyve.virtio.VirtqueueException;
  *
  * <p>After {@link #close} (device reset) nothing more is published: late completions of the old
  * session are dropped, as the driver has forgotten those chains.
+ *
+ * <p>Every pass over a queue, command and completion counts in the device's {@link Activity};
+ * while it is paused (a snapshot) kicks take nothing and passes stop taking chains, which stay
+ * on the rings until {@link #serveAll} after the pause.
  */
 final class ScsiSession {
     private final VirtioTransport transport;
@@ -31,20 +35,22 @@ final class ScsiSession {
     private final TaskSet tasks = new TaskSet();
     private final ScsiControlQueue control;
     private final AtomicInteger failures;
+    private final Activity activity;
     private boolean closed;
 
     ScsiSession(VirtioTransport transport, ScsiTarget target, VirtioScsiConfig config, int queueCount,
-                AtomicInteger failures) {
+                AtomicInteger failures, Activity activity) {
         this.transport = transport;
         this.target = target;
         this.config = config;
         this.queueCount = queueCount;
         this.failures = failures;
+        this.activity = activity;
         this.batches = new UsedBatch[queueCount];
         this.popLocks = new Object[queueCount];
         for (int q = 0; q < queueCount; q++) {
             int queue = q;
-            batches[q] = new UsedBatch((heads, lengths, n) -> publish(queue, heads, lengths, n));
+            batches[q] = new UsedBatch((heads, lengths, n) -> publish(queue, heads, lengths, n), activity);
             popLocks[q] = new Object();
         }
         this.control = new ScsiControlQueue(this, target, tasks);
@@ -72,6 +78,33 @@ final class ScsiSession {
         return tasks;
     }
 
+    /** Whether a pass should stop taking chains: the session ended or a snapshot paused the device. */
+    boolean stopped() {
+        return isClosed() || activity.paused();
+    }
+
+    /**
+     * Runs {@code pass} again on a backend worker (a queue with more chains than one pass takes),
+     * counted before the current pass ends.
+     */
+    void continueLater(Runnable pass) {
+        activity.enter(1);
+        target.executor().execute(() -> {
+            try {
+                pass.run();
+            } finally {
+                activity.exit(1);
+            }
+        });
+    }
+
+    /** Serves every queue, as after a kick of each (chains left on the rings while paused). */
+    void serveAll() {
+        for (int q = 0; q < queueCount; q++) {
+            notified(q);
+        }
+    }
+
     void failed(String what, RuntimeException e) {
         failures.incrementAndGet();
         System.err.println("jbhyve: virtio-scsi: " + what + ": " + e);
@@ -90,12 +123,19 @@ final class ScsiSession {
 
     /** The driver kicked queue {@code q}. */
     void notified(int q) {
-        if (q == VirtioScsi.CONTROL) {
-            control.serve();
-        } else if (q >= VirtioScsi.FIRST_REQUEST && q < queueCount) {
-            serveRequests(q);
+        if (!activity.tryEnter()) {
+            return;                    // paused: served after the snapshot
         }
-        // The event queue keeps its buffers: no event is ever reported (no hotplug, no changes).
+        try {
+            if (q == VirtioScsi.CONTROL) {
+                control.serve();
+            } else if (q >= VirtioScsi.FIRST_REQUEST && q < queueCount) {
+                serveRequests(q);
+            }
+            // The event queue keeps its buffers: no event is ever reported (no hotplug, no changes).
+        } finally {
+            activity.exit(1);
+        }
     }
 
     /** Starts everything available on every request queue (before a TMF looks at the task set). */
@@ -112,7 +152,7 @@ final class ScsiSession {
         try {
             synchronized (popLocks[q]) {
                 for (int budget = vq.size(); budget > 0; budget--) {
-                    if (isClosed()) {
+                    if (stopped()) {
                         return;
                     }
                     DescriptorChain c = vq.pop();
@@ -122,7 +162,7 @@ final class ScsiSession {
                     start(q, c);
                 }
             }
-            target.executor().execute(() -> serveRequests(q)); // more left: continue off this thread
+            continueLater(() -> serveRequests(q)); // more left: continue off this thread
         } catch (VirtqueueException e) {
             transport.queueBroken(vq, e);
         } finally {
@@ -152,6 +192,7 @@ final class ScsiSession {
         long tag = r.tag();
         ScsiCommand command = r.command();
         tasks.started(lun, tag);
+        activity.enter(1);
         target.execute(lun, command, () -> {
             int written;
             try {
@@ -161,6 +202,7 @@ final class ScsiSession {
                 written = 0;
             }
             batch.complete(c.head(), written, () -> tasks.finished(lun, tag));
+            activity.exit(1);
         });
     }
 }

@@ -12,6 +12,8 @@ import java.util.Arrays;
  *
  * <p>Each entry may carry an action that runs after its entry has been published (the task set
  * uses it to answer TMFs only after the commands they wait for are visible to the driver).
+ * Every entry counts in the device's {@link Activity} from {@link #complete} until it is
+ * published and its action has run.
  */
 final class UsedBatch {
     /** Publishes {@code count} entries with one index update (and interrupts if the driver wants one). */
@@ -20,6 +22,7 @@ final class UsedBatch {
     }
 
     private final Publisher publisher;
+    private final Activity activity;
     private int[] heads = new int[16];
     private int[] lengths = new int[16];
     private Runnable[] after = new Runnable[16];
@@ -30,12 +33,14 @@ final class UsedBatch {
     private int holders;
     private boolean publishing;
 
-    UsedBatch(Publisher publisher) {
+    UsedBatch(Publisher publisher, Activity activity) {
         this.publisher = publisher;
+        this.activity = activity;
     }
 
     /** Adds chain {@code head} with {@code length} bytes written; {@code then} (may be null) runs once published. */
     void complete(int head, int length, Runnable then) {
+        activity.enter(1);
         synchronized (this) {
             if (count == heads.length) {
                 heads = Arrays.copyOf(heads, count * 2);
@@ -93,13 +98,17 @@ final class UsedBatch {
                     after = spareAfter;
                     count = 0;
                 }
-                publisher.publish(h, l, n);
-                for (int i = 0; i < n; i++) {
-                    Runnable r = a[i];
-                    a[i] = null;
-                    if (r != null) {
-                        r.run();
+                try {
+                    publisher.publish(h, l, n);
+                    for (int i = 0; i < n; i++) {
+                        Runnable r = a[i];
+                        a[i] = null;
+                        if (r != null) {
+                            r.run();
+                        }
                     }
+                } finally {
+                    activity.exit(n);
                 }
                 synchronized (this) { // the drained arrays become the spares (one publisher at a time)
                     spareHeads = h;

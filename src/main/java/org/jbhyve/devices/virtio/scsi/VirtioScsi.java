@@ -1,6 +1,11 @@
 package org.jbhyve.devices.virtio.scsi;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 import org.jbhyve.virtio.VirtioDevice;
 import org.jbhyve.virtio.VirtioTransport;
 
@@ -26,8 +31,14 @@ import org.jbhyve.virtio.VirtioTransport;
  *
  * <p>On FreeBSD bhyve passes the commands to the CAM target layer ({@code /dev/cam/ctl}); here
  * the target is emulated ({@link ScsiDisk}) over block backends.
+ *
+ * <p>Snapshots cover the device model only (the transport saves queues, features and status):
+ * see {@link #saveState}. {@link #quiesce} stops taking chains and waits until every command and
+ * control request already taken is answered in its used ring (interrupt included); chains the
+ * driver makes available meanwhile stay on the rings, for {@link #resumeAfterSnapshot} or, after
+ * a restore, for the transport to kick every queue once it has activated the device again.
  */
-public final class VirtioScsi implements VirtioDevice {
+public final class VirtioScsi implements VirtioDevice, Snapshottable {
     public static final int CONTROL = 0, EVENT = 1, FIRST_REQUEST = 2;
     public static final int QUEUE_SIZE = 128;
     /** The one target this adapter has. */
@@ -44,6 +55,7 @@ public final class VirtioScsi implements VirtioDevice {
     private final int requestQueues;
     private final VirtioScsiConfig config;
     private final AtomicInteger failures = new AtomicInteger();
+    private final Activity activity = new Activity();
     private volatile ScsiSession session;
 
     /**
@@ -125,7 +137,7 @@ public final class VirtioScsi implements VirtioDevice {
         if (session != null) {
             session.close();
         }
-        session = new ScsiSession(transport, target, config, queueCount(), failures);
+        session = new ScsiSession(transport, target, config, queueCount(), failures, activity);
     }
 
     @Override
@@ -143,6 +155,84 @@ public final class VirtioScsi implements VirtioDevice {
         ScsiSession s = session;
         if (s != null) {
             s.notified(queue);
+        }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /** Stops taking chains and waits until everything taken is answered (all sessions, old ones too). */
+    @Override
+    public void quiesce() {
+        activity.pauseAndDrain();
+    }
+
+    /** Takes chains again, starting with those the driver queued while the device was quiesced. */
+    @Override
+    public void resumeAfterSnapshot() {
+        activity.resume();
+        ScsiSession s = session;
+        if (s != null) {
+            s.serveAll();
+        }
+    }
+
+    /**
+     * The layout (the driver-writable config fields and each logical unit's state):
+     * <pre>
+     * i32 sense_size  i32 cdb_size
+     * u16 number of LUNs, each: u16 LUN, i64 blocks, i32 block size (compared on restore),
+     *                           bool write cache enabled (MODE SELECT's WCE)
+     * </pre>
+     * No unit attention or other pending sense is kept by these logical units, so there is none to save.
+     */
+    @Override
+    public void saveState(StateWriter out) {
+        out.i32(config.senseSize()).i32(config.cdbSize());
+        int[] luns = target.lunNumbers();
+        out.u16(luns.length);
+        for (int lun : luns) {
+            ScsiDisk disk = target.lun(lun);
+            out.u16(lun).i64(disk.blocks()).i32(disk.blockSize()).bool(disk.writeCacheEnabled());
+        }
+    }
+
+    /**
+     * Restores {@link #saveState}'s state; a LUN set, or a disk size, that differs from this
+     * target's is one {@link SnapshotException} naming the LUN and the difference.
+     */
+    @Override
+    public void restoreState(StateReader in, int version) {
+        int sense = in.intIn(0, VirtioScsiConfig.MAX_SIZE, "sense_size");
+        int cdb = in.intIn(0, VirtioScsiConfig.MAX_SIZE, "cdb_size");
+        int[] luns = target.lunNumbers();
+        int n = in.u16();
+        int[] saved = new int[n];
+        boolean[] writeCache = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            saved[i] = in.u16();
+            long blocks = in.i64();
+            int blockSize = in.i32();
+            writeCache[i] = in.bool();
+            ScsiDisk disk = target.lun(saved[i]);
+            if (disk == null) {
+                throw new SnapshotException(in.part() + ": the snapshot has LUN " + saved[i] + ", the target has LUNs "
+                        + Arrays.toString(luns));
+            }
+            if (blocks != disk.blocks() || blockSize != disk.blockSize()) {
+                throw new SnapshotException(in.part() + ": LUN " + saved[i] + " has " + disk.blocks() + " blocks of "
+                        + disk.blockSize() + " bytes, the snapshot " + blocks + " blocks of " + blockSize + " bytes");
+            }
+        }
+        if (!Arrays.equals(saved, luns)) {
+            throw new SnapshotException(in.part() + ": the target has LUNs " + Arrays.toString(luns)
+                    + ", the snapshot " + Arrays.toString(saved));
+        }
+        config.restore(sense, cdb);
+        for (int i = 0; i < n; i++) {
+            target.lun(saved[i]).writeCacheEnabled(writeCache[i]);
         }
     }
 

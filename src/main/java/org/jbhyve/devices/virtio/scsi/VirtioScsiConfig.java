@@ -56,6 +56,12 @@ final class VirtioScsiConfig {
         cdbSize = CDB_SIZE;
     }
 
+    /** The driver-written sizes from a snapshot (each already checked to be at most {@link #MAX_SIZE}). */
+    void restore(int sense, int cdb) {
+        senseSize = sense;
+        cdbSize = cdb;
+    }
+
     private byte[] bytes() {
         byte[] b = new byte[SIZE];
         int[] words = {numQueues, segMax, MAX_SECTORS, CMD_PER_LUN, EVENT_INFO_SIZE, senseSize, cdbSize};

@@ -36,6 +36,15 @@ public final class AhciDriver {
         return new Port(n);
     }
 
+    /**
+     * Port {@code layout.n} of this driver's controller over the command list, FIS area and
+     * tables {@code layout} (of another driver) laid out in guest RAM: after a snapshot is
+     * restored into a new controller, the guest's structures are where they were.
+     */
+    public Port port(Port layout) {
+        return new Port(layout);
+    }
+
     /** A PRDT entry: {@code bytes} at guest address {@code address}. */
     public record Prd(long address, int bytes) {}
 
@@ -72,6 +81,13 @@ public final class AhciDriver {
             for (int i = 0; i < 32; i++) {
                 tables[i] = guest.alloc(TABLE_SIZE, 128);
             }
+        }
+
+        Port(Port layout) {
+            this.n = layout.n;
+            this.list = layout.list;
+            this.fisArea = layout.fisArea;
+            System.arraycopy(layout.tables, 0, tables, 0, tables.length);
         }
 
         public int reg(int offset) {

@@ -58,9 +58,22 @@ final class NvmeFixture implements AutoCloseable {
 
     static NvmeFixture build(Map<String, String> options, Path image, long guestBytes) {
         MockGuest guest = new MockGuest(guestBytes);
-        NvmeController c = NvmeFactory.create(k -> Optional.ofNullable(options.get(k)),
+        return new NvmeFixture(guest, controller(options, guest), image);
+    }
+
+    /** A controller for {@code options} (k=v map) built by the factory in {@code guest}. */
+    static NvmeController controller(Map<String, String> options, MockGuest guest) {
+        return NvmeFactory.create(k -> Optional.ofNullable(options.get(k)),
                 k -> options.containsKey(k) && !options.get(k).equals("false"), "testvm", 0, 4, 0, guest.memory, guest);
-        return new NvmeFixture(guest, c, image);
+    }
+
+    /** Another controller in this fixture's guest for the same image and {@code options}, as a restore builds it. */
+    NvmeController twin(String... options) {
+        Map<String, String> o = parse(options);
+        if (image != null) {
+            o.put("path", image.toString());
+        }
+        return controller(o, guest);
     }
 
     private static Map<String, String> parse(String... options) {

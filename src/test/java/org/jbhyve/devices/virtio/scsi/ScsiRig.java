@@ -93,6 +93,21 @@ final class ScsiRig implements AutoCloseable {
 
     /** Sends one command (data-out and data-in buffers as given; empty/0 for none) and waits for it. */
     Reply command(int target, int lun, byte[] cdb, byte[] dataOut, int dataIn) throws Exception {
+        Sent s = send(target, lun, cdb, dataOut, dataIn);
+        MockQueue.Used u = await(driver.queues[REQUEST]);
+        assertEquals(s.head(), u.head());
+        return s.reply(u.length());
+    }
+
+    /** A command made available and kicked: its chain head and where its answer will be. */
+    record Sent(ScsiRig rig, int head, long resp, long in, int dataIn) {
+        Reply reply(int used) {
+            return rig.reply(resp, in, dataIn, used);
+        }
+    }
+
+    /** Makes one command available on the request queue and kicks it, without waiting. */
+    Sent send(int target, int lun, byte[] cdb, byte[] dataOut, int dataIn) {
         long h = header(target, lun, 7, cdb);
         long resp = guest.alloc(12 + 96, 8);
         guest.memory.write(resp, new byte[12 + 96]);
@@ -114,9 +129,7 @@ final class ScsiRig implements AutoCloseable {
         MockQueue q = driver.queues[REQUEST];
         int head = q.add(bufs.toArray(MockQueue.Buf[]::new));
         driver.kick(REQUEST);
-        MockQueue.Used u = await(q);
-        assertEquals(head, u.head());
-        return reply(resp, in, dataIn, u.length());
+        return new Sent(this, head, resp, in, dataIn);
     }
 
     Reply reply(long resp, long in, int dataIn, int used) {
