@@ -1,5 +1,6 @@
 package org.jbhyve.devices.storage.ahci;
 
+import org.jbhyve.snapshot.CorruptBlobs;
 import static org.jbhyve.devices.storage.ahci.AhciPort.*;
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.jbhyve.devices.storage.ahci.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.snapshot.SnapshotException;
 import org.jbhyve.snapshot.StateRoundTrip;

@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.jbhyve.backend.block.BlockOptions;
-import org.jbhyve.devices.storage.ahci.CorruptBlobs;
+import org.jbhyve.snapshot.CorruptBlobs;
 import org.jbhyve.snapshot.SnapshotException;
 import org.jbhyve.snapshot.StateRoundTrip;
 import org.jbhyve.virtio.MockQueue;
