@@ -29,8 +29,11 @@ import org.jbhyve.vcpu.Descriptor;
  *   <li>the register getters, descriptors, selectors, x2APIC state, RTC NVRAM and time (set
  *       before get), pending/current event (--get-intinfo);</li>
  *   <li>active, debug and suspended vCPUs, --get-stats, --get-cpu-topology;</li>
- *   <li>--force-reset (bhyve exits 0), --force-poweroff (bhyve exits 1), --destroy (a running
- *       VM stops and bhyve exits 4; bhyvectl waits until its entry is gone).</li>
+ *   <li>--force-reset (bhyve exits 0), --force-poweroff (bhyve exits 1);</li>
+ *   <li>--checkpoint=FILE (the VM is saved and runs on), --suspend=FILE (saved, then it stops and
+ *       bhyve exits 0; bhyvectl waits until its entry is gone); a relative FILE is taken from
+ *       bhyvectl's working directory;</li>
+ *   <li>--destroy (a running VM stops and bhyve exits 4; bhyvectl waits until its entry is gone).</li>
  * </ol>
  * The first failure stops there: one line on stderr and status 255 (FreeBSD's exit(-1)); a bad
  * command line is one line and status 1. {@code --get-all} shows everything the VM can answer.
@@ -238,6 +241,13 @@ public final class BhyvectlMain {
             if (o.has("force-poweroff")) {
                 vm.forcePoweroff();
             }
+            if (o.checkpointFile != null) {
+                vm.checkpoint(absolute(o.checkpointFile), false);
+            }
+            if (o.suspendFile != null) {
+                vm.checkpoint(absolute(o.suspendFile), true);
+                awaitGone(); // like FreeBSD's bhyve, which destroys the VM after a suspend
+            }
             if (o.has("destroy")) {
                 destroy(vm, running);
             }
@@ -250,6 +260,16 @@ public final class BhyvectlMain {
                 return;
             }
             vm.destroy();
+            awaitGone();
+        }
+
+        /** The snapshot file as the VM must see it: relative to where bhyvectl runs. */
+        private static String absolute(String file) {
+            return java.nio.file.Path.of(file).toAbsolutePath().normalize().toString();
+        }
+
+        /** Waits until the VM has stopped and left the registry. */
+        private void awaitGone() {
             long deadline = System.nanoTime() + DESTROY_WAIT_MILLIS * 1_000_000;
             while (System.nanoTime() < deadline) {
                 Registry.Entry e = registry.inspect(o.vm);

@@ -32,7 +32,7 @@ final class BhyvectlOptions {
             "get-cpu-topology", "get-rtc-time", "get-rtc-nvram", "help");
     /** Options of FreeBSD's bhyvectl that have no meaning on KVM (VMX/SVM internals, capabilities...). */
     static final List<String> UNAVAILABLE = List.of("run", "getcap", "setcap", "capname", "set-mem",
-            "get-gpa-pmap", "assert-lapic-lvt", "unassign-pptdev", "set-x2apic-state", "checkpoint", "suspend",
+            "get-gpa-pmap", "assert-lapic-lvt", "unassign-pptdev", "set-x2apic-state",
             "get-eptp", "get-exception-bitmap", "get-io-bitmap-address", "get-tsc-offset", "get-msr-bitmap",
             "get-msr-bitmap-address", "get-guest-pat", "get-guest-sysenter", "get-exit-reason");
 
@@ -57,6 +57,9 @@ final class BhyvectlOptions {
     long descLimit;
     long descAccess;
     Long setRtcTime;
+    /** --checkpoint=FILE and --suspend=FILE. */
+    String checkpointFile;
+    String suspendFile;
     Integer setRtcNvram;
     int rtcNvramOffset;
 
@@ -84,7 +87,7 @@ final class BhyvectlOptions {
             t.add(new Option("set-" + s, true));
         }
         for (String v : List.of("vm", "cpu", "desc-base", "desc-limit", "desc-access", "set-rtc-time",
-                "set-rtc-nvram", "rtc-nvram-offset")) {
+                "set-rtc-nvram", "rtc-nvram-offset", "checkpoint", "suspend")) {
             t.add(new Option(v, true));
         }
         for (String u : UNAVAILABLE) {
@@ -155,6 +158,16 @@ final class BhyvectlOptions {
         return prefixed.getFirst();
     }
 
+    private String snapshotFile(String name, String value) {
+        if (value.isEmpty()) {
+            throw new UsageException("option '--" + name + "' requires a file name");
+        }
+        if ((name.equals("checkpoint") ? suspendFile : checkpointFile) != null) {
+            throw new UsageException("--checkpoint and --suspend exclude each other");
+        }
+        return value;
+    }
+
     private void apply(String name, String value) {
         switch (name) {
             case "vm" -> vm = value;
@@ -171,6 +184,8 @@ final class BhyvectlOptions {
             case "set-rtc-time" -> setRtcTime = number(name, value);
             case "set-rtc-nvram" -> setRtcNvram = (int) (number(name, value) & 0xFF);
             case "rtc-nvram-offset" -> rtcNvramOffset = (int) number(name, value);
+            case "checkpoint" -> checkpointFile = snapshotFile(name, value);
+            case "suspend" -> suspendFile = snapshotFile(name, value);
             default -> {
                 if (FLAGS.contains(name)) {
                     flags.add(name);

@@ -89,6 +89,7 @@ final class IsaDevices implements AutoCloseable {
             devices.put("post@0x80", post);
             devices.put("post@bhyve", bhyvePost);
             ResetControl reset = new ResetControl(requests::reset);
+            devices.put("reset-control", reset);
             ports.register(PciRoot.CONFIG_ADDRESS_PORT, PciRoot.CONFIG_PORTS_LENGTH, "pci-config",
                     pci.configPorts(reset.resetRegister()));
             I8042 atkbdc = new I8042(isaIrq.apply(I8042.KEYBOARD_IRQ), isaIrq.apply(I8042.MOUSE_IRQ), requests::reset);

@@ -19,9 +19,15 @@ import org.jbhyve.sys.SysException;
  */
 final class VarsFlash implements AutoCloseable {
     private final MemorySegment contents;
+    private CfiFlash flash;
 
     private VarsFlash(MemorySegment contents) {
         this.contents = contents;
+    }
+
+    /** The flash device in front of the file (its command state goes into a snapshot; the contents are the file). */
+    CfiFlash flash() {
+        return flash;
     }
 
     /** Maps {@code varsFile} just below {@code romBase} in slot {@code slot}; problems are one line. */
@@ -48,6 +54,7 @@ final class VarsFlash implements AutoCloseable {
             });
             vm.setReadOnlyMemoryRegion(slot, base, contents);
             mmio.register(base, size, "bootvars", flash);
+            vars.flash = flash;
             return vars;
         } catch (IllegalArgumentException e) {
             vars.close();

@@ -1,6 +1,8 @@
 package org.jbhyve.machine;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.jbhyve.snapshot.SnapshotImage;
 
 import java.util.ArrayList;
@@ -146,6 +148,7 @@ public final class VirtualMachine implements AutoCloseable {
         }
         GdbServer gdb = spec.gdb() == null ? null : own(listenForGdb(spec.gdb()));
 
+        Map<String, Object> firmwareDevices = new LinkedHashMap<>();
         IoBus ports = new IoBus("port I/O");
         IoBus mmio = new IoBus("MMIO");
         portBus = ports;
@@ -156,7 +159,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
             rom.install(kvm, vm, slot++, ram.memory());
             if (spec.bootvars() != null) {
-                own(VarsFlash.install(spec.bootvars(), rom.base(), vm, slot++, mmio));
+                firmwareDevices.put("bootvars", own(VarsFlash.install(spec.bootvars(), rom.base(), vm, slot++, mmio)).flash());
             }
         }
         if (spec.strictIo()) {
@@ -189,8 +192,9 @@ public final class VirtualMachine implements AutoCloseable {
         PlatformDescription platform = FirmwareTables.describe(spec, map, pci, isa.comPorts());
         long rsdp = FirmwareTables.install(spec, ram.memory(), platform);
         if (spec.fwCfg()) {
-            ports.register(FwCfg.PORT_BASE, FwCfg.PORT_COUNT, "fw_cfg",
-                    FirmwareTables.firmwareConfig(spec, map, ram.memory(), platform));
+            FwCfg fwCfg = FirmwareTables.firmwareConfig(spec, map, ram.memory(), platform);
+            ports.register(FwCfg.PORT_BASE, FwCfg.PORT_COUNT, "fw_cfg", fwCfg);
+            firmwareDevices.put("fw_cfg", fwCfg);
         }
         EntryState entry = rom == null && restoring == null ? loadGuest(ram.memory(), map, rsdp) : null;
         boolean x2apic = spec.tree().getBoolean("x86.x2apic", false);
@@ -209,7 +213,7 @@ public final class VirtualMachine implements AutoCloseable {
             openStats(i, vcpu);
         }
         MachineSnapshots machineSnapshots = new MachineSnapshots(spec, vm, kvm.savedMsrIndexes(), vcpus, ram.memory(),
-                pci.functions(), isa.devices());
+                pci.functions(), concat(isa.devices(), firmwareDevices));
         if (restoring != null) {
             machineSnapshots.restore(restoring);
             restoring.close();
@@ -262,6 +266,12 @@ public final class VirtualMachine implements AutoCloseable {
     /** Asks the VM to stop (signals, control requests); the first request wins. */
     public void requestExit(ExitStatus status, String message) {
         lifecycle.requestExit(status, status.code(), message);
+    }
+
+    private static Map<String, Object> concat(Map<String, Object> first, Map<String, Object> second) {
+        Map<String, Object> all = new LinkedHashMap<>(first);
+        all.putAll(second);
+        return all;
     }
 
     private static GdbServer listenForGdb(MachineSpec.Gdb settings) {

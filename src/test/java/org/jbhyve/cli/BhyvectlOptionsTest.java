@@ -73,7 +73,8 @@ class BhyvectlOptionsTest {
         "--vm=x vm2|unexpected argument 'vm2'",
         "--vm=x --getcap|--getcap is not available with Linux KVM",
         "--vm=x --get-vmcs-exit-reason|unrecognized option '--get-vmcs-exit-reason'",
-        "--vm=x --checkpoint=/tmp/f|--checkpoint is not available with Linux KVM",
+        "--vm=x --checkpoint=/tmp/f --suspend=/tmp/g|--checkpoint and --suspend exclude each other",
+        "--vm=x --suspend=|option '--suspend' requires a file name",
     })
     void badCommandLinesAreOneLine(String argv, String message) {
         BhyvectlOptions.UsageException e = assertThrows(BhyvectlOptions.UsageException.class,
