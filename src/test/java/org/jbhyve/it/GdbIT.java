@@ -49,11 +49,22 @@ class GdbIT {
         return Long.parseLong(m.group(1), 16);
     }
 
-    /** Whether something listens on TCP {@code port} of 127.0.0.1 (read from /proc/net/tcp, no connection made). */
+    /**
+     * Whether something listens on TCP {@code port} of 127.0.0.1, read from /proc/net/tcp and
+     * /proc/net/tcp6 (no connection made): where the kernel has IPv6, Java's sockets are IPv6
+     * ones and 127.0.0.1 shows there as the mapped address ::ffff:127.0.0.1.
+     */
     private static boolean listening(int port) throws IOException {
-        String local = String.format(Locale.ROOT, "0100007F:%04X", port);
-        return Files.readAllLines(Path.of("/proc/net/tcp")).stream()
-                .map(l -> l.trim().split("\\s+")).anyMatch(f -> f.length > 3 && f[1].equals(local) && f[3].equals("0A"));
+        List<String> locals = List.of(String.format(Locale.ROOT, "0100007F:%04X", port),
+                String.format(Locale.ROOT, "0000000000000000FFFF00000100007F:%04X", port));
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path path = Path.of(table);
+            if (Files.exists(path) && Files.readAllLines(path).stream().map(l -> l.trim().split("\\s+"))
+                    .anyMatch(f -> f.length > 3 && locals.contains(f[1]) && f[3].equals("0A"))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String gdb(List<String> commands) throws Exception {
