@@ -35,7 +35,8 @@ public final class VirtioSnapshots {
     }
 
     /**
-     * Restores every truncation of {@code blob} and copies with single bytes changed into the
+     * Restores every truncation of {@code blob} and copies with one byte changed (each byte in
+     * turn, to a random other value) into the
      * part {@code target} gives (a fresh one each time, or the same one): each must either
      * restore or fail with a {@link SnapshotException}, never another exception. Truncations
      * must all fail.
@@ -47,11 +48,9 @@ public final class VirtioSnapshots {
         }
         java.util.Random random = new java.util.Random(42);
         for (int i = 0; i < blob.length; i++) {
-            for (int value : new int[] {0, 0xFF, random.nextInt(256), blob[i] ^ 1}) {
-                byte[] bad = blob.clone();
-                bad[i] = (byte) value;
-                restores(target.get(), version, bad);
-            }
+            byte[] bad = blob.clone();
+            bad[i] ^= (byte) (1 + random.nextInt(255));
+            restores(target.get(), version, bad);
         }
     }
 
