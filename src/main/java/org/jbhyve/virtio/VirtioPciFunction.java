@@ -4,6 +4,7 @@ import static org.jbhyve.virtio.VirtioPci.*;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.GuestDoorbells;
 import org.jbhyve.memory.GuestMemory;
@@ -11,6 +12,10 @@ import org.jbhyve.pci.PciBar;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
 import org.jbhyve.pci.PciInterrupts;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The virtio PCI transport as a transitional device: the legacy (0.9.5) register block on I/O
@@ -25,8 +30,13 @@ import org.jbhyve.pci.PciInterrupts;
  *
  * <p>Register accesses are serialised on this object; notifications and completions are not
  * (they go straight to the device and its queues).
+ *
+ * <p>Snapshots: the function saves its config space and BARs, the transport registers, every
+ * queue's layout and ring positions, the interrupt state and, nested, the device model's state
+ * (layout in {@link #saveState}). {@link #quiesce} lets the device take what the driver made
+ * available, then closes the doorbells and brings the device's own threads to rest.
  */
-public final class VirtioPciFunction extends PciFunction implements AutoCloseable {
+public final class VirtioPciFunction extends PciFunction implements AutoCloseable, Snapshottable {
     private static final long RING_FEATURES = 1L << F_INDIRECT_DESC | 1L << F_EVENT_IDX;
 
     private final VirtioDevice device;
@@ -45,6 +55,10 @@ public final class VirtioPciFunction extends PciFunction implements AutoCloseabl
     private int configVector = NO_VECTOR;
     private int configGeneration;
     private volatile boolean active;
+    /** Set between {@link #quiesce} and {@link #resumeAfterSnapshot}: doorbells are ignored. */
+    private volatile boolean quiesced;
+    /** Doorbell calls into the device in progress (quiesce waits for them to leave). */
+    private final AtomicInteger notifying = new AtomicInteger();
 
     public VirtioPciFunction(VirtioDevice device, GuestMemory memory, PciInterrupts pci, GuestDoorbells doorbells,
                              boolean msix) {
@@ -67,8 +81,8 @@ public final class VirtioPciFunction extends PciFunction implements AutoCloseabl
         config.put32(notify + 16, NOTIFY_MULTIPLIER);
         addBar(new PciBar(0, PciBar.Kind.IO, legacyBarSize(device.configSize()), false, new LegacyRegisters(this)));
         if (msix) {
-            addBar(new PciBar(MSIX_BAR, PciBar.Kind.MEMORY32, VirtioInterrupts.MSIX_BAR_SIZE, false,
-                    interrupts.msixBar()));
+            addBar(new PciBar(MSIX_BAR, PciBar.Kind.MEMORY32, interrupts.msix().barSize(), false,
+                    interrupts.msix().handler()));
         }
         addBar(new PciBar(MODERN_BAR, PciBar.Kind.MEMORY32, MODERN_BAR_SIZE, false, new ModernRegisters(this)));
     }
@@ -104,7 +118,7 @@ public final class VirtioPciFunction extends PciFunction implements AutoCloseabl
 
     @Override
     protected void configWritten(int offset, int size, long value) {
-        interrupts.configWritten();
+        interrupts.configWritten(offset, size);
     }
 
     @Override
@@ -130,10 +144,28 @@ public final class VirtioPciFunction extends PciFunction implements AutoCloseabl
         }
     }
 
-    /** The driver kicked queue {@code q}; ignored until DRIVER_OK and for queues not set up. */
+    /**
+     * The driver kicked queue {@code q}; ignored until DRIVER_OK, for queues not set up, and
+     * while quiesced for a snapshot (every queue is looked at again when the device resumes).
+     */
     public void notifyQueue(int q) {
-        if (active && q >= 0 && q < queues.length && queues[q].isReady()) {
-            device.queueNotified(q);
+        if (!active || q < 0 || q >= queues.length || !queues[q].isReady()) {
+            return;
+        }
+        notifying.incrementAndGet();
+        try {
+            if (!quiesced) {
+                device.queueNotified(q);
+            }
+        } finally {
+            notifying.decrementAndGet();
+        }
+    }
+
+    /** Calls the device for every live queue, as after a kick on each. */
+    private void notifyAllQueues() {
+        for (int q = 0; q < queues.length; q++) {
+            notifyQueue(q);
         }
     }
 
@@ -183,9 +215,7 @@ public final class VirtioPciFunction extends PciFunction implements AutoCloseabl
         }
         active = true;
         device.activate(transport);
-        for (int q = 0; q < queues.length; q++) {
-            notifyQueue(q); // buffers made available before DRIVER_OK
-        }
+        notifyAllQueues(); // buffers made available before DRIVER_OK
     }
 
     synchronized void reset() {
@@ -275,6 +305,130 @@ public final class VirtioPciFunction extends PciFunction implements AutoCloseabl
 
     int msixVectorCount() {
         return interrupts.vectorCount();
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * The function's snapshot, layout version 1:
+     * <pre>
+     * function state   config space and BAR addresses ({@link PciFunction}), MSI/MSI-X control
+     *                  words and the INTx status bit included
+     * u8  device status            i64 driver features as written (negotiated = these & offered)
+     * i32 device feature select    i32 driver feature select    u16 queue select
+     * u16 config MSI-X vector      i32 config generation
+     * i32 queue count, then each queue ({@link Virtqueue#saveState}): layout, ready, ring
+     *     positions (last available index seen, next used index), event-idx, vector
+     * interrupts       u8 ISR, then with MSI-X the capability's table and PBA, nested
+     * device           the model's state, nested (its own layout version)
+     * </pre>
+     * A device model that is not {@link Snapshottable} makes this a {@link SnapshotException}.
+     */
+    @Override
+    public void saveState(StateWriter out) {
+        Snapshottable model = snapshottableDevice();
+        synchronized (this) {
+            saveFunctionState(out);
+            out.u8(status).i64(driverFeatures).i32(deviceFeatureSelect).i32(driverFeatureSelect).u16(queueSelect);
+            out.u16(configVector).i32(configGeneration);
+            out.i32(queues.length);
+            for (Virtqueue q : queues) {
+                q.saveState(out);
+            }
+            interrupts.saveState(out);
+        }
+        out.nested(model); // outside the lock: the model's threads may call the transport
+    }
+
+    /**
+     * Restores a blob of {@link #saveState} into this freshly built function: config space and
+     * BAR placement (with the doorbells re-registered where the BARs land), the registers, the
+     * queues at their saved ring positions, interrupt routes and the INTx line, the device
+     * model; then, if the driver had set DRIVER_OK, activates the device on the restored queues
+     * as the status write would have (the guest does not repeat the handshake) and looks at
+     * every queue once. Features the driver negotiated that this device no longer offers (its
+     * backend differs) are a {@link SnapshotException}.
+     */
+    @Override
+    public void restoreState(StateReader in, int version) {
+        Snapshottable model = snapshottableDevice();
+        synchronized (this) {
+            if (active || status != 0) {
+                reset();
+            }
+            restoreFunctionState(in);
+            int savedStatus = in.u8();
+            long savedDriverFeatures = in.i64();
+            int savedDfSelect = in.i32();
+            int savedGfSelect = in.i32();
+            int savedQueueSelect = in.u16();
+            int savedConfigVector = in.u16();
+            int savedGeneration = in.i32();
+            if ((savedStatus & STATUS_FEATURES_OK) != 0 && (savedDriverFeatures & ~offered) != 0) {
+                throw new SnapshotException(String.format("%s: the driver negotiated features 0x%x, this device "
+                        + "offers 0x%x", name(), savedDriverFeatures, offered));
+            }
+            if (savedConfigVector >= interrupts.vectorCount() && savedConfigVector != NO_VECTOR) {
+                throw in.invalid("config vector " + savedConfigVector + " of " + interrupts.vectorCount());
+            }
+            int count = in.i32();
+            if (count != queues.length) {
+                throw in.invalid(count + " queues saved, the device has " + queues.length);
+            }
+            for (Virtqueue q : queues) {
+                q.restoreState(in, interrupts.vectorCount());
+            }
+            interrupts.restoreState(in);
+            status = savedStatus;
+            driverFeatures = savedDriverFeatures;
+            deviceFeatureSelect = savedDfSelect;
+            driverFeatureSelect = savedGfSelect;
+            queueSelect = savedQueueSelect;
+            configVector = savedConfigVector;
+            configGeneration = savedGeneration;
+        }
+        in.nested(model, "device");
+        synchronized (this) {
+            if ((status & STATUS_DRIVER_OK) != 0) {
+                activate();
+            }
+        }
+    }
+
+    /**
+     * Lets the device take what the driver made available before the vCPUs stopped, then
+     * ignores doorbells, waits for the device calls in progress, and quiesces the device
+     * (its in-flight requests completed, used entries published, interrupts sent).
+     */
+    @Override
+    public void quiesce() {
+        Snapshottable model = snapshottableDevice();
+        notifyAllQueues();
+        quiesced = true;
+        while (notifying.get() != 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+        model.quiesce();
+    }
+
+    /** Lets the device work again and looks at every queue once (kicks ignored meanwhile). */
+    @Override
+    public void resumeAfterSnapshot() {
+        if (device instanceof Snapshottable model) {
+            model.resumeAfterSnapshot();
+        }
+        quiesced = false;
+        notifyAllQueues();
+    }
+
+    private Snapshottable snapshottableDevice() {
+        if (device instanceof Snapshottable model) {
+            return model;
+        }
+        throw new SnapshotException(name() + ": cannot be snapshotted");
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.jbhyve.virtio;
 import java.lang.invoke.VarHandle;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 
 /**
  * A split virtqueue (virtio 1.x section 2.7), device side.
@@ -124,19 +126,107 @@ public final class Virtqueue {
      */
     synchronized void enable(boolean eventIdx) {
         synchronized (usedLock) {
-            if (size == 0 || size > maxSize || Integer.bitCount(size) != 1) {
-                throw new VirtqueueException("queue " + index + ": bad size " + size);
-            }
-            if ((descAddr & 15) != 0 || (availAddr & 1) != 0 || (usedAddr & 3) != 0
-                    || !memory.contains(descAddr, (long) DESC_SIZE * size)
-                    || !memory.contains(availAddr, 6 + 2L * size)
-                    || !memory.contains(usedAddr, 6 + 8L * size)) {
-                throw new VirtqueueException(String.format("queue %d: rings 0x%x/0x%x/0x%x (size %d) misaligned or not RAM",
-                        index, descAddr, availAddr, usedAddr, size));
-            }
+            checkLayout();
             this.eventIdx = eventIdx;
             this.ready = true;
             this.broken = false;
+        }
+    }
+
+    private void checkLayout() {
+        if (size == 0 || size > maxSize || Integer.bitCount(size) != 1) {
+            throw new VirtqueueException("queue " + index + ": bad size " + size);
+        }
+        if ((descAddr & 15) != 0 || (availAddr & 1) != 0 || (usedAddr & 3) != 0
+                || !memory.contains(descAddr, (long) DESC_SIZE * size)
+                || !memory.contains(availAddr, 6 + 2L * size)
+                || !memory.contains(usedAddr, 6 + 8L * size)) {
+            throw new VirtqueueException(String.format("queue %d: rings 0x%x/0x%x/0x%x (size %d) misaligned or not RAM",
+                    index, descAddr, availAddr, usedAddr, size));
+        }
+    }
+
+    /**
+     * The queue's part of a snapshot, in this order:
+     * <pre>
+     * u16 size | bool ready | bool broken | bool event_idx | bool indirect allowed
+     * i64 descriptor table | i64 available ring | i64 used ring   (a legacy driver's PFN is the
+     *                                                               table address / 4096)
+     * u16 last available index seen | u16 next used index | u16 used index last signalled
+     * u16 MSI-X vector (0xFFFF none)
+     * </pre>
+     * The rings themselves are guest RAM, saved with it.
+     */
+    synchronized void saveState(StateWriter out) {
+        synchronized (usedLock) {
+            out.u16(size).bool(ready).bool(broken).bool(eventIdx).bool(indirectAllowed);
+            out.i64(descAddr).i64(availAddr).i64(usedAddr);
+            out.u16(lastAvail).u16(nextUsed).u16(signalledUsed).u16(vector);
+        }
+    }
+
+    /**
+     * Restores what {@link #saveState} wrote: the queue continues from the saved ring positions
+     * (nothing is reset). A ready queue's layout is checked as {@link #enable} checks it, and
+     * {@code vectors} bounds the vector; a value that does not fit is a
+     * {@link org.jbhyve.snapshot.SnapshotException}.
+     */
+    synchronized void restoreState(StateReader in, int vectors) {
+        int savedSize = in.u16();
+        boolean savedReady = in.bool();
+        boolean savedBroken = in.bool();
+        boolean savedEventIdx = in.bool();
+        boolean savedIndirect = in.bool();
+        long desc = in.i64();
+        long avail = in.i64();
+        long used = in.i64();
+        int savedLastAvail = in.u16();
+        int savedNextUsed = in.u16();
+        int savedSignalled = in.u16();
+        int savedVector = in.u16();
+        if (savedVector >= vectors && savedVector != VirtioPci.NO_VECTOR) {
+            throw in.invalid("queue " + index + " uses MSI-X vector " + savedVector + " of " + vectors);
+        }
+        synchronized (usedLock) {
+            size = savedSize;
+            descAddr = desc;
+            availAddr = avail;
+            usedAddr = used;
+            if (savedReady) {
+                try {
+                    checkLayout();
+                } catch (VirtqueueException e) {
+                    reset();
+                    throw in.invalid(e.getMessage());
+                }
+            }
+            ready = savedReady;
+            broken = savedBroken;
+            eventIdx = savedEventIdx;
+            indirectAllowed = savedIndirect;
+            lastAvail = savedLastAvail;
+            nextUsed = savedNextUsed;
+            signalledUsed = savedSignalled;
+            vector = savedVector;
+        }
+    }
+
+    /**
+     * Gives back the last {@code count} chains {@link #pop} returned, which the device took but
+     * will not use (e.g. receive buffers held for a frame): they are popped again, in the same
+     * order, next time. Only for chains popped last and not returned with {@link #addUsed}; the
+     * driver may not reuse their ring slots before they are used, so they are still there.
+     */
+    public synchronized void unpop(int count) {
+        if (count < 0 || count > ((lastAvail - nextUsedSnapshot()) & 0xFFFF)) {
+            throw new IllegalArgumentException("queue " + index + ": cannot give back " + count + " chains");
+        }
+        lastAvail = (lastAvail - count) & 0xFFFF;
+    }
+
+    private int nextUsedSnapshot() {
+        synchronized (usedLock) {
+            return nextUsed;
         }
     }
 

@@ -2,8 +2,11 @@ package org.jbhyve.virtio;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A test device: one queue; each chain's readable bytes are summed and copied to its writable bytes. */
-final class EchoDevice implements VirtioDevice {
+/**
+ * A test device: one queue; each chain's readable bytes are copied to its writable bytes. Not
+ * {@link org.jbhyve.snapshot.Snapshottable}; {@link SnapshottableEcho} is.
+ */
+class EchoDevice implements VirtioDevice {
     VirtioTransport transport;
     final AtomicInteger served = new AtomicInteger();
     final AtomicInteger errors = new AtomicInteger();

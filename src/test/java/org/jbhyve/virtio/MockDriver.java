@@ -110,6 +110,16 @@ public final class MockDriver {
         return (int) modern.read(COMMON_OFFSET + C_STATUS, 1);
     }
 
+    /**
+     * The same driver over {@code restored}, a function restored from a snapshot of this one's:
+     * the queues (driver-side ring state in guest RAM) carry on where they were.
+     */
+    public MockDriver continueOn(VirtioPciFunction restored) {
+        MockDriver d = new MockDriver(restored, guest);
+        System.arraycopy(queues, 0, d.queues, 0, queues.length);
+        return d;
+    }
+
     /** Kicks queue {@code q} through the modern notify area (what the ioeventfd would do). */
     public void kick(int q) {
         modern.write(NOTIFY_OFFSET + (long) NOTIFY_MULTIPLIER * q, 2, q);

@@ -6,8 +6,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.jbhyve.backend.block.BlockBackend;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 import org.jbhyve.virtio.DescriptorChain;
 import org.jbhyve.virtio.VirtioDevice;
 import org.jbhyve.virtio.VirtioTransport;
@@ -31,8 +37,13 @@ import org.jbhyve.virtio.VirtqueueException;
  * entry per request, then one interrupt (if the driver wants it) per run of completions.
  * Requests answered at once (GET_ID, bad ranges, unsupported types) are interrupted for once per
  * kick. A reset bumps a generation so completions of the old session are dropped.
+ *
+ * <p>Snapshots: the device has no state of its own beyond the queue (the transport's) and the
+ * disk (a host file, reopened); the blob records the disk's size and read-only-ness so that a
+ * restore onto another disk is refused. {@link #quiesce} stops taking requests and waits until
+ * every request taken is completed, its used entry published and the interrupt sent.
  */
-public final class VirtioBlock implements VirtioDevice {
+public final class VirtioBlock implements VirtioDevice, Snapshottable {
     public static final int F_SIZE_MAX = 1, F_SEG_MAX = 2, F_RO = 5, F_BLK_SIZE = 6, F_FLUSH = 9, F_TOPOLOGY = 10;
     public static final int F_DISCARD = 13, F_WRITE_ZEROES = 14;
     public static final int T_IN = 0, T_OUT = 1, T_FLUSH = 4, T_GET_ID = 8, T_DISCARD = 11, T_WRITE_ZEROES = 13;
@@ -41,6 +52,7 @@ public final class VirtioBlock implements VirtioDevice {
     public static final int ID_BYTES = 20;
     private static final int SIZE_MAX = 1 << 20;
     private static final int MAX_DISCARD_SEGMENTS = 16;
+    private static final long QUIESCE_TIMEOUT_SECONDS = 60;
 
     private final BlockBackend disk;
     private final byte[] config;
@@ -48,6 +60,12 @@ public final class VirtioBlock implements VirtioDevice {
     private volatile VirtioTransport transport;
     private volatile int generation;
     private final AtomicBoolean usedPending = new AtomicBoolean();
+    /** Serialises taking requests from the ring with {@link #quiesce}. */
+    private final Object intake = new Object();
+    /** Between quiesce and resume: no request is taken (guarded by {@code intake}). */
+    private boolean paused;
+    /** Requests taken from the ring whose used entry is not added yet. */
+    private final AtomicInteger inFlight = new AtomicInteger();
 
     public VirtioBlock(BlockBackend disk, String serial) {
         this.disk = disk;
@@ -137,6 +155,15 @@ public final class VirtioBlock implements VirtioDevice {
         if (t == null) {
             return;
         }
+        synchronized (intake) {
+            if (!paused) {
+                takeRequests(t, queue);
+            }
+        }
+    }
+
+    /** Pops and starts what the driver made available, at most one ring's worth (holds {@code intake}). */
+    private void takeRequests(VirtioTransport t, int queue) {
         Virtqueue q = t.queue(0);
         int gen = generation;
         boolean answered = false;
@@ -161,9 +188,24 @@ public final class VirtioBlock implements VirtioDevice {
 
     /** Starts one request; returns whether it was answered at once (its used entry is already added). */
     private boolean start(Virtqueue q, DescriptorChain c, int gen) {
+        inFlight.incrementAndGet();
+        boolean handedToBackend = false;
+        try {
+            int status = startOrAnswer(q, c, gen);
+            handedToBackend = status < 0;
+            return status > 0;
+        } finally {
+            if (!handedToBackend) {
+                inFlight.decrementAndGet();
+            }
+        }
+    }
+
+    /** -1: in flight (the backend completes it); 1: answered at once; 0: not answerable (dropped after reset). */
+    private int startOrAnswer(Virtqueue q, DescriptorChain c, int gen) {
         BlockRequest r = BlockRequest.parse(c);
         if (r == null) { // no status byte: nothing can be reported, return the buffers
-            return answer(q, c, gen, 0);
+            return answer(q, c, gen, 0) ? 1 : 0;
         }
         int status = switch (r.type()) {
             case T_IN, T_OUT -> transfer(q, c, gen, r);
@@ -179,10 +221,10 @@ public final class VirtioBlock implements VirtioDevice {
             default -> S_UNSUPP;
         };
         if (status < 0) {
-            return false; // in flight
+            return -1;
         }
         r.setStatus(status);
-        return answer(q, c, gen, r.writtenOnSuccess(status));
+        return answer(q, c, gen, r.writtenOnSuccess(status)) ? 1 : 0;
     }
 
     /** IN/OUT: checks the range against the disk and hands the guest's buffers to the backend. */
@@ -266,12 +308,16 @@ public final class VirtioBlock implements VirtioDevice {
 
     /** A request's backend work ended (on the completion thread): status, used entry, interrupt later. */
     private void finished(Virtqueue q, DescriptorChain c, int gen, BlockRequest r, int status) {
-        if (gen != generation) {
-            return; // reset meanwhile: the buffers are no longer the device's to write
-        }
-        r.setStatus(status);
-        if (answer(q, c, gen, r.writtenOnSuccess(status))) {
-            usedPending.set(true);
+        try {
+            if (gen != generation) {
+                return; // reset meanwhile: the buffers are no longer the device's to write
+            }
+            r.setStatus(status);
+            if (answer(q, c, gen, r.writtenOnSuccess(status))) {
+                usedPending.set(true);
+            }
+        } finally {
+            inFlight.decrementAndGet();
         }
     }
 
@@ -280,6 +326,61 @@ public final class VirtioBlock implements VirtioDevice {
         VirtioTransport t = transport;
         if (usedPending.getAndSet(false) && t != null) {
             t.notifyUsed(t.queue(0));
+        }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /** Layout version 1: i64 disk size in bytes, bool read-only (checked on restore). */
+    @Override
+    public void saveState(StateWriter out) {
+        out.i64(disk.size()).bool(disk.readOnly());
+    }
+
+    /** Checks that the disk opened now is the size and kind the snapshot had; nothing else to restore. */
+    @Override
+    public void restoreState(StateReader in, int version) {
+        long size = in.i64();
+        boolean readOnly = in.bool();
+        if (size != disk.size()) {
+            throw new SnapshotException(in.part() + ": the disk " + disk.path() + " has " + disk.size()
+                    + " bytes, the snapshot " + size);
+        }
+        if (readOnly != disk.readOnly()) {
+            throw new SnapshotException(in.part() + ": the disk " + disk.path() + " is "
+                    + (disk.readOnly() ? "read-only" : "writable") + ", in the snapshot "
+                    + (readOnly ? "read-only" : "writable"));
+        }
+    }
+
+    /**
+     * Takes no new request (a kick meanwhile is served on resume), waits until every request
+     * taken is completed by the backend with its used entry added, then sends the interrupt
+     * the driver asked for. A disk that does not answer within a minute fails the snapshot.
+     */
+    @Override
+    public void quiesce() {
+        synchronized (intake) {
+            paused = true; // a batch being taken finishes first: its requests are counted
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(QUIESCE_TIMEOUT_SECONDS);
+        while (inFlight.get() > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new SnapshotException("virtio-blk " + disk.path() + ": " + inFlight.get()
+                        + " requests still in flight after " + QUIESCE_TIMEOUT_SECONDS + " s");
+            }
+            LockSupport.parkNanos(100_000);
+        }
+        completionsDelivered();
+    }
+
+    @Override
+    public void resumeAfterSnapshot() {
+        synchronized (intake) {
+            paused = false;
         }
     }
 

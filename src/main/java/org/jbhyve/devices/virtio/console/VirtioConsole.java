@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import org.jbhyve.snapshot.SnapshotException;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 import org.jbhyve.virtio.DescriptorChain;
 import org.jbhyve.virtio.VirtioDevice;
 import org.jbhyve.virtio.VirtioTransport;
@@ -27,14 +31,21 @@ import org.jbhyve.virtio.VirtqueueException;
  * </pre>
  * Host input waits (bounded, per port) for guest receive buffers; guest output goes to the
  * port's client or its bounded buffer. All queue work is serialised on this object.
+ *
+ * <p>Snapshots ({@link #saveState}): whether the driver said DEVICE_READY, the control messages
+ * not yet delivered, and per port whether the driver was told it is open and the host input it
+ * has not taken yet. The sockets are created anew and have no client after a restore, so a port
+ * the driver believed open is announced closed. While quiesced, socket input stays in the
+ * socket and a client's arrival is queued, not delivered.
  */
-public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
+public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener, Snapshottable {
     public static final int MAX_PORTS = 16;
     public static final int F_MULTIPORT = 1;
     static final int DEVICE_READY = 0, DEVICE_ADD = 1, PORT_READY = 3, CONSOLE_PORT = 4, PORT_OPEN = 6, PORT_NAME = 7;
     private static final int CONTROL_RX = 2, CONTROL_TX = 3;
     private static final int MAX_CONTROL_PENDING = 256;
     private static final int INPUT_LIMIT = 64 * 1024;
+    private static final int MAX_CONTROL_MESSAGE = 8 + 4096;
 
     /** One configured port: its name and socket path. */
     public record PortSpec(String name, Path path) {}
@@ -43,8 +54,11 @@ public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
     private final ArrayDeque<byte[]> control = new ArrayDeque<>();
     private final List<ArrayDeque<byte[]>> input = new ArrayList<>();
     private final int[] inputBytes = new int[MAX_PORTS];
+    /** Per port: whether the last PORT_OPEN queued for the driver said open. */
+    private final boolean[] announcedOpen = new boolean[MAX_PORTS];
     private VirtioTransport transport;
     private boolean deviceReady;
+    private boolean paused;
 
     public VirtioConsole(List<PortSpec> specs) {
         if (specs.size() > MAX_PORTS) {
@@ -117,6 +131,7 @@ public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
         transport = null;
         deviceReady = false;
         control.clear();
+        java.util.Arrays.fill(announcedOpen, false);
         notifyAll();
     }
 
@@ -127,7 +142,7 @@ public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
     @Override
     public synchronized void queueNotified(int queue) {
         VirtioTransport t = transport;
-        if (t == null) {
+        if (t == null || paused) {
             return;
         }
         Virtqueue q = t.queue(queue);
@@ -203,6 +218,7 @@ public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
                     queueControl(id, PORT_NAME, 1, p.name.getBytes(StandardCharsets.UTF_8));
                     if (p.isConnected()) {
                         queueControl(id, PORT_OPEN, 1, null);
+                        announcedOpen[id] = true;
                     }
                 }
             }
@@ -262,14 +278,18 @@ public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
     public synchronized void connected(ConsolePort port, boolean open) {
         if (transport != null && deviceReady) {
             queueControl(port.id, PORT_OPEN, open ? 1 : 0, null);
-            flushControl(transport);
+            announcedOpen[port.id] = open;
+            if (!paused) {
+                flushControl(transport);
+            }
         }
     }
 
     @Override
     public synchronized void received(ConsolePort port, byte[] data, int length) {
-        // Backpressure: the socket reader waits (bounded) until the guest takes the input.
-        while (inputBytes[port.id] + length > INPUT_LIMIT && transport != null) {
+        // Backpressure: the socket reader waits (bounded) until the guest takes the input; and
+        // while quiesced, until the device resumes (the input stays in this thread's hands).
+        while ((inputBytes[port.id] + length > INPUT_LIMIT || paused) && transport != null) {
             try {
                 wait(100);
             } catch (InterruptedException e) {
@@ -314,6 +334,96 @@ public final class VirtioConsole implements VirtioDevice, ConsolePort.Listener {
     /** Bytes of guest output dropped on {@code port} because nobody read them. */
     public long dropped(int port) {
         return ports.get(port).dropped();
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /**
+     * Layout version 1:
+     * <pre>
+     * bool device ready (the driver's DEVICE_READY)
+     * i32 n, then n control messages not yet delivered, each as bytes
+     * i32 port count, then per port: bool driver told open | bytes host input not yet taken
+     * </pre>
+     */
+    @Override
+    public synchronized void saveState(StateWriter out) {
+        out.bool(deviceReady);
+        out.i32(control.size());
+        for (byte[] m : control) {
+            out.bytes(m);
+        }
+        out.i32(ports.size());
+        for (int p = 0; p < ports.size(); p++) {
+            out.bool(announcedOpen[p]);
+            java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
+            input.get(p).forEach(chunk -> pending.write(chunk, 0, chunk.length));
+            out.bytes(pending.toByteArray());
+        }
+    }
+
+    /**
+     * Restores the driver's view; a port whose client state differs from what the driver was
+     * told (a port told open has no client right after a restore) gets a PORT_OPEN with the
+     * truth, delivered once the control queue is served.
+     */
+    @Override
+    public synchronized void restoreState(StateReader in, int version) {
+        boolean ready = in.bool();
+        int messages = in.intIn(0, MAX_CONTROL_PENDING, "the number of control messages");
+        List<byte[]> savedControl = new ArrayList<>();
+        for (int i = 0; i < messages; i++) {
+            byte[] m = in.bytes();
+            if (m.length < 8 || m.length > MAX_CONTROL_MESSAGE) {
+                throw in.invalid("a control message has " + m.length + " bytes");
+            }
+            savedControl.add(m);
+        }
+        int count = in.i32();
+        if (count != ports.size()) {
+            throw new SnapshotException(in.part() + ": the snapshot has " + count + " console ports, this device "
+                    + ports.size());
+        }
+        boolean[] open = new boolean[count];
+        byte[][] pending = new byte[count][];
+        for (int p = 0; p < count; p++) {
+            open[p] = in.bool();
+            pending[p] = in.bytes();
+            if (pending[p].length > INPUT_LIMIT) {
+                throw in.invalid("port " + p + " has " + pending[p].length + " bytes of input waiting");
+            }
+        }
+        deviceReady = ready;
+        control.clear();
+        control.addAll(savedControl);
+        for (int p = 0; p < count; p++) {
+            input.get(p).clear();
+            if (pending[p].length > 0) {
+                input.get(p).add(pending[p]);
+            }
+            inputBytes[p] = pending[p].length;
+            announcedOpen[p] = open[p];
+            boolean connected = ports.get(p).isConnected();
+            if (open[p] != connected && (open[p] || deviceReady)) {
+                queueControl(p, PORT_OPEN, connected ? 1 : 0, null);
+                announcedOpen[p] = connected;
+            }
+        }
+    }
+
+    /** Finishes the queue work in progress (it holds this lock) and holds socket input back. */
+    @Override
+    public synchronized void quiesce() {
+        paused = true;
+    }
+
+    @Override
+    public synchronized void resumeAfterSnapshot() {
+        paused = false;
+        notifyAll();
     }
 
     @Override

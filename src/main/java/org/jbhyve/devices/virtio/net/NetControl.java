@@ -3,6 +3,8 @@ package org.jbhyve.devices.virtio.net;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 import org.jbhyve.virtio.DescriptorChain;
 import org.jbhyve.virtio.VirtioTransport;
 import org.jbhyve.virtio.Virtqueue;
@@ -154,6 +156,41 @@ final class NetControl {
             return null;
         }
         return Arrays.copyOfRange(data, at + 4, at + 4 + (int) n * 6);
+    }
+
+    /**
+     * The receive filter the driver programmed: bool promisc, allmulti, alluni, nomulti, nouni,
+     * nobcast; bytes unicast table; bytes multicast table (6 bytes per address). Whether the
+     * filter applies at all follows from the negotiated features, restored with the transport.
+     */
+    synchronized void saveState(StateWriter out) {
+        out.bool(promisc).bool(allMulti).bool(allUni).bool(noMulti).bool(noUni).bool(noBroadcast);
+        out.bytes(unicast).bytes(multicast);
+    }
+
+    synchronized void restoreState(StateReader in) {
+        boolean[] flags = new boolean[6];
+        for (int i = 0; i < flags.length; i++) {
+            flags[i] = in.bool();
+        }
+        byte[] uni = macTable(in, "unicast");
+        byte[] multi = macTable(in, "multicast");
+        promisc = flags[0];
+        allMulti = flags[1];
+        allUni = flags[2];
+        noMulti = flags[3];
+        noUni = flags[4];
+        noBroadcast = flags[5];
+        unicast = uni;
+        multicast = multi;
+    }
+
+    private static byte[] macTable(StateReader in, String what) {
+        byte[] table = in.bytes();
+        if (table.length % 6 != 0 || table.length > MAX_COMMAND) {
+            throw in.invalid("the " + what + " MAC table has " + table.length + " bytes");
+        }
+        return table;
     }
 
     /** Whether a frame for destination MAC {@code dst} passes the filter. */

@@ -42,6 +42,7 @@ final class NetReceiver {
     private VirtioTransport transport;
     private int header;
     private boolean merge;
+    private boolean paused;
     private long frames;
     private long dropped;
     private long badChains;
@@ -63,6 +64,23 @@ final class NetReceiver {
         spare.clear();
     }
 
+    /**
+     * Stops delivering frames (after the batch in progress) until {@link #resume}; frames that
+     * arrive meanwhile wait in the backend's bounded queue. Chains held for a frame are given
+     * back to the ring, so no popped chain is left outside the saved ring positions.
+     */
+    synchronized void pause() {
+        paused = true;
+        if (transport != null && !spare.isEmpty()) {
+            transport.queue(VirtioNet.RX).unpop(spare.size());
+        }
+        spare.clear();
+    }
+
+    synchronized void resume() {
+        paused = false;
+    }
+
     private enum Outcome { DELIVERED, DROPPED, NO_BUFFERS, NO_FRAME }
 
     /**
@@ -71,7 +89,7 @@ final class NetReceiver {
      */
     synchronized boolean drain() {
         VirtioTransport t = transport;
-        if (t == null) {
+        if (t == null || paused) {
             return false;
         }
         Virtqueue q = t.queue(VirtioNet.RX);

@@ -35,6 +35,7 @@ final class NetTransmitter {
     private VirtioTransport transport;
     private int header;
     private boolean csum, tso4, tso6, ecn;
+    private boolean paused;
     private long frames;
     private long dropped;
 
@@ -60,13 +61,22 @@ final class NetTransmitter {
         transport = null;
     }
 
+    /** Waits for a batch in progress (its chains are used and interrupted for), then sends nothing until {@link #resume}. */
+    synchronized void pause() {
+        paused = true;
+    }
+
+    synchronized void resume() {
+        paused = false;
+    }
+
     /**
      * Sends at most one ring's worth of chains, publishes them and interrupts once. Returns true
      * when it stopped at that limit with chains maybe left (the worker calls again).
      */
     synchronized boolean drain() {
         VirtioTransport t = transport;
-        if (t == null) {
+        if (t == null || paused) {
             return false;
         }
         Virtqueue q = t.queue(VirtioNet.TX);

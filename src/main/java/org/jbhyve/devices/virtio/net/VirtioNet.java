@@ -4,6 +4,9 @@ import java.util.OptionalInt;
 import org.jbhyve.backend.net.MacAddress;
 import org.jbhyve.backend.net.NetBackend;
 import org.jbhyve.backend.net.NetConfig;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 import org.jbhyve.virtio.VirtioDevice;
 import org.jbhyve.virtio.VirtioPci;
 import org.jbhyve.virtio.VirtioTransport;
@@ -24,8 +27,14 @@ import org.jbhyve.virtio.VirtioTransport;
  *
  * <p>At DRIVER_OK the backend's header size becomes 12 (VERSION_1 or MRG_RXBUF) or 10 (a
  * legacy driver without MRG_RXBUF) and frames queued while the device was down are dropped.
+ *
+ * <p>Snapshots: the MAC (the driver may change it) and the receive filter are saved; the rings
+ * are the transport's, the tap is reopened. {@link #quiesce} stops both data paths after their
+ * batch in progress (used entries published, interrupts sent), gives receive chains held for
+ * a frame back to the ring, and leaves frames that arrive meanwhile in the backend's queue,
+ * which drops beyond its bound as it does while the guest posts no buffers.
  */
-public final class VirtioNet implements VirtioDevice {
+public final class VirtioNet implements VirtioDevice, Snapshottable {
     public static final int F_CSUM = 0, F_GUEST_CSUM = 1, F_MTU = 3, F_MAC = 5;
     public static final int F_GUEST_TSO4 = 7, F_GUEST_TSO6 = 8, F_GUEST_ECN = 9, F_GUEST_UFO = 10;
     public static final int F_HOST_TSO4 = 11, F_HOST_TSO6 = 12, F_HOST_ECN = 13, F_HOST_UFO = 14;
@@ -228,6 +237,43 @@ public final class VirtioNet implements VirtioDevice {
     /** Batches that failed with an unexpected exception (a bug; zero in a healthy device). */
     public long workerFailures() {
         return rxWorker.failures() + txWorker.failures();
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /** Layout version 1: bytes mac (6), then the receive filter ({@link NetControl#saveState}). */
+    @Override
+    public void saveState(StateWriter out) {
+        synchronized (mac) {
+            out.bytes(mac);
+        }
+        control.saveState(out);
+    }
+
+    @Override
+    public void restoreState(StateReader in, int version) {
+        byte[] saved = in.bytes(6);
+        control.restoreState(in);
+        synchronized (mac) {
+            System.arraycopy(saved, 0, mac, 0, 6);
+        }
+    }
+
+    @Override
+    public void quiesce() {
+        receiver.pause();
+        transmitter.pause();
+    }
+
+    @Override
+    public void resumeAfterSnapshot() {
+        receiver.resume();
+        transmitter.resume();
+        rxWorker.signal();
+        txWorker.signal();
     }
 
     @Override

@@ -3,6 +3,9 @@ package org.jbhyve.devices.virtio.rng;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.jbhyve.snapshot.Snapshottable;
+import org.jbhyve.snapshot.StateReader;
+import org.jbhyve.snapshot.StateWriter;
 import org.jbhyve.virtio.DescriptorChain;
 import org.jbhyve.virtio.VirtioDevice;
 import org.jbhyve.virtio.VirtioTransport;
@@ -14,8 +17,12 @@ import org.jbhyve.virtio.VirtqueueException;
  * A token bucket (default 1 MiB/s, burst 64 KiB) limits the rate, so a guest that asks
  * continuously costs a bounded amount of host CPU: when the bucket is empty the queue is left
  * alone and a timer retries once tokens have accumulated.
+ *
+ * <p>Snapshots: the driver can change nothing here, so the blob is empty (the token bucket is
+ * host policy and starts full). {@link #quiesce} waits for the request batch in progress and
+ * cancels the retry timer; the transport looks at the queue again on resume and on restore.
  */
-public final class VirtioRng implements VirtioDevice {
+public final class VirtioRng implements VirtioDevice, Snapshottable {
     public static final long DEFAULT_RATE = 1 << 20;
     private static final int MAX_PER_REQUEST = 64 * 1024;
 
@@ -27,6 +34,7 @@ public final class VirtioRng implements VirtioDevice {
     private long tokens;
     private long lastRefill = System.nanoTime();
     private ScheduledFuture<?> retry;
+    private boolean paused;
 
     public VirtioRng(EntropySource source, long bytesPerSecond) {
         this.source = source;
@@ -90,7 +98,7 @@ public final class VirtioRng implements VirtioDevice {
     @Override
     public synchronized void queueNotified(int queue) {
         VirtioTransport t = transport;
-        if (t == null) {
+        if (t == null || paused) {
             return;
         }
         Virtqueue q = t.queue(0);
@@ -132,6 +140,32 @@ public final class VirtioRng implements VirtioDevice {
             tokens = Math.min(burst, tokens + add);
             lastRefill = now;
         }
+    }
+
+    @Override
+    public int stateVersion() {
+        return 1;
+    }
+
+    /** Layout version 1: empty. */
+    @Override
+    public void saveState(StateWriter out) {}
+
+    @Override
+    public void restoreState(StateReader in, int version) {}
+
+    @Override
+    public synchronized void quiesce() {
+        paused = true;
+        if (retry != null) {
+            retry.cancel(false);
+            retry = null;
+        }
+    }
+
+    @Override
+    public synchronized void resumeAfterSnapshot() {
+        paused = false;
     }
 
     @Override
