@@ -187,6 +187,32 @@ static void do_blk(void)
 		blk_actions(list);
 }
 
+/*
+ * ticks=N: a guest that counts.  About once a second (RTC seconds) it reads
+ * sector tick % 8 of the virtio-blk disk and prints
+ * "JBT tick <n> read <sector> status <st> data <hex of 8 bytes>", N times.
+ * A snapshot taken between two ticks must resume at the next one.
+ */
+static void do_ticks(unsigned count)
+{
+	for (unsigned n = 1; n <= count; n++) {
+		struct rtc_timer t;
+		int st;
+
+		timer_start(&t, 1);
+		while (!timer_expired(&t))
+			spin(20000);
+		memset(blk.data, 0, 512);
+		st = blk.hdr ? blk_request(VIRTIO_BLK_T_IN, n % 8, 512, 1) : -1;
+		{
+			char hex[17];
+
+			hex_bytes(hex, blk.data, 8);
+			printf("JBT tick %u read %u status %d data %s\n", n, n % 8, st, hex);
+		}
+	}
+}
+
 /* ---- virtio-rng --------------------------------------------------------- */
 
 static void do_rng(void)
@@ -469,6 +495,8 @@ static long user_main(void *arg)
 	check_irq = cmdline_get(boot, "irq", v, sizeof(v)) > 0 && v[0] == '1';
 	printf("JBT virtio-guest iface %s\n", use_modern ? "modern" : "legacy");
 	do_blk();
+	if (cmdline_get(boot, "ticks", v, sizeof(v)) > 0)
+		do_ticks((unsigned)parse_uint(v, 0, 0));
 	do_rng();
 	do_con();
 	if (cmdline_get(boot, "spin", v, sizeof(v)) > 0 && v[0] == '1') {

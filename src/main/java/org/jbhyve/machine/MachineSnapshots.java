@@ -1,5 +1,6 @@
 package org.jbhyve.machine;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,6 +20,8 @@ import org.jbhyve.snapshot.SnapshotWriter;
 import org.jbhyve.snapshot.Snapshottable;
 import org.jbhyve.snapshot.StateReader;
 import org.jbhyve.snapshot.StateWriter;
+import org.jbhyve.sys.Posix;
+import org.jbhyve.sys.SysException;
 import org.jbhyve.vcpu.ExitStatus;
 
 /**
@@ -106,7 +109,9 @@ final class MachineSnapshots {
             throw new SnapshotException("-r " + image.file() + ": the snapshot has " + saved.vcpus() + " vCPUs and "
                     + saved.memoryBytes() + " bytes of memory, this machine " + vcpus.size() + " and " + spec.memoryBytes());
         }
-        image.restoreMemory(memory(), System.err);
+        List<MemoryRegion> memory = memory();
+        ram.regions().forEach(r -> zero(r.host())); // device memory is fresh: nothing wrote it yet
+        image.restoreMemory(memory, System.err);
         for (int i = 0; i < vcpus.size(); i++) {
             image.restore("vcpu/" + i, new KvmVcpuState(vcpus.get(i), msrIndexes));
         }
@@ -149,6 +154,19 @@ final class MachineSnapshots {
             }
         });
         return regions;
+    }
+
+    /**
+     * Start-up wrote firmware tables into RAM; the snapshot writes only the pages that were not
+     * zero, so the rest must be zero first. Dropping the pages does that without touching them
+     * (and gives back what start-up used); wired memory cannot be dropped and is cleared instead.
+     */
+    private static void zero(MemorySegment memory) {
+        try {
+            Posix.madvise(memory, Posix.MADV_DONTNEED);
+        } catch (SysException e) {
+            memory.fill((byte) 0);
+        }
     }
 
     /** The device's state, or a part that refuses to be saved when the device has none. */

@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  * without a usable /dev/kvm they fail, never skip.
  */
 final class VmRun {
+    /** How long one VM may take: hosts that emulate KVM are slow. */
+    static final int TIMEOUT_SECONDS = 300;
     static final Path HOME = Path.of(System.getProperty("jbhyve.home", "."));
     static final Path TEST_GUESTS = Path.of(System.getProperty("jbhyve.testGuests", "target/test-guest"));
     static final Path GUESTS = Path.of(System.getProperty("jbhyve.guests", "target/guest"));
@@ -64,9 +66,9 @@ final class VmRun {
                 p.getOutputStream().write(input);
                 p.getOutputStream().close();
             }
-            if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                fail("bhyve did not exit within 300 s: " + command + "\n" + Files.readString(out));
+                fail("bhyve did not exit within " + TIMEOUT_SECONDS + " s: " + command + "\n" + Files.readString(out));
             }
             VmRun run = new VmRun(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));

@@ -56,7 +56,9 @@ public final class CorruptBlobs {
                 try {
                     StateRoundTrip.restore(device, device.stateVersion(), damaged);
                 } catch (SnapshotException expected) {
-                    // refused with one line: fine
+                    if (expected.getMessage() == null || expected.getMessage().contains("\n")) {
+                        fail("a snapshot error must be one line: " + expected.getMessage());
+                    }
                 } catch (RuntimeException e) {
                     fail("byte " + at + " xor 0x" + Integer.toHexString(flip) + ": " + e, e);
                 }
