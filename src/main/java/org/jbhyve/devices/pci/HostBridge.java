@@ -1,10 +1,8 @@
 package org.jbhyve.devices.pci;
 
+import org.jbhyve.pci.ConfigSpaceFunction;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
-import org.jbhyve.snapshot.Snapshottable;
-import org.jbhyve.snapshot.StateReader;
-import org.jbhyve.snapshot.StateWriter;
 
 /**
  * bhyve's {@code hostbridge} (vendor/device 1275:1275, NetApp's ids) and {@code amd_hostbridge}
@@ -14,7 +12,7 @@ import org.jbhyve.snapshot.StateWriter;
  * <p>Snapshot state (layout 1): the function state only (config space and BAR addresses, as
  * {@link PciFunction} saves it); the bridge has no other state.
  */
-public final class HostBridge extends PciFunction implements Snapshottable {
+public final class HostBridge extends ConfigSpaceFunction {
     public static final int BHYVE_VENDOR = 0x1275, BHYVE_DEVICE = 0x1275;
     public static final int AMD_VENDOR = 0x1022, AMD_DEVICE = 0x7432;
     private static final int CLASS_HOST_BRIDGE = 0x060000;
@@ -26,20 +24,5 @@ public final class HostBridge extends PciFunction implements Snapshottable {
         super(new PciConfigSpace(vendor, device, CLASS_HOST_BRIDGE, 0));
         int cap = config.addCapability(CAP_PCI_EXPRESS, 0x3C);
         config.put16(cap + 2, PCIE_CAP_VERSION_2 | PCIE_TYPE_ROOT_PORT << 4);
-    }
-
-    @Override
-    public int stateVersion() {
-        return 1;
-    }
-
-    @Override
-    public void saveState(StateWriter out) {
-        saveFunctionState(out);
-    }
-
-    @Override
-    public void restoreState(StateReader in, int version) {
-        restoreFunctionState(in);
     }
 }

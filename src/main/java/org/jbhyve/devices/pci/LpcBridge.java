@@ -1,10 +1,8 @@
 package org.jbhyve.devices.pci;
 
+import org.jbhyve.pci.ConfigSpaceFunction;
 import org.jbhyve.pci.PciConfigSpace;
 import org.jbhyve.pci.PciFunction;
-import org.jbhyve.snapshot.Snapshottable;
-import org.jbhyve.snapshot.StateReader;
-import org.jbhyve.snapshot.StateWriter;
 
 /**
  * The PCI side of bhyve's {@code lpc}: an Intel 82371SB-style PCI-ISA bridge (8086:7000, class
@@ -14,26 +12,11 @@ import org.jbhyve.snapshot.StateWriter;
  * <p>Snapshot state (layout 1): the function state only (config space and BAR addresses, as
  * {@link PciFunction} saves it); the bridge has no other state.
  */
-public final class LpcBridge extends PciFunction implements Snapshottable {
+public final class LpcBridge extends ConfigSpaceFunction {
     public static final int VENDOR = 0x8086, DEVICE = 0x7000;
     private static final int CLASS_ISA_BRIDGE = 0x060100;
 
     public LpcBridge() {
         super(new PciConfigSpace(VENDOR, DEVICE, CLASS_ISA_BRIDGE, 0));
-    }
-
-    @Override
-    public int stateVersion() {
-        return 1;
-    }
-
-    @Override
-    public void saveState(StateWriter out) {
-        saveFunctionState(out);
-    }
-
-    @Override
-    public void restoreState(StateReader in, int version) {
-        restoreFunctionState(in);
     }
 }
