@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code --checkpoint} saves and keeps the VM running.
  */
 class SnapshotIT {
-    private static final int TICKS = 12;
+    /** Enough ticks (about a second each) that bhyvectl starts well before the guest ends, even on a slow host. */
+    private static final int TICKS = 40;
     private static final Pattern TICK = Pattern.compile("JBT tick (\\d+) read (\\d+) status (-?\\d+) data ([0-9a-f]+)");
 
     @TempDir
@@ -162,7 +163,7 @@ class SnapshotIT {
         List<Integer> ticks = ticks(restored.out());
         assertFalse(ticks.isEmpty(), restored::toString);
         assertEquals(range(ticks.getFirst(), TICKS), ticks, restored::toString);
-        assertTrue(ticks.getFirst() >= 3 && ticks.getFirst() <= 4, "resumed right after tick 2 or 3\n" + restored);
+        assertTrue(ticks.getFirst() >= 3, "resumed after the ticks seen before the checkpoint\n" + restored);
     }
 
     @Test
