@@ -75,7 +75,7 @@ public final class BhyveCommandLine {
     static final List<String> BOOLEAN_KEYS = List.of("acpi_tables", "destroy_on_poweroff",
             "memory.guest_in_core", "memory.wired", "rtc.use_localtime", "virtio_msix", "gdb.wait",
             "x86.x2apic", "x86.strictio", "x86.strictmsr", "x86.vmexit_on_hlt", "x86.vmexit_on_pause",
-            "x86.mptable", "lpc.pc-testdev", "config.dump");
+            "x86.mptable", "lpc.pc-testdev", "config.dump", "security.seccomp");
 
     private static final String FLAGS = "aACDehHPSuwWxY";
     private static final String WITH_VALUE = "cGklmoprsU";

@@ -230,6 +230,7 @@ public final class VirtualMachine implements AutoCloseable {
             }
         }
         lifecycle.setVcpus(loops);
+        Confinement.afterStartUp(spec.tree()); // every host resource is open: drop what only an attacker needs
         console.awaitFirstClient();
         startVcpus();
         lifecycle.started();

@@ -80,11 +80,9 @@ public final class Posix {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle EVENTFD = LibC.function("eventfd",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle SYSCALL2 = LibC.function("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle SYSCALL3 = LibC.function("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+    // long syscall(long number, ...): five arguments, the unused ones 0.
+    private static final MethodHandle SYSCALL5 = LibC.function("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
             Linker.Option.firstVariadicArg(1));
     private static final MethodHandle GETPID = LibC.plainFunction("getpid",
             FunctionDescriptor.of(JAVA_INT));
@@ -247,11 +245,7 @@ public final class Posix {
 
     /** The calling thread's kernel thread id. */
     public static int gettid() {
-        try {
-            return (int) (long) SYSCALL2.invokeExact(LibC.errnoSegment(), SYS_GETTID, 0L, 0L);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return (int) syscall("gettid", SYS_GETTID, 0, 0, 0, 0, 0);
     }
 
     public static int getpid() {
@@ -264,10 +258,19 @@ public final class Posix {
 
     /** Sends {@code signal} to thread {@code tid} of this process. */
     public static void tgkill(int tid, int signal) {
+        syscall("tgkill", SYS_TGKILL, getpid(), tid, signal, 0, 0);
+    }
+
+    /**
+     * A system call by number, for calls the C library has no wrapper for. Pass 0 for the
+     * arguments a call does not take: the kernel ignores them, or (prctl) insists they are 0.
+     *
+     * @return the call's (non-negative) result
+     * @throws SysException named {@code call} when it returns -1
+     */
+    static long syscall(String call, long number, long a1, long a2, long a3, long a4, long a5) {
         try {
-            long r = (long) SYSCALL3.invokeExact(LibC.errnoSegment(), SYS_TGKILL, (long) getpid(), (long) tid,
-                    (long) signal);
-            LibC.check(r, "tgkill");
+            return LibC.check((long) SYSCALL5.invokeExact(LibC.errnoSegment(), number, a1, a2, a3, a4, a5), call);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

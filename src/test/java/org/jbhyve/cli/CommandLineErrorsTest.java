@@ -43,6 +43,7 @@ class CommandLineErrorsTest {
         "-o =v vm|invalid configuration key ''",
         "-o a..b=1 vm|invalid configuration key 'a..b'",
         "-o acpi_tables=maybe vm|invalid value 'maybe' for boolean variable acpi_tables",
+        "-o security.seccomp=maybe vm|invalid value 'maybe' for boolean variable security.seccomp",
         "-o pci.0.0.0=x -s 0,hostbridge vm|pci slot 0:0:0 already occupied",
         "-s 0,hostbridge -o pci.0.0.0=x vm|cannot set pci.0.0.0=x: pci.0.0.0 is a node",
         "-s 32,hostbridge vm|invalid PCI slot \"32,hostbridge\": slot 32 is out of range 0-31",

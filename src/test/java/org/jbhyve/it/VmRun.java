@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -51,13 +52,22 @@ final class VmRun {
 
     /** Runs bhyve with {@code input} on stdin (null: /dev/null), 300 s at most (hosts that emulate KVM are slow). */
     static VmRun bhyveWithInput(byte[] input, String... args) {
-        List<String> command = new ArrayList<>();
+        return bhyveVia(List.of(), Map.of(), input, args);
+    }
+
+    /**
+     * Runs bhyve through {@code prefix} (a command that runs the rest, as another user for
+     * instance) with {@code environment} added, as {@link #bhyveWithInput} does.
+     */
+    static VmRun bhyveVia(List<String> prefix, Map<String, String> environment, byte[] input, String... args) {
+        List<String> command = new ArrayList<>(prefix);
         command.add(HOME.resolve("bin/bhyve").toString());
         command.addAll(List.of(args));
         try {
             Path out = Files.createTempFile("bhyve", ".out");
             Path err = Files.createTempFile("bhyve", ".err");
             ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            pb.environment().putAll(environment);
             if (input == null) {
                 pb.redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
             }
