@@ -4,6 +4,7 @@
  * used rings.  See README.md for the options and output lines.
  */
 #include "common.h"
+#include "serial.h"
 #include "virtio.h"
 
 static int use_modern;
@@ -191,9 +192,11 @@ static void do_blk(void)
  * ticks=N: a guest that counts.  About once a second (RTC seconds) it reads
  * sector tick % 8 of the virtio-blk disk and prints
  * "JBT tick <n> read <sector> status <st> data <hex of 8 bytes>", N times.
- * A snapshot taken between two ticks must resume at the next one.
+ * With gate=K it prints "JBT gate K" after tick K and waits, polling COM1,
+ * until a byte arrives: a test can take a snapshot there without racing the
+ * count.  A snapshot taken between two ticks must resume at the next one.
  */
-static void do_ticks(unsigned count)
+static void do_ticks(unsigned count, unsigned gate)
 {
 	for (unsigned n = 1; n <= count; n++) {
 		struct rtc_timer t;
@@ -209,6 +212,11 @@ static void do_ticks(unsigned count)
 
 			hex_bytes(hex, blk.data, 8);
 			printf("JBT tick %u read %u status %d data %s\n", n, n % 8, st, hex);
+		}
+		if (n == gate) {
+			printf("JBT gate %u\n", n);
+			while (serial_getc_nonblock() < 0)
+				spin(20000);
 		}
 	}
 }
@@ -495,8 +503,12 @@ static long user_main(void *arg)
 	check_irq = cmdline_get(boot, "irq", v, sizeof(v)) > 0 && v[0] == '1';
 	printf("JBT virtio-guest iface %s\n", use_modern ? "modern" : "legacy");
 	do_blk();
-	if (cmdline_get(boot, "ticks", v, sizeof(v)) > 0)
-		do_ticks((unsigned)parse_uint(v, 0, 0));
+	if (cmdline_get(boot, "ticks", v, sizeof(v)) > 0) {
+		unsigned count = (unsigned)parse_uint(v, 0, 0);
+
+		do_ticks(count, cmdline_get(boot, "gate", v, sizeof(v)) > 0 ?
+					(unsigned)parse_uint(v, 0, 0) : 0);
+	}
 	do_rng();
 	do_con();
 	if (cmdline_get(boot, "spin", v, sizeof(v)) > 0 && v[0] == '1') {
