@@ -111,7 +111,14 @@ final class MachineSnapshots {
         }
         List<MemoryRegion> memory = memory();
         ram.regions().forEach(r -> zero(r.host())); // device memory is fresh: nothing wrote it yet
-        image.restoreMemory(memory, System.err);
+        // Guest RAM is mapped from the file (copy-on-write, nothing copied); wired RAM (-S) must
+        // stay locked anonymous memory and device memory may be shared, so those are copied.
+        List<MemorySegment> ramSegments = ram.regions().stream().map(GuestMemory.Region::host).toList();
+        image.restoreMemory(memory, System.err, r -> !spec.wired() && ramSegments.contains(r.memory())
+                ? SnapshotImage.MemoryLoad.MAP : SnapshotImage.MemoryLoad.COPY);
+        if (!spec.wired() && !spec.guestInCore()) {
+            ramSegments.forEach(s -> Posix.madvise(s, Posix.MADV_DONTDUMP)); // as GuestRam set it up
+        }
         for (int i = 0; i < vcpus.size(); i++) {
             image.restore("vcpu/" + i, new KvmVcpuState(vcpus.get(i), msrIndexes));
         }

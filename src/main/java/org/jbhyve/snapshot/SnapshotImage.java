@@ -14,6 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32C;
+import org.jbhyve.sys.Fd;
+import org.jbhyve.sys.Posix;
+import org.jbhyve.sys.SysException;
 
 /**
  * An open snapshot file, checked before anything is restored from it: the header, the state
@@ -114,11 +117,34 @@ public final class SnapshotImage implements AutoCloseable {
         reader.expectEnd();
     }
 
-    /**
-     * Fills {@code targets} (fresh, zeroed memory) from the RAM section. The regions must be the
-     * saved ones by name and size; each region's data is checked against its checksum.
-     */
+    /** How memory comes back from the file. */
+    public enum MemoryLoad {
+        /** Copied into the target memory (which must be anonymous memory of ours, zeroed). */
+        COPY,
+        /**
+         * The file's pages mapped over the target memory, private copy-on-write (as Firecracker
+         * restores guest RAM): nothing is copied, the page cache serves the data and a page is
+         * copied only when the guest writes it. The target must be private anonymous memory that
+         * may be replaced (not wired, not shared with another mapping). The file must then stay
+         * as it is while the VM runs; a new snapshot to the same name is written beside it and
+         * renamed, which leaves the mapped one intact.
+         */
+        MAP
+    }
+
+    /** {@link #restoreMemory(List, PrintStream, MemoryLoad)} by copying. */
     public void restoreMemory(List<MemoryRegion> targets, PrintStream progress) {
+        restoreMemory(targets, progress, r -> MemoryLoad.COPY);
+    }
+
+    /**
+     * Fills {@code targets} (fresh, zeroed memory) from the RAM section, each region as
+     * {@code how} says. The regions must be the saved ones by name and size; each region's data
+     * is checked against its checksum before this returns (a mapped region is read once for it,
+     * from the page cache, without copying).
+     */
+    public void restoreMemory(List<MemoryRegion> targets, PrintStream progress,
+                              java.util.function.Function<MemoryRegion, MemoryLoad> how) {
         List<String> saved = regions.stream().map(r -> r.name() + " (" + r.size() + " bytes)").toList();
         List<String> wanted = targets.stream().map(r -> r.name() + " (" + r.memory().byteSize() + " bytes)").toList();
         if (!saved.equals(wanted)) {
@@ -127,11 +153,23 @@ public final class SnapshotImage implements AutoCloseable {
         long total = regions.stream().flatMap(r -> r.runs().stream()).mapToLong(PageRuns.Run::length).sum();
         Progress shown = new Progress(progress, "reading", total);
         long at = dataOffset;
-        try {
+        try (Fd fd = open()) {
             for (int i = 0; i < regions.size(); i++) {
                 CRC32C crc = new CRC32C();
                 MemorySegment memory = targets.get(i).memory();
+                boolean map = how.apply(targets.get(i)) == MemoryLoad.MAP;
                 for (PageRuns.Run run : regions.get(i).runs()) {
+                    if (map && run.length() % PageRuns.PAGE == 0) {
+                        MemorySegment slice = memory.asSlice(run.offset(), run.length());
+                        Posix.mmapOver(slice, Posix.PROT_READ | Posix.PROT_WRITE,
+                                Posix.MAP_PRIVATE | Posix.MAP_POPULATE, fd, at);
+                        for (long done = 0; done < run.length(); done += 16 << 20) {
+                            crc.update(slice.asSlice(done, Math.min(16 << 20, run.length() - done)).asByteBuffer());
+                        }
+                        at += run.length();
+                        shown.advance(at - dataOffset);
+                        continue;
+                    }
                     for (long done = 0; done < run.length(); done += 16 << 20) {
                         long n = Math.min(16 << 20, run.length() - done);
                         ByteBuffer into = memory.asSlice(run.offset() + done, n).asByteBuffer();
@@ -156,6 +194,14 @@ public final class SnapshotImage implements AutoCloseable {
             throw new SnapshotException("cannot read snapshot " + file + ": " + SnapshotWriter.reason(e));
         }
         shown.finish();
+    }
+
+    private Fd open() {
+        try {
+            return Posix.open(file.toString(), Posix.O_RDONLY | Posix.O_CLOEXEC, 0);
+        } catch (SysException e) {
+            throw new SnapshotException("cannot read snapshot " + file + ": " + e.reason());
+        }
     }
 
     private Record record(String name) {

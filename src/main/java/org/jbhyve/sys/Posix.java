@@ -34,6 +34,10 @@ public final class Posix {
     public static final int PROT_WRITE = 2;
     public static final int MAP_SHARED = 0x01;
     public static final int MAP_PRIVATE = 0x02;
+    /** Place the mapping exactly at the address given, replacing what was there. */
+    public static final int MAP_FIXED = 0x10;
+    /** Fault the whole mapping in now (read-ahead for a file) instead of page by page later. */
+    public static final int MAP_POPULATE = 0x8000;
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
     /** Drops the pages: anonymous memory reads as zeros again (and no longer counts as resident). */
@@ -205,6 +209,25 @@ public final class Posix {
                 throw new SysException("mmap", LibC.lastErrno());
             }
             return addr.reinterpret(length);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /**
+     * mmap(2) with MAP_FIXED over {@code range}, an existing mapping of ours: its pages are
+     * replaced by {@code fd}'s from {@code offset} (for a snapshot restored in place).
+     */
+    public static void mmapOver(MemorySegment range, int prot, int flags, Fd fd, long offset) {
+        try {
+            MemorySegment addr = (MemorySegment) MMAP.invokeExact(LibC.errnoSegment(), range,
+                    range.byteSize(), prot, flags | MAP_FIXED, fd.number(), offset);
+            if (addr.address() == -1L) {
+                throw new SysException("mmap", LibC.lastErrno());
+            }
+            if (addr.address() != range.address()) {
+                throw new IllegalStateException("mmap placed a fixed mapping elsewhere");
+            }
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

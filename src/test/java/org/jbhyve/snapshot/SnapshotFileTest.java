@@ -79,6 +79,34 @@ class SnapshotFileTest {
     }
 
     @Test
+    void memoryMappedFromTheFileIsTheSavedMemoryAndPrivateToTheGuest() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment low = arena.allocate(1 << 20, 4096);
+            low.set(ValueLayout.JAVA_LONG, 8192, 0x1122334455667788L);
+            low.set(ValueLayout.JAVA_LONG, 65536, -2L);
+            Path file = save(arena, low, arena.allocate(64 << 10, 4096));
+            MemorySegment target = org.jbhyve.sys.Posix.mmap(1 << 20, org.jbhyve.sys.Posix.PROT_READ
+                    | org.jbhyve.sys.Posix.PROT_WRITE, org.jbhyve.sys.Posix.MAP_PRIVATE
+                    | org.jbhyve.sys.Posix.MAP_ANONYMOUS, null, 0);
+            try (SnapshotImage image = SnapshotImage.open(file)) {
+                image.restoreMemory(List.of(new MemoryRegion("ram@0x0", target),
+                        new MemoryRegion("ram@0x100000000", arena.allocate(64 << 10, 4096))), null,
+                        r -> r.memory() == target ? SnapshotImage.MemoryLoad.MAP : SnapshotImage.MemoryLoad.COPY);
+                assertArrayEquals(low.toArray(ValueLayout.JAVA_BYTE), target.toArray(ValueLayout.JAVA_BYTE));
+                target.set(ValueLayout.JAVA_LONG, 8192, 7L); // the guest writes: its own copy
+            } finally {
+                org.jbhyve.sys.Posix.munmap(target);
+            }
+            try (SnapshotImage again = SnapshotImage.open(file)) {
+                MemorySegment copy = arena.allocate(1 << 20, 4096);
+                again.restoreMemory(List.of(new MemoryRegion("ram@0x0", copy),
+                        new MemoryRegion("ram@0x100000000", arena.allocate(64 << 10, 4096))), null);
+                assertEquals(0x1122334455667788L, copy.get(ValueLayout.JAVA_LONG, 8192), "the file is untouched");
+            }
+        }
+    }
+
+    @Test
     void aTruncatedOrDamagedFileIsOneLineBeforeAnythingIsRestored() throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment low = arena.allocate(64 << 10, 4096);
