@@ -18,7 +18,9 @@ import org.jbhyve.memory.GuestMemoryException;
  * <p>Error replies carry a Linux errno in hex: {@code E16} (EINVAL) for a packet that cannot
  * be parsed or names a thread or register that does not exist, {@code E0e} (EFAULT) for an
  * address that is unmapped or not RAM, {@code E1c} (ENOSPC) when the debug registers are all
- * in use, {@code E05} (EIO) when the VM did not answer. An empty reply means "not supported".
+ * held by hardware breakpoints and watchpoints (software breakpoints give theirs up, see
+ * {@link Breakpoints}), {@code E05} (EIO) when the VM did not answer. An empty reply means
+ * "not supported".
  */
 final class Commands {
     private static final Logger LOG = Logger.getLogger(Commands.class.getName());

@@ -17,7 +17,8 @@ import org.jbhyve.kvm.Registers;
  * gdb interrupts with 0x03 or {@code vCtrlC}, or the VM ends with {@code W}). When one vCPU
  * stops, every vCPU is stopped before the stop is reported.
  *
- * <p>Stop replies: {@code T05thread:N;swbreak:;} (an int3 of ours), {@code hwbreak:;},
+ * <p>Stop replies: {@code T05thread:N;swbreak:;} (a software breakpoint: an int3 of ours or a
+ * debug-register slot backing one, see {@link Breakpoints}), {@code hwbreak:;},
  * {@code watch:ADDR;}/{@code rwatch:}/{@code awatch:} (a debug register), {@code T05thread:N;}
  * (a single step), {@code T02thread:N;} (interrupted), {@code Wxx} (the VM ended with status xx).
  *
@@ -27,14 +28,33 @@ import org.jbhyve.kvm.Registers;
  * that arrives while the guest is already stopped (two vCPUs trapping at once) is dropped: the
  * vCPU stands at the breakpoint again, or has completed a step gdb will ask for again.
  *
+ * <p>Resuming from a debug-register instruction breakpoint: such a breakpoint traps before its
+ * instruction, so a vCPU let go at it would trap again at once (an int3 does too, but gdb
+ * steps over its own breakpoints by removing them; a client that continues without doing so
+ * would not get past this one). A vCPU resumed from where its instruction-breakpoint stop was
+ * reported gets RFLAGS.RF, which makes the processor ignore instruction breakpoints for one
+ * instruction and then clears itself (SDM vol. 3, 18.3.1.1); KVM enters the guest with the
+ * guest's RFLAGS, so this holds under every KVM. A vCPU that reached a breakpoint without its
+ * stop being reported gets no RF, so it traps there again and is reported then.
+ *
  * <p>When the connection ends (detach, disconnect), every breakpoint is removed, guest
  * debugging turned off and all vCPUs resumed.
  */
 final class GdbSession implements StopListener {
     static final int SIGINT = 2, SIGTRAP = 5;
+    /** RFLAGS.RF, the resume flag: instruction breakpoints are not taken on the next instruction. */
+    static final long RFLAGS_RF = 1L << 16;
 
-    /** A stop to report: the vCPU, the signal, and the reason field ("swbreak:;", "watch:1000;"...). */
-    record Stop(int vcpu, int signal, String reason) {}
+    /**
+     * A stop to report: the vCPU, the signal, and the reason field ("swbreak:;", "watch:1000;"...);
+     * whether the vCPU stopped on one of the debugger's instruction breakpoints (a debug
+     * register, R/W 00) and the linear pc it stands at then.
+     */
+    record Stop(int vcpu, int signal, String reason, boolean onInstructionBreakpoint, long pc) {
+        Stop(int vcpu, int signal, String reason) {
+            this(vcpu, signal, reason, false, 0);
+        }
+    }
 
     private sealed interface Event {
         record Client(Frame frame) implements Event {}
@@ -55,6 +75,8 @@ final class GdbSession implements StopListener {
     private boolean swbreak;
     private boolean hwbreak;
     private Stop lastStop = new Stop(0, SIGTRAP, "");
+    /** vCPU -> the linear pc of the instruction breakpoint it was reported stopped on. */
+    private final Map<Integer, Long> onInstructionBreakpoint = new TreeMap<>();
 
     GdbSession(DebugTarget target, InputStream in, OutputStream out) {
         this.target = target;
@@ -261,12 +283,31 @@ final class GdbSession implements StopListener {
     }
 
     private void resume(Map<Integer, Boolean> run) {
+        for (int vcpu : run.keySet()) {
+            Long pc = onInstructionBreakpoint.remove(vcpu);
+            if (pc != null) {
+                stepPastInstructionBreakpoint(vcpu, pc);
+            }
+        }
         commands.forget();
         running = true;
         try {
             target.resume(breakpoints.guestDebug(), run);
         } catch (DebugTarget.TargetException e) {
             // the VM is ending: its end is reported as the stop reply
+        }
+    }
+
+    /** Sets RFLAGS.RF on a vCPU that still stands on the instruction breakpoint it stopped on. */
+    private void stepPastInstructionBreakpoint(int vcpu, long pc) {
+        try {
+            CpuState state = commands.state(vcpu);
+            if (state.linearPc() == pc) {
+                state.regs.set(Registers.RFLAGS, state.regs.get(Registers.RFLAGS) | RFLAGS_RF);
+                commands.commit(vcpu, java.util.EnumSet.of(CpuState.Part.GENERAL));
+            }
+        } catch (DebugTarget.TargetException e) {
+            // the VM is ending
         }
     }
 
@@ -278,6 +319,9 @@ final class GdbSession implements StopListener {
         }
         running = false;
         lastStop = stop;
+        if (stop.onInstructionBreakpoint()) {
+            onInstructionBreakpoint.put(stop.vcpu(), stop.pc());
+        }
         commands.stoppedAt(stop.vcpu());
         writer.send(reply(stop));
     }

@@ -21,8 +21,8 @@ import org.jbhyve.vcpu.VmControl;
  * {@link DebugTarget} over KVM: vCPUs are stopped with {@link VcpuLoop#hold()} and reached with
  * {@link VcpuLoop#submit} (KVM's vCPU ioctls belong to the vCPU's thread); guest debugging is
  * KVM_SET_GUEST_DEBUG, set on every vCPU before it is let go: int3 interception
- * (USE_SW_BP) while software breakpoints are planted, the debugger's DR0-DR3/DR7 (USE_HW_BP),
- * and SINGLESTEP for a step, with BLOCKIRQ so the step does not land in an interrupt handler
+ * (USE_SW_BP) while software breakpoints are planted, the debugger's DR0-DR3/DR7 (USE_HW_BP:
+ * hardware breakpoints, watchpoints, and software breakpoints held in slots), and SINGLESTEP for a step, with BLOCKIRQ so the step does not land in an interrupt handler
  * (kernels before 5.16 refuse BLOCKIRQ; the step is then taken without it).
  *
  * <p>As the vCPU loops' {@link VcpuDebugHook} it turns debug exits and emulation failures into

@@ -7,7 +7,11 @@ import org.jbhyve.memory.GuestMemory;
  * debugger's: an int3 (intercepted #BP or emulation failure) counts only where a breakpoint was
  * planted, matched by physical address so any linear alias of the byte matches; a #DB is a
  * debug-register hit when DR6 names a slot in use (its breakpoint or watchpoint is named in
- * the reply), else a single step. Runs on vCPU threads; needs only thread-safe parts.
+ * the reply; a slot backing a software breakpoint is reported as that software breakpoint,
+ * {@code swbreak:}), else a single step. An instruction breakpoint traps before the
+ * instruction, so the trap's pc is the breakpoint's address as it is; the stop remembers it
+ * ({@link GdbSession.Stop#onInstructionBreakpoint}) so resuming can step past it. Runs on vCPU
+ * threads; needs only thread-safe parts.
  */
 final class StopDecoder {
     private StopDecoder() {}
@@ -27,12 +31,14 @@ final class StopDecoder {
             case DEBUG -> {
                 Breakpoints.Hardware h = breakpoints.hardwareHit(trap.dr6());
                 String reason = h == null ? "" : switch (h.type()) {
+                    case Breakpoints.SOFTWARE -> "swbreak:;";
                     case Breakpoints.EXEC -> "hwbreak:;";
                     case Breakpoints.WRITE -> "watch:" + Long.toHexString(h.address()) + ";";
                     case Breakpoints.READ -> "rwatch:" + Long.toHexString(h.address()) + ";";
                     default -> "awatch:" + Long.toHexString(h.address()) + ";";
                 };
-                yield new GdbSession.Stop(vcpu, GdbSession.SIGTRAP, reason);
+                boolean instruction = h != null && (h.type() == Breakpoints.SOFTWARE || h.type() == Breakpoints.EXEC);
+                yield new GdbSession.Stop(vcpu, GdbSession.SIGTRAP, reason, instruction, trap.pc());
             }
         };
     }

@@ -15,22 +15,40 @@
  *   <li>Machine model: {@link org.jbhyve.gdb.RegisterFile} (gdb's amd64 registers over KVM's
  *       regs, sregs and FPU state), {@link org.jbhyve.gdb.TargetDescription},
  *       {@link org.jbhyve.gdb.PageWalker} (linear to physical for real mode, 32-bit without and
- *       with paging, PAE, 4- and 5-level paging), {@link org.jbhyve.gdb.Breakpoints} (planted
- *       int3s with their original bytes; DR0-DR3/DR7).</li>
+ *       with paging, PAE, 4- and 5-level paging), {@link org.jbhyve.gdb.Breakpoints} (DR0-DR3/DR7
+ *       for software breakpoints while slots are free and for hardware ones; planted int3s
+ *       with their original bytes).</li>
  *   <li>Target: {@link org.jbhyve.gdb.DebugTarget}, what the session drives: stop all, read and
  *       write a held vCPU, resume some (stepping some), guest RAM. {@link
  *       org.jbhyve.gdb.KvmDebugTarget} implements it over the vCPU loops; tests implement it
  *       with a simulated guest and run the real gdb against it.</li>
  * </ul>
  *
- * <h2>Software breakpoints where KVM cannot run int3</h2>
- * KVM's guest debugging intercepts the #BP of a planted {@code int3} (KVM_GUESTDBG_USE_SW_BP).
- * Where guest code is emulated (the nested software KVM of the development machines runs
- * ring 0 that way) the emulator has no {@code int3} and reports an emulation failure instead,
- * RIP at the 0xCC. The vCPU loop hands both to the target's hook, which holds the vCPU and asks
- * the session: an int3 at a physical address where the server planted one is that breakpoint
- * being hit; anything else is what it was without a debugger (a #BP for the guest, a fatal
- * emulation failure). Reads through the server show the original bytes.
+ * <h2>Software breakpoints: debug registers first, int3 as the fallback</h2>
+ * gdb's {@code break} ({@code Z0}) asks only that execution stop at an address. Planting
+ * {@code int3} needs KVM to see the guest's #BP (KVM_GUESTDBG_USE_SW_BP), and not every KVM
+ * does: under a KVM that itself runs on QEMU's TCG (AMD SVM emulated), TCG checks the
+ * software-interrupt intercept for {@code int3}, not the #BP exception intercept, so the guest
+ * takes its own #BP and gdb never stops; where KVM emulates guest code its emulator has no
+ * {@code int3} at all. Debug-register instruction breakpoints (KVM_GUESTDBG_USE_HW_BP) trap on
+ * every KVM tried. So a {@code Z0} takes a free slot of DR0-DR3 as an instruction breakpoint
+ * and nothing is written to guest memory; only when all four are in use is an int3 planted.
+ * Hardware requests ({@code Z1}-{@code Z4}) are never refused because of software ones: a slot
+ * held by a {@code Z0} is given up, that breakpoint planted instead (every Z packet is handled
+ * with all vCPUs stopped). A hit on such a slot is reported exactly like an int3 of ours
+ * ({@code swbreak:}, PC at the breakpoint: the instruction breakpoint traps before the
+ * instruction, as the intercepted int3 leaves RIP on the 0xCC, so neither is adjusted). A vCPU
+ * resumed from a reported instruction-breakpoint stop gets RFLAGS.RF, so it executes that
+ * instruction instead of trapping again. A slot matches the linear address gdb gave; a plant,
+ * every mapping of its physical byte. See {@link org.jbhyve.gdb.Breakpoints}.
+ *
+ * <p>For the planted fallback: KVM intercepts the #BP of a planted {@code int3}; where guest
+ * code is emulated (the nested software KVM of the development machines runs ring 0 that way)
+ * the emulator reports an emulation failure instead, RIP at the 0xCC. The vCPU loop hands both
+ * to the target's hook, which holds the vCPU and asks the session: an int3 at a physical address
+ * where the server planted one is that breakpoint being hit; anything else is what it was
+ * without a debugger (a #BP for the guest, a fatal emulation failure). Reads through the server
+ * show the original bytes.
  *
  * <h2>Place in the design</h2>
  * {@code machine → gdb → {vcpu, kvm, memory}}: the machine binds the server and builds its

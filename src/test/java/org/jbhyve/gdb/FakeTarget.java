@@ -29,7 +29,9 @@ import org.jbhyve.memory.GuestMemory;
  * </pre>
  * Anything else ends the VM with status 4, as an emulation failure would. Traps follow the
  * KVM target's rule: the vCPU is held, then the listener decides. Single steps and
- * debug-register hits raise #DB with DR6 set as the hardware would.
+ * debug-register hits raise #DB with DR6 set as the hardware would: an instruction breakpoint
+ * before its instruction runs (RIP at it), unless RFLAGS.RF is set, which, as on the
+ * processor, suppresses it for one instruction and is cleared when that instruction completes.
  */
 final class FakeTarget implements DebugTarget {
     static final int RAM = 4 << 20;
@@ -242,7 +244,8 @@ final class FakeTarget implements DebugTarget {
         CpuState s = c.state;
         GuestDebug d = debug;
         long pc = s.linearPc();
-        int hit = slotHit(d, pc, 0b00);
+        boolean resumeFlag = (s.regs.get(Registers.RFLAGS) & GdbSession.RFLAGS_RF) != 0;
+        int hit = resumeFlag ? -1 : slotHit(d, pc, 0b00);
         if (hit >= 0) {
             trap(c, new Trap(Trap.Kind.DEBUG, pc, 0xFFFF0FF0L | (1L << hit), s.paging()));
             return;
@@ -287,6 +290,7 @@ final class FakeTarget implements DebugTarget {
             }
         }
         s.regs.set(Registers.RIP, next);
+        s.regs.set(Registers.RFLAGS, s.regs.get(Registers.RFLAGS) & ~GdbSession.RFLAGS_RF);
         if (c.step) {
             dr6 |= Trap.DR6_SINGLE_STEP;
         }

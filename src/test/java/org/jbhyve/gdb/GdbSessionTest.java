@@ -172,8 +172,16 @@ class GdbSessionTest {
         assertTrue(target.allParked());
     }
 
+    /** Takes the four debug registers with hardware breakpoints nothing executes, so Z0s are planted. */
+    private void takeAllSlots() throws IOException {
+        for (int i = 0; i < 4; i++) {
+            assertEquals("OK", gdb.request("Z1," + Integer.toHexString(0x13000 + i) + ",1"));
+        }
+    }
+
     @Test
     void detachRemovesBreakpointsAndLetsTheGuestRun() throws Exception {
+        takeAllSlots();
         assertEquals("OK", gdb.request("Z0,10002,1"));
         assertEquals((byte) 0xCC, target.ram[0x10002]);
         assertEquals("90909090", gdb.request("m10000,4"), "reads show the original byte");
@@ -189,6 +197,7 @@ class GdbSessionTest {
 
     @Test
     void aDroppedConnectionWhileRunningLeavesNoBreakpointBehind() throws Exception {
+        takeAllSlots();
         assertEquals("OK", gdb.request("Z0,10003,1"));
         gdb.send("vCont;c:1");
         assertEquals("T05thread:1;", gdb.reply());
@@ -228,10 +237,64 @@ class GdbSessionTest {
     }
 
     @Test
-    void aBreakpointSetThroughOneMappingIsHitThroughAnother() throws Exception {
+    void aPlantedBreakpointSetThroughOneMappingIsHitThroughAnother() throws Exception {
+        takeAllSlots(); // a debug register would match the linear address only
         assertEquals("OK", gdb.request("Z0,ffffffff80010002,1"));
         gdb.send("vCont;c");
         assertEquals("T05thread:1;", gdb.reply());
         assertEquals("0200010000000000", gdb.request("p10"), "stopped at 0x10002, the same physical byte");
+    }
+
+    @Test
+    void aSoftwareBreakpointInADebugRegisterIsReportedAsOneAndResumingGoesPastIt() throws Exception {
+        target.load(0x10004, 0xF4); // nop x4; hlt
+        byte[] before = ramCopy();
+        gdb.request("qSupported:swbreak+;hwbreak+");
+        assertEquals("OK", gdb.request("Z0,10001,1"));
+        assertEquals("OK", gdb.request("Z0,10002,1"));
+        assertTrue(Arrays.equals(before, target.ram), "nothing planted");
+        assertEquals("90909090f4", gdb.request("m10000,5"));
+        gdb.send("vCont;c");
+        assertEquals("T05thread:1;swbreak:;", gdb.reply(), "the reply of a software breakpoint");
+        assertEquals("0100010000000000", gdb.request("p10"), "rip at the breakpoint: it traps before the nop");
+        gdb.send("vCont;s:1");
+        assertEquals("T05thread:1;", gdb.reply(), "a step, not the breakpoint again");
+        assertEquals("0200010000000000", gdb.request("p10"), "one instruction on");
+        gdb.send("vCont;c");
+        assertEquals("T05thread:1;swbreak:;", gdb.reply(), "stepped onto the next one, it is hit");
+        assertEquals("0200010000000000", gdb.request("p10"));
+        assertEquals(0L, target.cpus.get(0).state.regs.get(Registers.RFLAGS) & GdbSession.RFLAGS_RF);
+        gdb.send("vCont;c");
+        assertEquals("W01", gdb.reply(), "continued past it (still set) to the hlt");
+    }
+
+    @Test
+    void aHardwareBreakpointTakesTheSlotOfASoftwareOneWhichIsPlantedInstead() throws Exception {
+        byte[] before = ramCopy();
+        gdb.request("qSupported:swbreak+;hwbreak+");
+        for (String a : new String[] {"10001", "10002", "10003", "12000"}) {
+            assertEquals("OK", gdb.request("Z0," + a + ",1"));
+        }
+        assertTrue(Arrays.equals(before, target.ram), "four in the debug registers");
+        assertEquals("OK", gdb.request("Z1,13000,1"));
+        assertEquals((byte) 0xCC, target.ram[0x10001], "the first gave its slot up and is planted");
+        assertEquals("90909090", gdb.request("m10000,4"), "reads show the original byte");
+        gdb.send("vCont;c:1");
+        assertEquals("T05thread:1;swbreak:;", gdb.reply(), "the int3 (an emulation failure here)");
+        assertEquals("0100010000000000", gdb.request("p10"));
+        assertEquals("OK", gdb.request("z0,10001,1"));
+        assertEquals((byte) 0x90, target.ram[0x10001], "unplanted");
+        gdb.send("vCont;c:1");
+        assertEquals("T05thread:1;swbreak:;", gdb.reply(), "the next, in its debug register");
+        assertEquals("0200010000000000", gdb.request("p10"));
+        for (String z : new String[] {"z0,10002,1", "z0,10003,1", "z0,12000,1", "z1,13000,1"}) {
+            assertEquals("OK", gdb.request(z));
+        }
+        assertTrue(Arrays.equals(before, target.ram), "nothing left behind");
+        gdb.send("vCont;c:1");
+        Thread.sleep(50);
+        assertFalse(target.allParked(), "nothing stops the guest now");
+        gdb.raw("\u0003");
+        assertTrue(gdb.reply().startsWith("T02thread:"));
     }
 }

@@ -60,22 +60,40 @@ class RealGdbTest {
         return all;
     }
 
-    @ParameterizedTest(name = "int3 seen as {0}")
-    @ValueSource(strings = {"an emulation failure", "an intercepted #BP"})
+    /**
+     * {@code break} in a debug register, or (the four taken by {@code hbreak}s at addresses
+     * nothing executes) planted as an int3, which the host sees as an emulation failure or an
+     * intercepted #BP.
+     */
+    @ParameterizedTest(name = "break as {0}")
+    @ValueSource(strings = {"a debug register", "an int3 seen as an emulation failure",
+        "an int3 seen as an intercepted #BP"})
     void waitAtEntryBreakReadStepWatchAndRunToTheEnd(String how) throws IOException {
         int port = start(PROGRAM);
+        boolean int3 = how.contains("int3");
         target.int3Intercepted = how.contains("#BP");
-        RealGdb g = RealGdb.run(session(port, "info registers rip", "info threads", "break *0x10002", "continue",
-                "x/4xb 0x10002", "info registers rip", "stepi", "info registers rip", "watch *(char*)0x12000",
-                "continue", "delete", "continue"));
+        List<String> commands = new ArrayList<>();
+        if (int3) {
+            for (int i = 0; i < 4; i++) {
+                commands.add("hbreak *0x" + Integer.toHexString(0x13000 + i));
+            }
+        }
+        commands.addAll(List.of("info registers rip", "info threads", "break *0x10002", "continue",
+                "x/4xb 0x10002", "info registers rip", "stepi", "info registers rip"));
+        if (int3) {
+            commands.add("delete 1-4");
+        }
+        commands.addAll(List.of("watch *(char*)0x12000", "continue", "delete", "continue"));
+        int number = int3 ? 5 : 1;
+        RealGdb g = RealGdb.run(session(port, commands.toArray(String[]::new)));
         String out = g.output;
         assertTrue(out.contains("rip            0x10000"), "stopped at the entry before anything ran\n" + g);
         assertTrue(out.contains("Thread 1 (vCPU 0)") && out.contains("Thread 2 (vCPU 1)"), g::toString);
-        assertTrue(out.contains("Breakpoint 1, 0x0000000000010002 in ?? ()"), g::toString);
+        assertTrue(out.contains("Breakpoint " + number + ", 0x0000000000010002 in ?? ()"), g::toString);
         assertNotNull(g.line("0x10002:\t0x90\t0xc6\t0x04\t0x25"), "the original bytes, not 0xcc\n" + g);
         assertTrue(out.contains("rip            0x10002"), g::toString);
         assertTrue(out.contains("rip            0x10003"), "stepi went one instruction\n" + g);
-        assertTrue(out.contains("Hardware watchpoint 2: *(char*)0x12000"), g::toString);
+        assertTrue(out.contains("Hardware watchpoint " + (number + 1) + ": *(char*)0x12000"), g::toString);
         assertTrue(out.contains("Old value = 0 '\\000'") && out.contains("New value = 42 '*'"), g::toString);
         assertTrue(out.contains("exited with code 01"), "continue ran to the VM's end\n" + g);
         assertEquals((byte) 0x90, target.ram[0x10002], "no int3 left behind");

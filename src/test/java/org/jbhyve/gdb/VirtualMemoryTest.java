@@ -57,6 +57,9 @@ class VirtualMemoryTest {
 
     @Test
     void breakpointsAreInvisibleToReadsAndKeptAcrossWrites() {
+        for (int i = 0; i < 4; i++) { // the debug registers taken: the breakpoint is planted
+            breakpoints.insertHardware(Breakpoints.EXEC, 0x7000_0000L + i, 1);
+        }
         assertEquals(true, breakpoints.insertSoftware(0x401001, vm.physical(paging, 0x401001)));
         assertEquals((byte) 0xCC, ram[0x5001]);
         assertArrayEquals(new byte[] {(byte) 0x80, (byte) 0x81, (byte) 0x82}, vm.read(paging, 0x401000, 3));

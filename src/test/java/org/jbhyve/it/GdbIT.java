@@ -24,8 +24,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * bhyve -G with Debian's gdb against the PVH probe guest on two vCPUs, as a user would debug a
  * kernel: the guest waits at its entry for gdb, gdb sees two threads, stops at a software
- * breakpoint (on this host's nested KVM the int3 is an emulation failure the server claims),
- * reads the original bytes, steps one instruction and lets the guest run to its normal exit.
+ * breakpoint (held in a debug register while one is free, so it works on KVMs that never see
+ * the guest's int3), reads the original bytes, steps one instruction and lets the guest run to
+ * its normal exit.
  */
 class GdbIT {
     private static final Path GDB = Path.of("/usr/bin/gdb");
