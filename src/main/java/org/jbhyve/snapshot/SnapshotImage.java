@@ -161,8 +161,10 @@ public final class SnapshotImage implements AutoCloseable {
                 for (PageRuns.Run run : regions.get(i).runs()) {
                     if (map && run.length() % PageRuns.PAGE == 0) {
                         MemorySegment slice = memory.asSlice(run.offset(), run.length());
-                        Posix.mmapOver(slice, Posix.PROT_READ | Posix.PROT_WRITE,
-                                Posix.MAP_PRIVATE | Posix.MAP_POPULATE, fd, at);
+                        // Populated read-only (page-cache pages mapped in one pass, nothing copied),
+                        // then made writable: the guest's first write to a page copies it.
+                        Posix.mmapOver(slice, Posix.PROT_READ, Posix.MAP_PRIVATE | Posix.MAP_POPULATE, fd, at);
+                        Posix.mprotect(slice, Posix.PROT_READ | Posix.PROT_WRITE);
                         for (long done = 0; done < run.length(); done += 16 << 20) {
                             crc.update(slice.asSlice(done, Math.min(16 << 20, run.length() - done)).asByteBuffer());
                         }

@@ -78,6 +78,8 @@ public final class Posix {
             FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = LibC.function("munmap",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle MPROTECT = LibC.function("mprotect",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MADVISE = LibC.function("madvise",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MLOCK = LibC.function("mlock",
@@ -228,6 +230,15 @@ public final class Posix {
             if (addr.address() != range.address()) {
                 throw new IllegalStateException("mmap placed a fixed mapping elsewhere");
             }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** mprotect(2): changes the access of a page-aligned range of our mappings. */
+    public static void mprotect(MemorySegment range, int prot) {
+        try {
+            LibC.check((int) MPROTECT.invokeExact(LibC.errnoSegment(), range, range.byteSize(), prot), "mprotect");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
