@@ -90,11 +90,25 @@ class SnapshotIT {
         return finish(p);
     }
 
+    /** Waits (at most {@link VmRun#TIMEOUT_SECONDS}) for the process; a hung one is killed and shown. */
     private Done finish(Process p) throws Exception {
-        byte[] out = p.getInputStream().readAllBytes();
-        byte[] err = p.getErrorStream().readAllBytes();
-        assertTrue(p.waitFor(VmRun.TIMEOUT_SECONDS, TimeUnit.SECONDS), "the process exits");
-        return new Done(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+        var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        boolean exited = p.waitFor(VmRun.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (!exited) {
+            p.destroyForcibly().waitFor();
+        }
+        Done done = new Done(exited ? p.exitValue() : -1, out.get(), err.get());
+        assertTrue(exited, () -> "the process did not exit within " + VmRun.TIMEOUT_SECONDS + " s\n" + done);
+        return done;
+    }
+
+    private static String readAll(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
+        }
     }
 
     /** The tick numbers in {@code out}, each checked to have read its sector's own bytes. */
