@@ -57,7 +57,8 @@ public final class Usage {
                     + " client at a time; w holds every vCPU before its first instruction until gdb attaches;"
                     + " vCPUs are threads, x86-64 target description (x87/SSE and control registers too),"
                     + " addresses are the selected vCPU's virtual addresses"),
-            Map.entry("-r", "restoring snapshots is not in this build yet: refused"),
+            Map.entry("-r", "one file from bhyvectl --suspend/--checkpoint (not FreeBSD's FILE.kern and FILE.meta);"
+                    + " give the same -s and -l options; name, vCPUs and memory come from the snapshot"),
             Map.entry("-D", "a guest power-off also removes the VM from the registry (one created by bhyveload or"
                     + " bhyvectl --create stays otherwise)"),
             Map.entry("-s", "-s help lists the emulations; -l help lists the LPC devices; bootindex=N on a disk"
