@@ -49,7 +49,7 @@ class ConfigFileFuzzTest {
         private final Path file;
 
         Target() throws IOException {
-            file = Files.createTempFile("fuzz", ".conf");
+            file = Fuzz.tempFile(".conf");
         }
 
         @Override
@@ -76,7 +76,7 @@ class ConfigFileFuzzTest {
     /** Found by this target: a NUL in a path reached Path.of and came out as "internal error". */
     @Test
     void aNulByteInAValueIsAConfigurationError() throws Exception {
-        Path file = Files.createTempFile("fuzz", ".conf");
+        Path file = Fuzz.tempFile(".conf");
         try {
             Files.write(file, "name=vm\nboot.kernel=/nonexistent/vm\0linuz\n".getBytes(StandardCharsets.UTF_8));
             ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,

@@ -319,6 +319,22 @@ class E1000DescriptorFuzzTest {
         }
     }
 
+    /** Found by this target: a packet of no bytes (or only its FCS) threw out of the TDT write. */
+    @Test
+    void anEmptyPacketIsDroppedNotThrown() throws Exception {
+        try (Target t = new Target()) {
+            t.setUp(0, 0);
+            t.memory.putLong(TX_RING, BUF);
+            t.memory.putInt(TX_RING + 8, EOP | IFCS | RS);
+            t.memory.putLong(TX_RING + 16, BUF);
+            t.memory.putInt(TX_RING + 24, 4 | EOP | RS);              // only an FCS
+            t.w(TDT, 2);
+            org.junit.jupiter.api.Assertions.assertEquals(2, t.r(TDH), "both completed");
+            org.junit.jupiter.api.Assertions.assertEquals(0, t.wire.sent, "nothing went on the wire");
+            t.assertStillWorks();
+        }
+    }
+
     @Test
     void hostileDescriptorsNeverBreakTheNic() throws Exception {
         Fuzz.check("e1000 descriptors", 3000, new Target());

@@ -140,9 +140,12 @@ final class Fuzz {
 
     private static String describe(Throwable t) {
         StringBuilder s = new StringBuilder(t.toString());
-        StackTraceElement[] st = t.getStackTrace();
-        for (int i = 0; i < Math.min(st.length, 8); i++) {
-            s.append("\n      at ").append(st[i]);
+        int shown = 0;
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (shown < 10 && !e.getClassName().startsWith("jdk.internal.")) {
+                s.append("\n      at ").append(e);
+                shown++;
+            }
         }
         return s.toString();
     }
@@ -246,6 +249,17 @@ final class Fuzz {
             at += p.length;
         }
         return all;
+    }
+
+    /**
+     * A temporary file for inputs that are files, in /dev/shm when there is one: targets write
+     * one per input, and a disk's open(2) and write(2) would be most of their time.
+     */
+    static java.nio.file.Path tempFile(String suffix) throws java.io.IOException {
+        java.nio.file.Path shm = java.nio.file.Path.of("/dev/shm");
+        return java.nio.file.Files.isDirectory(shm) && java.nio.file.Files.isWritable(shm)
+                ? java.nio.file.Files.createTempFile(shm, "jbhyve-fuzz", suffix)
+                : java.nio.file.Files.createTempFile("jbhyve-fuzz", suffix);
     }
 
     /** Bytes padded with zeros (or cut) to {@code length}. */

@@ -108,8 +108,8 @@ class KernelLoaderFuzzTest {
         private final Path initrd;
 
         Target() throws IOException {
-            kernel = Files.createTempFile("fuzz", ".kernel");
-            initrd = Files.createTempFile("fuzz", ".initrd");
+            kernel = Fuzz.tempFile(".kernel");
+            initrd = Fuzz.tempFile(".initrd");
             Files.write(initrd, "RAMDISK!".repeat(64).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         }
 

@@ -116,7 +116,7 @@ class SnapshotFileFuzzTest {
         private final List<byte[]> seeds = new ArrayList<>();
 
         Target() throws IOException {
-            file = Files.createTempFile("fuzz", ".snap");
+            file = Fuzz.tempFile(".snap");
             for (int variant = 0; variant < 3; variant++) {
                 Everything e = new Everything();
                 e.count = 41 + variant;
@@ -179,6 +179,23 @@ class SnapshotFileFuzzTest {
             nic.close();
             Files.deleteIfExists(file);
             arena.close();
+        }
+    }
+
+    /** Found by this target: a region name with a line break from the file made a two-line error. */
+    @Test
+    void namesFromTheFileCannotBreakTheErrorLine() throws Exception {
+        Path file = Fuzz.tempFile(".snap");
+        try (Arena arena = Arena.ofConfined()) {
+            SnapshotWriter.write(file, List.of(), List.of(new MemoryRegion("ram\n@0x0", arena.allocate(4096, 4096))), null);
+            try (SnapshotImage image = SnapshotImage.open(file)) {
+                SnapshotException e = org.junit.jupiter.api.Assertions.assertThrows(SnapshotException.class,
+                        () -> image.restoreMemory(List.of(new MemoryRegion("ram@0x0", arena.allocate(4096, 4096))), null));
+                org.junit.jupiter.api.Assertions.assertFalse(e.getMessage().contains("\n"), e.getMessage());
+                org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("ram @0x0"), e.getMessage());
+            }
+        } finally {
+            Files.deleteIfExists(file);
         }
     }
 
