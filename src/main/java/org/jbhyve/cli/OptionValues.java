@@ -169,6 +169,9 @@ final class OptionValues {
             if (line.isBlank() || line.strip().startsWith("#")) {
                 continue;
             }
+            if (line.indexOf('\0') >= 0) { // no path or value may hold one (Path.of refuses it)
+                throw new ConfigException(file + " line " + (i + 1) + ": a NUL byte in '" + line.replace('\0', ' ') + "'");
+            }
             try {
                 if (!setOption(tree, line)) {
                     throw new ConfigException("invalid config option '" + line + "'");

@@ -222,6 +222,9 @@ final class E1000Transmit {
         if ((eopLower & TXD_CMD_IFCS) == 0 && length >= 4) {
             length -= 4; // the guest supplied the FCS itself; the host adds its own
         }
+        if (length == 0) {
+            return "an empty packet"; // nothing to put on the wire (and no destination to count it by)
+        }
         int tag = vlan && (eopLower & TXD_CMD_VLE) != 0 ? eopUpper >>> 16 : -1;
         if (type == 0) {
             if ((eopLower & TXD_CMD_IC) != 0 && !checksum(packet, length, css, (eopLower >>> 16) & 0xFF, 0)) {
