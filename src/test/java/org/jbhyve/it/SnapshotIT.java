@@ -90,6 +90,34 @@ class SnapshotIT {
         return finish(p);
     }
 
+    /**
+     * Runs bhyvectl against {@code vm}; when it fails, the VM's thread dump is added to what it
+     * printed, so a stuck checkpoint shows where it waits.
+     */
+    private Done bhyvectl(Process vm, String... args) throws Exception {
+        Process ctl = start("bhyvectl", List.of(args));
+        Done done;
+        try {
+            done = finish(ctl);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n--- the VM's threads\n" + threadDump(vm), e);
+        }
+        return done.status() == 0 ? done : new Done(done.status(), done.out(), done.err() + "\n--- the VM's threads\n"
+                + threadDump(vm));
+    }
+
+    private static String threadDump(Process vm) {
+        try {
+            Process jstack = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+                    Long.toString(vm.pid())).redirectErrorStream(true).start();
+            String dump = new String(jstack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            jstack.waitFor(60, TimeUnit.SECONDS);
+            return dump;
+        } catch (Exception e) {
+            return "(no thread dump: " + e + ")";
+        }
+    }
+
     /** Waits (at most {@link VmRun#TIMEOUT_SECONDS}) for the process; a hung one is killed and shown. */
     private Done finish(Process p) throws Exception {
         var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
@@ -144,7 +172,7 @@ class SnapshotIT {
         try {
             before = VmRun.readUntil(vm.getInputStream(), "JBT gate " + GATE);
             assertTrue(before.contains("JBT gate " + GATE), before);
-            Done ctl = finish(start("bhyvectl", List.of("--vm=snap1", "--suspend=" + file)));
+            Done ctl = bhyvectl(vm, "--vm=snap1", "--suspend=" + file);
             assertEquals(0, ctl.status(), ctl::toString);
             Done first = finish(vm);
             assertEquals(0, first.status(), "bhyve exits 0 after a suspend, as FreeBSD's\n" + first);
@@ -180,7 +208,7 @@ class SnapshotIT {
         String seen;
         try {
             seen = VmRun.readUntil(vm.getInputStream(), "JBT gate " + GATE);
-            Done ctl = finish(start("bhyvectl", List.of("--vm=snap2", "--checkpoint=" + file)));
+            Done ctl = bhyvectl(vm, "--vm=snap2", "--checkpoint=" + file);
             assertEquals(0, ctl.status(), ctl::toString);
             Done rest = openGateAndFinish(vm);
             assertEquals(1, rest.status(), "the checkpointed guest runs on to its exit\n" + rest);
