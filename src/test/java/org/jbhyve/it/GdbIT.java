@@ -112,7 +112,7 @@ class GdbIT {
             assertEquals("", Files.readString(out), "the guest has not run before gdb attached");
 
             String session = gdb(List.of("set pagination off", "set confirm off", "set architecture i386:x86-64",
-                    "target remote 127.0.0.1:" + port, "info registers rip", "info threads",
+                    "set remotetimeout 120", "target remote 127.0.0.1:" + port, "info registers rip", "info threads",
                     String.format("break *0x%x", main), "continue", String.format("x/4xb 0x%x", main),
                     "stepi", "info registers rip", "delete", "continue"));
             assertTrue(session.contains(String.format("rip            0x%x", entry)), "RIP at the entry\n" + session);

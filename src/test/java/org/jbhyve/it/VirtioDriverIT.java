@@ -154,7 +154,7 @@ class VirtioDriverIT {
                 "-o", "boot.cmdline=iface=" + iface + " con=HelloConsole contime=20", "vm")
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectErrorStream(true).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180); // a slow host starts the JVM slowly
             while (!Files.exists(sock) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
