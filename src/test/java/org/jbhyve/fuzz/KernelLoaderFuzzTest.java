@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.jbhyve.machine.boot.BootException;
 import org.jbhyve.machine.boot.KernelLoader;
+import org.jbhyve.machine.boot.TestImages;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.MemoryMap;
 import org.junit.jupiter.api.Test;
@@ -27,49 +28,6 @@ class KernelLoaderFuzzTest {
     private static final long RAM = 32 << 20;
     private static final byte[] CODE = {(byte) 0xF4, (byte) 0xEB, (byte) 0xFE}; // hlt; jmp .
     private static final int MB_MAGIC = 0x1BADB002;
-
-    /** An ELF64 with one PT_LOAD and, when {@code pvhEntry} is non-zero, the PVH entry note. */
-    static byte[] elf64(long loadAddress, byte[] code, long entry, long pvhEntry) {
-        int phnum = pvhEntry != 0 ? 2 : 1;
-        int phoff = 64;
-        int noteOffset = phoff + 56 * phnum;
-        int codeOffset = 0x200;
-        ByteBuffer b = ByteBuffer.allocate(codeOffset + code.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(new byte[] {0x7F, 'E', 'L', 'F', 2, 1, 1});
-        b.putShort(16, (short) 2).putShort(18, (short) 62).putInt(20, 1).putLong(24, entry).putLong(32, phoff);
-        b.putShort(52, (short) 64).putShort(54, (short) 56).putShort(56, (short) phnum);
-        int h = phoff;
-        b.putInt(h, 1).putInt(h + 4, 7).putLong(h + 8, codeOffset).putLong(h + 16, loadAddress)
-                .putLong(h + 24, loadAddress).putLong(h + 32, code.length).putLong(h + 40, code.length + 0x100);
-        if (pvhEntry != 0) {
-            h += 56;
-            b.putInt(h, 4).putLong(h + 8, noteOffset).putLong(h + 32, 20);
-            b.putInt(noteOffset, 4).putInt(noteOffset + 4, 4).putInt(noteOffset + 8, 18);
-            b.put(noteOffset + 12, new byte[] {'X', 'e', 'n', 0});
-            b.putInt(noteOffset + 16, (int) pvhEntry);
-        }
-        b.put(codeOffset, code);
-        return b.array();
-    }
-
-    /** A bzImage: 4 setup sectors with a 2.15 header, then {@code payload}. */
-    static byte[] bzImage(byte[] payload, int cmdlineSize) {
-        int setupSects = 4;
-        ByteBuffer b = ByteBuffer.allocate((setupSects + 1) * 512 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put(0x1F1, (byte) setupSects);
-        b.putShort(0x1FE, (short) 0xAA55);
-        b.put(0x201, (byte) 0x6A);
-        b.putInt(0x202, 0x53726448);
-        b.putShort(0x206, (short) 0x020F);
-        b.put(0x211, (byte) 0x01);
-        b.putInt(0x214, 0x100000);
-        b.putInt(0x22C, 0x7FFFFFFF);
-        b.putInt(0x230, 0x200000);
-        b.putInt(0x238, cmdlineSize);
-        b.putInt(0x260, payload.length + 0x1000);
-        b.put((setupSects + 1) * 512, payload);
-        return b.array();
-    }
 
     /** An ELF32 (EM_386) whose text at 0x100000 starts with a Multiboot header, data and bss after it. */
     static byte[] multibootElf() {
@@ -115,8 +73,8 @@ class KernelLoaderFuzzTest {
 
         @Override
         public List<byte[]> seeds() {
-            return List.of(elf64(0x200000, CODE, 0xFFFF_FFFF_8120_0000L, 0), elf64(0x200000, CODE, 0x200000, 0x200000),
-                    bzImage(new byte[4096], 2048), multibootElf(), multibootFlat());
+            return List.of(TestImages.elf64(0x200000, CODE, 0xFFFF_FFFF_8120_0000L, 0), TestImages.elf64(0x200000, CODE, 0x200000, 0x200000),
+                    TestImages.bzImage(new byte[4096], 2048), multibootElf(), multibootFlat());
         }
 
         @Override

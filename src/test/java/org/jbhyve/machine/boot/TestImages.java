@@ -4,14 +4,14 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /** Small, hand-built kernel images for loader tests. */
-final class TestImages {
+public final class TestImages {
     private TestImages() {}
 
     /**
      * An ELF64 with one PT_LOAD of {@code code} at {@code loadAddress} and, when {@code pvhEntry}
      * is non-zero, a PT_NOTE holding XEN_ELFNOTE_PHYS32_ENTRY.
      */
-    static byte[] elf64(long loadAddress, byte[] code, long entry, long pvhEntry) {
+    public static byte[] elf64(long loadAddress, byte[] code, long entry, long pvhEntry) {
         int phnum = pvhEntry != 0 ? 2 : 1;
         int phoff = 64;
         int noteOffset = phoff + 56 * phnum;
@@ -36,7 +36,7 @@ final class TestImages {
     }
 
     /** A bzImage: 4 setup sectors with a 2.15 header, then {@code payload} as the protected-mode kernel. */
-    static byte[] bzImage(byte[] payload, int cmdlineSize) {
+    public static byte[] bzImage(byte[] payload, int cmdlineSize) {
         int setupSects = 4;
         ByteBuffer b = ByteBuffer.allocate((setupSects + 1) * 512 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
         b.put(0x1F1, (byte) setupSects);
