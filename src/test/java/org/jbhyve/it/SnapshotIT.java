@@ -84,10 +84,24 @@ class SnapshotIT {
         return pb.start();
     }
 
-    /** Lets a guest waiting at the gate go on (a byte on its COM1), then collects the process. */
+    /**
+     * Lets a guest waiting at the gate go on (a byte on its COM1), then collects the process. A
+     * restoring bhyve puts its UARTs back as saved, which drops input that arrived while it was
+     * still restoring, so the byte is sent every two seconds until the VM ends (the guest reads
+     * one; the rest stay in the FIFO).
+     */
     private Done openGateAndFinish(Process p) throws Exception {
-        p.getOutputStream().write('g');
-        p.getOutputStream().close();
+        Thread.ofPlatform().daemon(true).start(() -> {
+            try (var in = p.getOutputStream()) {
+                while (p.isAlive()) {
+                    in.write('g');
+                    in.flush();
+                    Thread.sleep(2000);
+                }
+            } catch (Exception gone) {
+                // the VM has ended
+            }
+        });
         return finish(p);
     }
 
