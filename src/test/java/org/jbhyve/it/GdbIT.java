@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -81,7 +82,13 @@ class GdbIT {
         return out;
     }
 
+    /**
+     * Needs a KVM whose guests trap on breakpoints (int3 or the debug registers): hardware KVM and
+     * KVM nested in KVM do; a KVM that itself runs in QEMU's TCG (bin/test's emulated machine)
+     * does not, so bin/test leaves this one test out there and says so.
+     */
     @Test
+    @Tag("guest-breakpoints")
     void waitsForGdbStopsAtABreakpointStepsAndRunsToItsExit() throws Exception {
         VmRun.requireKvm();
         Path probe = VmRun.testGuest("probe.elf");
