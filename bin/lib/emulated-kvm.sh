@@ -86,7 +86,8 @@ INIT
 # jbhyve_emulated_kvm_run PROJECT_DIR COMMAND...: boots the machine, runs COMMAND in PROJECT_DIR
 # as root with a usable /dev/kvm, and returns COMMAND's exit status (125 if it never ran).
 # The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm,
-# inside PROJECT_DIR), so two machines may run at once with different directories.
+# inside PROJECT_DIR), so two machines may run at once with different directories. With
+# $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
 jbhyve_emulated_kvm_run() {
     local project=$1; shift
     local version; version=$(jbhyve_emulated_kvm_kernel) || return 125
@@ -97,18 +98,22 @@ jbhyve_emulated_kvm_run() {
     jbhyve_emulated_kvm_initramfs "$version" "$dir/initramfs.gz"
     local memory_mib=$(( $(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) * 2 / 3 ))
     [ "$memory_mib" -gt 16384 ] && memory_mib=16384
+    local limit=()
+    [ -n "${JBHYVE_EMULATED_KVM_TIMEOUT:-}" ] && limit=(timeout --kill-after=30 "$JBHYVE_EMULATED_KVM_TIMEOUT")
     # qboot (a minimal firmware that just loads the kernel) starts faster than SeaBIOS when present.
     local firmware=()
     [ -r /usr/share/qemu/qboot.rom ] && firmware=(-bios /usr/share/qemu/qboot.rom)
     # The CPU offers AMD-V (SVM with nested paging) for a real /dev/kvm inside. AVX and its kin are
     # taken out: QEMU's translator gained them only recently, and the JVM (which uses them in its
     # compiled code and intrinsics when CPUID offers them) crashed there with SIGSEGV.
-    qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "$(nproc)" -m "$memory_mib" \
+    "${limit[@]}" qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "$(nproc)" -m "$memory_mib" \
         "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
         -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project jbhyve.dir=$dir" \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
         -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null
-    [ -r "$dir/status" ] || return 125
-    return "$(cat "$dir/status")"
+    local qemu_status=$?
+    [ -r "$dir/status" ] && return "$(cat "$dir/status")"
+    [ $qemu_status -eq 124 ] || [ $qemu_status -eq 137 ] && [ ${#limit[@]} -gt 0 ] && return 124
+    return 125
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -28,6 +29,7 @@ class BareMachineIT {
         return VmRun.bhyve(args.toArray(String[]::new));
     }
 
+    @Tag("core")
     @Test
     void guestSeesItsCommandLineMemoryMapAndPciDevicesAndExitsThroughPort0xF4() {
         VmRun run = boot("256M", "console=ttyS0 jbhyve=yes action=exit:21");

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.jbhyve.testing.RfbTestClient;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,6 +133,7 @@ class FbufIT {
         }
     }
 
+    @Tag("core")
     @Test
     void theGuestPaintsWhatViewersSeeAndReadsTheKeyTheyType() throws Exception {
         int port = freePort();

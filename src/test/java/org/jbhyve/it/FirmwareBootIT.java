@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,6 +68,7 @@ class FirmwareBootIT {
         assertEquals(1, run.exitCode, "the boot sector exits through port 0xF4 with 0: " + run);
     }
 
+    @Tag("core")
     @Test
     void seabiosBootsAVirtioDiskThatReadsAndWritesThroughInt13() throws Exception {
         Path disk = copy("bootdisk.img", "a.img");
@@ -93,6 +95,7 @@ class FirmwareBootIT {
         assertTrue(written(other));
     }
 
+    @Tag("core")
     @Test
     void seabiosBootsAnElToritoCdOnAhciFirstWithBootindex() throws Exception {
         Path disk = copy("bootdisk.img", "a.img");

@@ -142,6 +142,7 @@ class GdbIT {
         }
     }
 
+    @Tag("core")
     @Test
     void aPortInUseIsOneLineAndStatusFour() throws Exception {
         VmRun.requireKvm();
@@ -155,6 +156,7 @@ class GdbIT {
         }
     }
 
+    @Tag("no-kvm")
     @ParameterizedTest
     @ValueSource(strings = {"w127.0.0.1:99999", "wnot-a-port", "w", ":1234", "0", "-o gdb.port=0"})
     void aBadDebugServerValueIsOneLineAndStatusFour(String value) {

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.jbhyve.sys.PseudoTerminal;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -69,6 +70,7 @@ class HostResourcesIT {
         });
     }
 
+    @Tag("core")
     @Test
     void wiredMemoryIsLocked() throws Exception {
         whileSpinning(List.of("-S"), pid -> {

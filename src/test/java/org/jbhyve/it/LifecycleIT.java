@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -221,6 +222,7 @@ class LifecycleIT {
         }
     }
 
+    @Tag("core")
     @Test
     void bhyveloadThenBhyveThenDestroy() throws Exception {
         Done load = run("bhyveload", "-m", "256M", "-e", "boot.kernel=" + VmRun.testGuest("probe.elf"),
@@ -279,6 +281,7 @@ class LifecycleIT {
         }
     }
 
+    @Tag("core")
     @Test
     void sigtermTwiceStillLetsTheGuestSeeThePowerButton() throws Exception {
         Process vm = command("bhyve", List.of("-A", "-m", "256M", "-s", "0,hostbridge", "-s", "31,lpc",

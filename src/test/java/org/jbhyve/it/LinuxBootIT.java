@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +45,7 @@ class LinuxBootIT {
         assertEquals(true, address + 0x307b <= 128L << 20, "initrd lies in RAM");
     }
 
+    @Tag("core")
     @Test
     void bzImageIsEnteredThroughThe32BitBootProtocol() throws Exception {
         VmRun run = boot("bzimage.bin", "root=/dev/vda console=ttyS0 action=exit:3");

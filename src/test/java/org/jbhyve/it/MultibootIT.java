@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,6 +55,7 @@ class MultibootIT {
         assertEquals(7, run.exitCode, run::toString);
     }
 
+    @Tag("core")
     @Test
     void elfKernelGetsTheInformationStructure() throws Exception {
         Path kernel = VmRun.testGuest("multiboot.elf");

@@ -13,6 +13,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.jbhyve.backend.net.TapBackend;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,6 +48,7 @@ class NetworkIT {
         return VmRun.bhyve(args.toArray(String[]::new));
     }
 
+    @Tag("core")
     @Test
     void e1000OnATapIsAn82545OnThePciBus() {
         VmRun run = boot("2,e1000," + TAP + ",mac=00:a0:98:11:22:33");

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The x86 platform: ACPI (-A), MP table (-Y), SMBIOS (-U), topology, x2APIC (-x), power-off and SIGTERM. */
@@ -30,6 +31,7 @@ class PlatformIT {
         return a;
     }
 
+    @Tag("core")
     @Test
     void guestFindsBhyveTablesAndPowersOffThroughTheFadt() {
         VmRun run = VmRun.bhyve(args("poweroff").toArray(String[]::new));

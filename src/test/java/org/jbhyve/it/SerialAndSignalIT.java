@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** COM1 with stdio and tcp= backends, and stopping a running VM with SIGTERM. */
@@ -21,6 +22,7 @@ class SerialAndSignalIT {
         VmRun.requireKvm();
     }
 
+    @Tag("core")
     @Test
     void stdinReachesTheGuestThroughCom1() throws Exception {
         // Typed once the guest has set up its UART: like a real 16550, a FIFO reset drops what came before.

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -178,6 +179,7 @@ class SnapshotIT {
         return r;
     }
 
+    @Tag("core")
     @Test
     void aSuspendedGuestResumesAtTheNextTickWithItsDiskTwiceFromOneFile() throws Exception {
         Path disk = disk();

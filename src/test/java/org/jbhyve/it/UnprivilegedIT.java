@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import org.jbhyve.testing.HostCommand;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,6 +94,7 @@ class UnprivilegedIT {
                         + action, name);
     }
 
+    @Tag("core")
     @Test
     void aUserInGroupKvmRunsAVmOnItsTap() {
         VmRun run = VmRun.bhyveVia(asUser, environment, null, vm("exit:5", "uvm1").toArray(String[]::new));

@@ -19,6 +19,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -107,7 +109,8 @@ class VirtioDriverIT {
                 "file unchanged");
     }
 
-    @org.junit.jupiter.api.Test
+    @Tag("core")
+    @Test
     void flushedWritesSurviveKillingTheVmm() throws Exception {
         Path disk = disk();
         Process vm = new ProcessBuilder(VmRun.HOME.resolve("bin/bhyve").toString(), "-m", "128M",

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ class VirtioIT {
         probe = VmRun.testGuest("probe.elf").toString();
     }
 
+    @Tag("core")
     @Test
     void probeGuestSeesTheTransitionalVirtioFunctionsWithBhyvesClasses() throws Exception {
         Path disk = dir.resolve("disk.img");

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.jbhyve.backend.net.MacAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -85,6 +86,7 @@ class VirtioNetIT {
         pingGuest("virtio-net", " iface=modern mrg=1");
     }
 
+    @Tag("core")
     @Test
     void modernVirtioNetAnswersPings() throws Exception {
         pingGuest("virtio-net", " iface=modern");

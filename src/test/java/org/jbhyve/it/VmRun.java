@@ -1,5 +1,7 @@
 package org.jbhyve.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -38,6 +40,19 @@ final class VmRun {
         Path kvm = Path.of("/dev/kvm");
         assertTrue(Files.isReadable(kvm) && Files.isWritable(kvm),
                 "these tests boot guests and need a usable /dev/kvm (read/write access)");
+    }
+
+    /**
+     * Asserts that bhyve refused its input the way every refusal looks: status 4 and exactly one
+     * line on stderr, starting "bhyve: ", containing {@code expectedFragment}, no stack trace.
+     */
+    static void assertOneLineError(VmRun run, String expectedFragment) {
+        assertEquals(4, run.exitCode, run::toString);
+        List<String> lines = run.stderr.lines().toList();
+        assertEquals(1, lines.size(), "exactly one line on stderr:\n" + run.stderr);
+        assertTrue(lines.get(0).startsWith("bhyve: "), run::toString);
+        assertTrue(lines.get(0).contains(expectedFragment), "expected '" + expectedFragment + "' in " + lines.get(0));
+        assertFalse(run.stderr.contains("\tat "), "no stack trace");
     }
 
     static Path testGuest(String name) {
