@@ -113,6 +113,40 @@ static void blk_write(uint64_t sector, const char *text, const char *what)
 	       blk_request(VIRTIO_BLK_T_OUT, sector, 512, 0));
 }
 
+/*
+ * churn:N — writes sectors 1..N in turn for ever, each write followed by a flush, and reports
+ * "JBT vblk durable SEQ" once the flush of write SEQ completed: from then on the VMM owes that
+ * write (and every earlier one) to the disk, even if it is killed. Write SEQ goes to sector
+ * 1 + (SEQ - 1) % N and holds "JBD" and SEQ as 10 decimal digits, repeated.
+ */
+static void blk_churn(unsigned sectors)
+{
+	unsigned seq;
+
+	if (!sectors)
+		sectors = 1;
+	for (seq = 1;; seq++) {
+		unsigned i, v = seq;
+		char tag[16] = "JBD0000000000 ";
+		int st;
+
+		for (i = 12; i >= 3; i--) {
+			tag[i] = (char)('0' + v % 10);
+			v /= 10;
+		}
+		for (i = 0; i < 512; i++)
+			blk.data[i] = (uint8_t)tag[i % 14];
+		st = blk_request(VIRTIO_BLK_T_OUT, 1 + (seq - 1) % sectors, 512, 0);
+		if (st == 0)
+			st = blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0);
+		if (st != 0) {
+			printf("JBT vblk churn %u status %d\n", seq, st);
+			return;
+		}
+		printf("JBT vblk durable %u\n", seq);
+	}
+}
+
 static void blk_actions(const char *list)
 {
 	char tok[96];
@@ -139,6 +173,8 @@ static void blk_actions(const char *list)
 		} else if (!strcmp(tok, "flush")) {
 			printf("JBT vblk flush status %d\n",
 			       blk_request(VIRTIO_BLK_T_FLUSH, 0, 0, 0));
+		} else if (starts_with(tok, "churn:")) {
+			blk_churn((unsigned)parse_uint(arg, 0, 0));
 		} else if (!strcmp(tok, "readpast")) {
 			blk_read(blk.capacity, "readpast");
 		} else if (!strcmp(tok, "getid")) {
