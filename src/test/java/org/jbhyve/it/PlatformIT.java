@@ -51,6 +51,27 @@ class PlatformIT {
         assertEquals(List.of("0 1 0 0", "1 2 1 0"), run.probeLines("topo"), "leaf 0xB: 2 cores, 1 thread each");
     }
 
+    /**
+     * bhyve's limit is 16 vCPUs (FreeBSD 14: VM_MAXCPU); jbhyve's is KVM's. 288 vCPUs have APIC
+     * ids above 254: the MADT lists those as x2APIC entries, and the MP table (8-bit ids) is left
+     * out with one notice.
+     */
+    @Test
+    void twoHundredEightyEightVcpusBootAndTheMadtListsEveryOne() {
+        VmRun run = VmRun.bhyve("-A", "-c", "288", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc",
+                "-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + VmRun.testGuest("acpi.elf"),
+                "-o", "boot.cmdline=action=exit:0", "vm");
+        assertEquals(1, run.exitCode, run::toString);
+        String[] madt = run.probeLines("madt").get(0).split(" "); // lapic N x2apic M ioapic 1 iso 2
+        int lapic = Integer.parseInt(madt[1]);
+        int x2apic = Integer.parseInt(madt[3]);
+        assertEquals(288, lapic + x2apic, run::toString);
+        assertTrue(x2apic > 0, "APIC ids above 254 are x2APIC entries: " + run);
+        assertEquals(List.of("none"), run.probeLines("mptable"), run::toString);
+        assertEquals(1, run.stderr.lines().count(), run::toString);
+        assertTrue(run.stderr.startsWith("bhyve: the MP table holds 8-bit APIC ids"), run::toString);
+    }
+
     @Test
     void noMpTableWithY() {
         VmRun run = VmRun.bhyve(args("exit:0", "-Y").toArray(String[]::new));
