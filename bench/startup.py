@@ -5,21 +5,17 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmms  # noqa: E402
+
 home, work = sys.argv[1], sys.argv[2]
 first = os.path.join(work, "first.elf")
 probe = os.path.join(work, "tg", "probe.elf")
 
 def jbhyve(kernel, cmdline=""):
-    cmd = [os.path.join(home, "bin/bhyve"), "-m", "256M", "-s", "0,hostbridge", "-s", "1,lpc",
-           "-l", "com1,stdio", "-l", "pc-testdev", "-o", "boot.kernel=" + kernel]
-    if cmdline:  # bhyve refuses "-o key=" with an empty value
-        cmd += ["-o", "boot.cmdline=" + cmdline]
-    return cmd + ["bench"]
+    return vmms.jbhyve(home, kernel, cmdline)
 
-def qemu(kernel, cmdline=""):
-    return ["qemu-system-x86_64", "-enable-kvm", "-M", "microvm", "-m", "256M", "-nographic",
-            "-no-reboot", "-nodefaults", "-serial", "stdio", "-kernel", kernel, "-append", cmdline or " ",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+qemu = vmms.qemu
 
 def time_to_first_byte(cmd, marker):
     start = time.perf_counter()

@@ -1,0 +1,47 @@
+"""Time per port-I/O exit, jbhyve vs QEMU, quiet and with the other core busy (see bench/exits)."""
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmms  # noqa: E402
+
+home, guest = sys.argv[1], sys.argv[2]
+EXITS = 40000  # per round, as bench/guest/exits.S
+
+
+def cycles_per_exit(cmd):
+    """Runs the guest; the median of its rounds after the first (which warms the path up)."""
+    out = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         timeout=600).stdout.decode(errors="replace")
+    rounds = [int(line.split()[1], 16) / EXITS for line in out.splitlines() if line.startswith("X ")]
+    if len(rounds) < 2:
+        raise SystemExit("no exit timings from " + cmd[0] + ":\n" + out)
+    return statistics.median(rounds[1:])
+
+
+def busy():
+    """A process that keeps one core busy for as long as it lives."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+rows = []
+for name, cmd in (("jbhyve", vmms.jbhyve(home, guest, memory="64M")), ("qemu microvm", vmms.qemu(guest, memory="64M"))):
+    quiet = statistics.median(cycles_per_exit(cmd) for _ in range(3))
+    hog = busy()
+    try:
+        loaded = statistics.median(cycles_per_exit(cmd) for _ in range(3))
+    finally:
+        hog.kill()
+        hog.wait()
+    rows.append((name, quiet, loaded))
+
+print(f"{'VMM':<14}{'cycles/exit quiet':>19}{'other core busy':>17}")
+for name, quiet, loaded in rows:
+    print(f"{name:<14}{quiet:>19.0f}{loaded:>17.0f}")
+j, q = rows
+quiet_ratio, busy_ratio = j[1] / q[1], j[2] / q[2]
+print(f"quiet_ratio={quiet_ratio:.2f}")
+print(f"busy_ratio={busy_ratio:.2f}")
+print(f"exit_ratio={max(quiet_ratio, busy_ratio):.2f}")
