@@ -1,6 +1,5 @@
 package org.jbhyve.cli;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -9,14 +8,6 @@ import org.jbhyve.config.ConfigTree;
 import org.jbhyve.config.LegacyLpcParser;
 import org.jbhyve.config.LegacySlotParser;
 import org.jbhyve.config.Topology;
-
-import picocli.CommandLine;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Model.ISetter;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Model.PositionalParamSpec;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.ParseResult;
 
 /**
  * bhyve's command line, {@code bhyve [options] vmname}, turned into a settings
@@ -47,13 +38,11 @@ import picocli.CommandLine.ParseResult;
  * -Y                 x86.mptable=false          vmname    name=vmname
  * </pre>
  *
- * <p>picocli does the tokenizing only (POSIX clusters, attached values,
- * {@code --}); it prints nothing and runs nothing, and every error is a
- * one-line {@link ConfigException}. Options are recorded through picocli
- * setters and applied here in command-line order, because bhyve's semantics
- * (a later {@code -o} overrides an earlier option, {@code -k} applies where it
- * stands, {@code -h} stops at once) depend on an order that annotated fields
- * would lose.
+ * <p>{@link Getopt} does the tokenizing (getopt(3): clusters, attached values,
+ * {@code --}); the options are then applied here in command-line order, because
+ * bhyve's semantics (a later {@code -o} overrides an earlier option, {@code -k}
+ * applies where it stands, {@code -h} stops at once) depend on that order.
+ * Every error is a one-line {@link ConfigException}; nothing is printed here.
  */
 public final class BhyveCommandLine {
 
@@ -77,15 +66,8 @@ public final class BhyveCommandLine {
             "x86.x2apic", "x86.strictio", "x86.strictmsr", "x86.vmexit_on_hlt", "x86.vmexit_on_pause",
             "x86.mptable", "lpc.pc-testdev", "config.dump", "security.seccomp");
 
-    private static final String FLAGS = "aACDehHPSuwWxY";
-    private static final String WITH_VALUE = "cGklmoprsU";
-    private static final List<String> VALUE_LABELS = List.of("<topology>", "<[w][addr:]port>", "<file>",
-            "<lpcdev[,conf]>", "<size>", "<key=value>", "<vcpu:hostcpu>", "<file>", "<slot,emulation[,conf]>",
-            "<uuid>");
-
-    /** One option occurrence, in command-line order. */
-    private record Action(char option, String value) {
-    }
+    /** bhyve's getopt(3) option string: flags, then the options that take a value. */
+    private static final String OPTSTRING = "aACDehHPSuwWxYc:G:k:l:m:o:p:r:s:U:";
 
     private BhyveCommandLine() {
     }
@@ -96,82 +78,40 @@ public final class BhyveCommandLine {
      * @throws ConfigException with a one-line message on any error
      */
     public static ParsedCommand parse(String... argv) {
-        List<Action> actions = new ArrayList<>();
-        CommandLine cl = new CommandLine(spec(actions));
-        cl.setPosixClusteredShortOptionsAllowed(true);
-        cl.setStopAtPositional(true);
-        cl.setOverwrittenOptionsAllowed(true);
-        cl.setAllowOptionsAsOptionParameters(true);
-        cl.setUnmatchedOptionsAllowedAsOptionParameters(true);
-        cl.setExpandAtFiles(false);
-        cl.setTrimQuotes(false);
-        cl.setInterpolateVariables(false);
-        cl.setUnmatchedArgumentsAllowed(false);
-
-        List<String> operands = List.of();
-        ParameterException parseError = null;
-        try {
-            ParseResult result = cl.parseArgs(argv);
-            if (result.hasMatchedPositional(0)) {
-                operands = result.matchedPositional(0).getValue();
-            }
-        } catch (ParameterException e) {
-            parseError = e; // raised after the options before it, as getopt would
-        }
-
+        Getopt scanned = Getopt.parse(OPTSTRING, argv);
         ConfigTree tree = new ConfigTree();
-        for (Action a : actions) {
-            ParsedCommand stop = apply(tree, a);
+        for (Getopt.Option option : scanned.options()) {
+            ParsedCommand stop = apply(tree, option.letter(), option.value());
             if (stop != null) {
                 return stop;
             }
         }
-        if (parseError != null) {
-            throw new ConfigException(describe(parseError));
+        if (scanned.error() != null) {
+            throw new ConfigException(describe(scanned.error()));
         }
-        return finish(tree, operands);
+        return finish(tree, scanned.operands());
     }
 
-    private static CommandSpec spec(List<Action> actions) {
-        CommandSpec spec = CommandSpec.create().name(PROGRAM);
-        for (char f : FLAGS.toCharArray()) {
-            spec.addOption(OptionSpec.builder("-" + f).arity("0").type(boolean.class)
-                    .setter(recorder(actions, f)).build());
-        }
-        for (int i = 0; i < WITH_VALUE.length(); i++) {
-            char o = WITH_VALUE.charAt(i);
-            spec.addOption(OptionSpec.builder("-" + o).arity("1").type(String.class)
-                    .paramLabel(VALUE_LABELS.get(i)).setter(recorder(actions, o)).build());
-        }
-        spec.addPositional(PositionalParamSpec.builder().arity("0..*").type(List.class)
-                .auxiliaryTypes(String.class).paramLabel("vmname").build());
-        return spec;
-    }
-
-    /** Records each occurrence; initial values picocli may set (null, false) are not occurrences. */
-    private static ISetter recorder(List<Action> actions, char option) {
-        return new ISetter() {
-            @Override
-            public <T> T set(T value) {
-                if (value instanceof String s) {
-                    actions.add(new Action(option, s));
-                } else if (Boolean.TRUE.equals(value)) {
-                    actions.add(new Action(option, null));
-                }
-                return null;
-            }
+    /** getopt's words, what the value should be when it is missing, and where to look. */
+    private static String describe(Getopt.Error error) {
+        String value = !error.missingValue() ? "" : switch (error.letter()) {
+            case 'c' -> " <topology>";
+            case 'G' -> " <[w][addr:]port>";
+            case 'k', 'r' -> " <file>";
+            case 'l' -> " <lpcdev[,conf]>";
+            case 'm' -> " <size>";
+            case 'o' -> " <key=value>";
+            case 'p' -> " <vcpu:hostcpu>";
+            case 's' -> " <slot,emulation[,conf]>";
+            case 'U' -> " <uuid>";
+            default -> "";
         };
-    }
-
-    private static String describe(ParameterException e) {
-        String msg = e.getMessage() == null ? "invalid command line" : e.getMessage().lines().findFirst().orElse("");
-        return msg + " (" + PROGRAM + " -h lists the options)";
+        return error.message() + value + " (" + PROGRAM + " -h lists the options)";
     }
 
     /** Applies one option; returns a help result when the option asks for one. */
-    private static ParsedCommand apply(ConfigTree tree, Action a) {
-        String v = a.value();
-        switch (a.option()) {
+    private static ParsedCommand apply(ConfigTree tree, char option, String v) {
+        switch (option) {
             case 'a' -> tree.setBoolean("x86.x2apic", false);
             case 'A' -> tree.setBoolean("acpi_tables", true);
             case 'c' -> OptionValues.parseTopology(tree, v);
@@ -215,7 +155,7 @@ public final class BhyveCommandLine {
             case 'W' -> tree.setBoolean("virtio_msix", false);
             case 'x' -> tree.setBoolean("x86.x2apic", true);
             case 'Y' -> tree.setBoolean("x86.mptable", false);
-            default -> throw new IllegalStateException("option -" + a.option() + " has no handler");
+            default -> throw new IllegalStateException("option -" + option + " has no handler");
         }
         return null;
     }

@@ -1,14 +1,15 @@
 /**
  * The commands: {@code bhyve} (argv → settings tree ({@link org.jbhyve.cli.BhyveCommandLine},
- * picocli for bhyve's getopt syntax) → VM → exit status, {@link org.jbhyve.cli.BhyveMain}),
+ * with {@link org.jbhyve.cli.Getopt}, getopt(3) as bhyve's libc has it) → VM → exit status, {@link org.jbhyve.cli.BhyveMain}),
  * {@code bhyvectl} ({@link org.jbhyve.cli.BhyvectlMain}: FreeBSD's long options and output
  * formats over the VM registry and control socket of {@link org.jbhyve.control}) and
  * {@code bhyveload} ({@link org.jbhyve.cli.BhyveloadMain}: checks a kernel and creates the VM
  * in the registry). Every user-caused failure of bhyve ends as one line on stderr and status 4;
  * bhyvectl and bhyveload keep their FreeBSD statuses. SIGTERM presses the ACPI power button.
  *
- * <p>Cost noted: picocli's classes are Java 5 class files, which the JVM's class-data and AOT
- * caches cannot archive, so about 60 ms of every start is picocli; it stays because bhyve's
- * clustered-option syntax and exact error texts are well covered by it and its tests.
+ * <p>Why a getopt of our own rather than a library: bhyve's syntax is exactly getopt(3) (short
+ * options, clusters, attached values, options stop at the VM name), which takes sixty lines,
+ * while picocli, used before, cost about 60 ms of every start (its Java 5 class files cannot go
+ * into the JVM's class-data and AOT caches) and worded its errors unlike getopt.
  */
 package org.jbhyve.cli;

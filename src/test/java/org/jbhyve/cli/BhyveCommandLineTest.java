@@ -190,7 +190,7 @@ class BhyveCommandLineTest {
     }
 
     @Test
-    void picocliPrintsNothing() {
+    void parsingPrintsNothing() {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
