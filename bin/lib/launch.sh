@@ -8,7 +8,9 @@
 # the jar is not used (and is remade unless JBHYVE_NO_BUILD is set).
 
 # The same options for training and use: the cache is only valid for matching JVM options.
-JBHYVE_JVM_OPTIONS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:TieredStopAtLevel=1)
+# -XX:-UsePerfData: no hsperfdata file (jstat's counters) is created and mapped at every start.
+JBHYVE_JVM_OPTIONS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:TieredStopAtLevel=1
+    -XX:-UsePerfData)
 
 jbhyve_build_if_needed() {
     local home=$1 jar=$2
