@@ -1,0 +1,60 @@
+"""Ten VMs started at once, jbhyve vs QEMU: time until every guest runs, and their summed RSS (see bench/density)."""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vmms  # noqa: E402
+
+home, probe, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+MARKER = b"JBT spinning"
+
+
+def start_all(build):
+    """Starts `count` VMs together; returns (seconds until each printed MARKER, summed RSS in MiB)."""
+    started = time.perf_counter()
+    procs = [subprocess.Popen(build(i), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL) for i in range(count)]
+    try:
+        for p in procs:  # reading in turn is fine: each output is a few lines, the pipes never fill
+            seen = b""
+            while MARKER not in seen:
+                b = p.stdout.read1(4096)
+                if not b:
+                    raise SystemExit("a VM ended before its guest ran: " + " ".join(build(0)))
+                seen += b
+        elapsed = time.perf_counter() - started
+        time.sleep(1.0)
+        rss = 0
+        for p in procs:  # bin/bhyve execs java: the pid is the VMM itself
+            with open(f"/proc/{p.pid}/status") as f:
+                rss += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        return elapsed, rss / 1024
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def jbhyve(i):
+    return vmms.jbhyve(home, probe, "action=spin", memory="64M")[:-1] + [f"density{i}"]
+
+
+def qemu(i):
+    return vmms.qemu(probe, "action=spin", memory="64M")
+
+
+rows = []
+for name, build in (("jbhyve", jbhyve), ("qemu microvm", qemu)):
+    runs = [start_all(build) for _ in range(3)]
+    rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+
+print(f"{'VMM':<14}{count:>3} VMs: {'all running after s':>20}{'summed RSS MiB':>16}")
+for name, seconds, rss in rows:
+    print(f"{name:<14}{'':>9}{seconds:>20.2f}{rss:>16.1f}")
+j, q = rows
+print(f"time_ratio={j[1] / q[1]:.2f}")
+print(f"rss_ratio={j[2] / q[2]:.2f}")
