@@ -47,6 +47,7 @@ def qemu(i):
     return vmms.qemu(probe, "action=spin", memory="64M")
 
 
+vmms.prepare(home)
 rows = []
 for name, build in (("jbhyve", jbhyve), ("qemu microvm", qemu)):
     runs = [start_all(build) for _ in range(3)]

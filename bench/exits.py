@@ -26,6 +26,7 @@ def busy():
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
+vmms.prepare(home)
 rows = []
 for name, cmd in (("jbhyve", vmms.jbhyve(home, guest, memory="64M")), ("qemu microvm", vmms.qemu(guest, memory="64M"))):
     quiet = statistics.median(cycles_per_exit(cmd) for _ in range(3))

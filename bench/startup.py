@@ -52,6 +52,7 @@ def rss_after_boot(cmd, marker):
         p.kill()
     return rss / 1024
 
+vmms.prepare(home)
 runs = 5
 rows = []
 for name, build in (("jbhyve", jbhyve), ("qemu microvm", qemu)):
