@@ -2,16 +2,14 @@ package org.jbhyve.fuzz;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
+import org.jbhyve.backend.net.FakeNetBackend;
 import org.jbhyve.backend.net.MacAddress;
-import org.jbhyve.backend.net.NetBackend;
 import org.jbhyve.backend.net.NetConfig;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.devices.net.E1000;
@@ -43,107 +41,6 @@ class E1000DescriptorFuzzTest {
     private static final int EOP = 1 << 24, IFCS = 1 << 25, TSE = 1 << 26, RS = 1 << 27, DEXT = 1 << 29, VLE = 1 << 30;
     private static final int DTYP_D = 1 << 20, TCP = 1 << 24, IP = 1 << 25;
     private static final MacAddress MAC = MacAddress.parse("00:a0:98:11:22:33");
-
-    /** The wire: frames sent are counted and the last kept; frames to receive are queued. */
-    static final class Wire implements NetBackend {
-        final ArrayDeque<byte[]> incoming = new ArrayDeque<>();
-        byte[] lastSent;
-        int sent;
-        private Runnable listener;
-
-        void inject(byte[] frame) {
-            incoming.add(frame);
-            if (listener != null) {
-                listener.run();
-            }
-        }
-
-        @Override
-        public String name() {
-            return "fuzz";
-        }
-
-        @Override
-        public boolean send(MemorySegment... parts) {
-            long n = 0;
-            for (MemorySegment p : parts) {
-                n += p.byteSize();
-            }
-            if (n > 1 << 20) {
-                throw new AssertionError("a frame of " + n + " bytes");
-            }
-            byte[] f = new byte[(int) n];
-            int at = 0;
-            for (MemorySegment p : parts) {
-                MemorySegment.copy(p, ValueLayout.JAVA_BYTE, 0, f, at, (int) p.byteSize());
-                at += (int) p.byteSize();
-            }
-            lastSent = f;
-            sent++;
-            return true;
-        }
-
-        @Override
-        public int peekLength() {
-            byte[] f = incoming.peek();
-            return f == null ? -1 : f.length;
-        }
-
-        @Override
-        public int receive(MemorySegment... buffers) {
-            byte[] f = incoming.poll();
-            if (f == null) {
-                return -1;
-            }
-            int at = 0;
-            for (MemorySegment b : buffers) {
-                int now = (int) Math.min(b.byteSize(), f.length - at);
-                if (now <= 0) {
-                    break;
-                }
-                MemorySegment.copy(f, at, b, ValueLayout.JAVA_BYTE, 0, now);
-                at += now;
-            }
-            return f.length;
-        }
-
-        @Override
-        public boolean discard() {
-            return incoming.poll() != null;
-        }
-
-        @Override
-        public void setReceiveListener(Runnable listener) {
-            this.listener = listener;
-        }
-
-        @Override
-        public void setVnetHeader(int size) {
-        }
-
-        @Override
-        public int vnetHeaderSize() {
-            return 0;
-        }
-
-        @Override
-        public void setOffloads(boolean csum, boolean tso4, boolean tso6, boolean ecn, boolean ufo) {
-        }
-
-        @Override
-        public OptionalInt mtu() {
-            return OptionalInt.empty();
-        }
-
-        @Override
-        public long droppedFrames() {
-            return 0;
-        }
-
-        @Override
-        public void close() {
-        }
-    }
 
     /** An input under construction. */
     private static final class Layout {
@@ -214,7 +111,8 @@ class E1000DescriptorFuzzTest {
     static final class Target implements Fuzz.Target {
         private final Arena arena = Arena.ofShared();
         private final GuestMemory memory = new GuestMemory(List.of(new GuestMemory.Region(0, arena.allocate(RAM, 4096))));
-        private final Wire wire = new Wire();
+        /** The wire: every frame sent counted, the newest kept; frames to receive queued. */
+        private final FakeNetBackend wire = new FakeNetBackend(1);
         private final E1000 nic = new E1000(new NetConfig(wire, MAC, OptionalInt.empty()), memory, new PciInterrupts() {
             @Override
             public IrqLine intx() {
@@ -285,7 +183,7 @@ class E1000DescriptorFuzzTest {
             for (int i = 0; i < frames; i++) {
                 wire.inject(Arrays.copyOf(window, Math.min(frameLength, 20000)));
             }
-            wire.incoming.clear();
+            wire.clearIncoming();
             assertStillWorks();
         }
 
@@ -297,9 +195,9 @@ class E1000DescriptorFuzzTest {
             memory.putLong(TX_RING, BUF);
             memory.putInt(TX_RING + 8, p.length | EOP | IFCS | RS);
             memory.putInt(TX_RING + 12, 0);
-            int before = wire.sent;
+            long before = wire.sentCount();
             w(TDT, 1);
-            if (wire.sent != before + 1 || !Arrays.equals(p, wire.lastSent) || r(TDH) != 1) {
+            if (wire.sentCount() != before + 1 || !Arrays.equals(p, wire.lastSent()) || r(TDH) != 1) {
                 throw new AssertionError("a good frame was not sent as it was");
             }
             for (int i = 0; i < RING; i++) {
@@ -330,7 +228,7 @@ class E1000DescriptorFuzzTest {
             t.memory.putInt(TX_RING + 24, 4 | EOP | RS);              // only an FCS
             t.w(TDT, 2);
             org.junit.jupiter.api.Assertions.assertEquals(2, t.r(TDH), "both completed");
-            org.junit.jupiter.api.Assertions.assertEquals(0, t.wire.sent, "nothing went on the wire");
+            org.junit.jupiter.api.Assertions.assertEquals(0, t.wire.sentCount(), "nothing went on the wire");
             t.assertStillWorks();
         }
     }

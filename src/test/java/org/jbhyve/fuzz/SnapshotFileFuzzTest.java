@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
+import org.jbhyve.backend.net.FakeNetBackend;
 import org.jbhyve.backend.net.MacAddress;
 import org.jbhyve.backend.net.NetConfig;
 import org.jbhyve.devices.firmware.FwCfg;
@@ -100,7 +101,7 @@ class SnapshotFileFuzzTest {
         private final GuestMemory memory = new GuestMemory(List.of(new GuestMemory.Region(0, low)));
         private final FwCfg fwcfg = FwCfg.builder().item16(0x05, 2).file("etc/e820", new byte[40])
                 .file("bootorder", "/pci@i0cf8/disk@0\0".getBytes(StandardCharsets.US_ASCII)).build(memory);
-        private final E1000 nic = new E1000(new NetConfig(new E1000DescriptorFuzzTest.Wire(),
+        private final E1000 nic = new E1000(new NetConfig(new FakeNetBackend(1),
                 MacAddress.parse("00:a0:98:01:02:03"), OptionalInt.empty()), memory, new PciInterrupts() {
                     @Override
                     public IrqLine intx() {

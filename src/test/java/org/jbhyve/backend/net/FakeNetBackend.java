@@ -16,7 +16,12 @@ import org.jbhyve.backend.net.NetBackend;
  */
 public final class FakeNetBackend implements NetBackend {
     public static final int QUEUE_FRAMES = 256;
+    /** No frame a device hands over may be this long; one that is fails the test at once. */
+    private static final int ABSURD_FRAME = 1 << 20;
     final List<byte[]> sent = new ArrayList<>();
+    /** How many sent frames {@link #sent()} keeps, the newest (fuzzers send millions). */
+    private final int keepSent;
+    private long sentCount;
     private final ArrayDeque<byte[]> incoming = new ArrayDeque<>();
     private volatile Runnable listener;
     private volatile int header;
@@ -25,6 +30,16 @@ public final class FakeNetBackend implements NetBackend {
     public volatile int offloadCalls;
     public volatile boolean closed;
     public volatile boolean refuseSends;
+
+    /** A backend that keeps every frame sent. */
+    public FakeNetBackend() {
+        this(Integer.MAX_VALUE);
+    }
+
+    /** A backend that keeps only the newest {@code keepSent} frames sent (all are counted). */
+    public FakeNetBackend(int keepSent) {
+        this.keepSent = keepSent;
+    }
 
     /** Queues {@code frame} (behind a zero header of the configured size) and signals the listener. */
     public void inject(byte[] frame) {
@@ -65,6 +80,21 @@ public final class FakeNetBackend implements NetBackend {
         return incoming.size();
     }
 
+    /** Drops every frame still waiting to be received. */
+    public synchronized void clearIncoming() {
+        incoming.clear();
+    }
+
+    /** Frames sent since the backend was made, kept or not. */
+    public synchronized long sentCount() {
+        return sentCount;
+    }
+
+    /** The newest frame sent, or null. */
+    public synchronized byte[] lastSent() {
+        return sent.isEmpty() ? null : sent.getLast();
+    }
+
     public synchronized List<byte[]> sent() {
         return new ArrayList<>(sent);
     }
@@ -83,13 +113,20 @@ public final class FakeNetBackend implements NetBackend {
         for (MemorySegment p : parts) {
             total += p.byteSize();
         }
+        if (total > ABSURD_FRAME) {
+            throw new AssertionError("a frame of " + total + " bytes");
+        }
         byte[] f = new byte[(int) total];
         int at = 0;
         for (MemorySegment p : parts) {
             MemorySegment.copy(p, ValueLayout.JAVA_BYTE, 0, f, at, (int) p.byteSize());
             at += (int) p.byteSize();
         }
+        if (sent.size() == keepSent) {
+            sent.removeFirst();
+        }
         sent.add(f);
+        sentCount++;
         notifyAll();
         return true;
     }
