@@ -6,14 +6,7 @@
  */
         .set EXITS, 40000
         .set ROUNDS, 5
-        .section .note.pvh, "a"
-        .balign 4
-        .long 4, 4, 18          /* namesz, descsz, XEN_ELFNOTE_PHYS32_ENTRY */
-        .asciz "Xen"
-        .long start
-        .text
-        .code32
-        .globl start
+#include "pvh.h"
 start:
         mov $ROUNDS, %ebp
 round:

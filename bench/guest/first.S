@@ -4,14 +4,7 @@
  * to the first guest instruction (plus one port-I/O exit). With "spin" semantics it could not be
  * smaller: it touches no memory but its own code.
  */
-        .section .note.pvh, "a"
-        .balign 4
-        .long 4, 4, 18          /* namesz, descsz, XEN_ELFNOTE_PHYS32_ENTRY */
-        .asciz "Xen"
-        .long start
-        .text
-        .code32
-        .globl start
+#include "pvh.h"
 start:
         mov $0x3f8, %dx
         mov $'!', %al
