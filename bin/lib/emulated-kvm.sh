@@ -88,6 +88,9 @@ INIT
 # The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm,
 # inside PROJECT_DIR), so two machines may run at once with different directories. With
 # $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
+# $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
+# never runs a JVM's compiled code on one CPU while another CPU patches it, which QEMU 7.2's
+# multi-threaded translator gets wrong now and then (a JVM crashes); with two it is twice as fast.
 jbhyve_emulated_kvm_run() {
     local project=$1; shift
     local version; version=$(jbhyve_emulated_kvm_kernel) || return 125
@@ -106,7 +109,7 @@ jbhyve_emulated_kvm_run() {
     # The CPU offers AMD-V (SVM with nested paging) for a real /dev/kvm inside. AVX and its kin are
     # taken out: QEMU's translator gained them only recently, and the JVM (which uses them in its
     # compiled code and intrinsics when CPUID offers them) crashed there with SIGSEGV.
-    "${limit[@]}" qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "$(nproc)" -m "$memory_mib" \
+    "${limit[@]}" qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "${JBHYVE_EMULATED_KVM_CPUS:-$(nproc)}" -m "$memory_mib" \
         "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
         -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project jbhyve.dir=$dir" \

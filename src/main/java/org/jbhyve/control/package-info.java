@@ -57,7 +57,8 @@
  * a virtual thread (at most 8 at once); requests reach vCPUs only through
  * {@link org.jbhyve.machine.MachineControl}, never on the vCPUs' fast path.
  *
- * <p>Dependency: Jackson (jackson-databind) reads and writes the JSON; it is loaded only when a
- * request or record is handled.
+ * <p>Dependency: Jackson reads and writes the JSON: its streaming parser and generator
+ * (jackson-core) and its tree nodes (jackson-databind's {@code JsonNode}), never its
+ * {@code ObjectMapper}, whose data binding a VM's start would pay for (see {@code Json}).
  */
 package org.jbhyve.control;
