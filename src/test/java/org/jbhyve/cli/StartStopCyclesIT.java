@@ -74,6 +74,7 @@ class StartStopCyclesIT {
         Usage end = usage();
         String both = "after " + BASELINE_AFTER + " VMs " + baseline + ", after " + CYCLES + " " + end
                 + "\nopen files now: " + openFiles();
+        System.out.println(both); // kept in the test's report: what a run measured, pass or fail
         assertTrue(end.fds() <= baseline.fds(), "file descriptors: " + both);
         assertTrue(end.threads() <= baseline.threads(), "threads: " + both);
         assertTrue(end.tasks() <= baseline.tasks(), "kernel tasks: " + both);
