@@ -50,8 +50,9 @@ import org.jbhyve.snapshot.StateWriter;
  * the THRE interrupt is pending; the receive FIFO's bytes, oldest first, length-prefixed. The
  * FIFO's size follows from FCR (16 bytes when enabled, else 1) and the interrupt line's level from
  * the registers, so neither is stored: restore recomputes the level and drives the line to it.
- * The backend is a host resource reopened from the command line; input it already holds is
- * taken into the restored FIFO as far as there is room, as its readiness callback would.
+ * The backend is a host resource reopened from the command line; input that reached the UART
+ * before the restore, and input the backend still holds, follow the saved bytes in the restored
+ * FIFO as far as there is room, as its readiness callback would.
  */
 public final class Uart16550 implements IoHandler, AutoCloseable, Snapshottable {
     /** Width of the register window. */
@@ -379,9 +380,21 @@ public final class Uart16550 implements IoHandler, AutoCloseable, Snapshottable 
         dll = savedDll;
         dlh = savedDlh;
         threPending = savedThre;
+        // The UART is restored before the guest runs, but its backend is already open: bytes
+        // that arrived meanwhile sit in the fresh FIFO. They come after the saved ones.
+        byte[] arrived = new byte[rxCount];
+        for (int i = 0; i < rxCount; i++) {
+            arrived[i] = rxFifo[(rxHead + i) % rxSize];
+        }
         rxReset(size);
         for (byte b : received) {
             rxPut(b);
+        }
+        for (byte b : arrived) {
+            if (!rxPut(b)) {
+                lsr |= LSR_OE; // no room behind the saved bytes: an overrun, as on the wire
+                break;
+            }
         }
         pullInput();
         updateIrq();

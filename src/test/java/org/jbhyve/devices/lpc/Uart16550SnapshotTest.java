@@ -71,6 +71,19 @@ class Uart16550SnapshotTest {
     }
 
     @Test
+    void inputThatArrivesWhileTheVmIsRestoredFollowsTheSavedBytes() {
+        busy();
+        freshBackend.feed("xy"); // typed while bhyve -r was still building the machine
+        StateRoundTrip.restore(fresh, uart.stateVersion(), StateRoundTrip.save(uart));
+        wr(fresh, REG_LCR, 0x03);
+        StringBuilder got = new StringBuilder();
+        while ((rd(fresh, REG_LSR) & LSR_RXRDY) != 0) {
+            got.append((char) rd(fresh, REG_DATA));
+        }
+        assertEquals("hi!xy", got.toString());
+    }
+
+    @Test
     void aFullFifoTakesWaitingHostInputOnlyAsTheGuestReads() {
         wr(uart, REG_FCR, FCR_ENABLE);
         backend.feed("0123456789abcdef");
