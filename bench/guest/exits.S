@@ -8,6 +8,7 @@
         .set ROUNDS, 5
 #include "pvh.h"
 start:
+        mov $0x90000, %esp      /* PVH leaves ESP undefined: a stack in low RAM for the calls */
         mov $ROUNDS, %ebp
 round:
         rdtsc
