@@ -94,7 +94,10 @@ public final class DurabilityBench {
                 if (line.startsWith("JBT vblk durable ")) {
                     lastDurable = Long.parseLong(line.substring("JBT vblk durable ".length()).trim());
                     if (!killed && lastDurable >= killAfter) {
-                        vm.destroyForcibly(); // SIGKILL in the middle of the next write or flush
+                        // SIGKILL in the middle of the next write or flush. Through the handle: the
+                        // Process's own destroy closes its streams, and the lines the guest printed
+                        // before it died are still to be read.
+                        vm.toHandle().destroyForcibly();
                         killed = true;
                     }
                 }
