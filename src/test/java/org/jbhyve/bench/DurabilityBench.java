@@ -7,7 +7,11 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,7 +66,8 @@ public final class DurabilityBench {
                 checked += r.lastDurable;
                 lost += roundLost;
                 System.out.printf("%5d %10d %12d %8d%s%n", round, killAfter, r.lastDurable, roundLost,
-                        r.killed ? "" : "  (the VMM ended before the kill: " + r.tail + ")");
+                        r.killed ? "" : "  (not killed as planned: " + r.tail + ")");
+                System.out.flush();
             }
         } finally {
             Files.deleteIfExists(disk);
@@ -74,6 +79,10 @@ public final class DurabilityBench {
 
     private record Round(long lastDurable, boolean killed, String tail) {}
 
+    /** No line from the VM for this long ends the round as stalled (its last lines shown). */
+    private static final long STALL_SECONDS = 120;
+    private static final String END = new String("end of output");
+
     /** Runs the churning guest until {@code killAfter} writes are durable, then SIGKILLs it. */
     private static Round runRound(Path home, Path disk, int sectors, int killAfter) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/bhyve").toString(), "-m", "128M",
@@ -84,13 +93,34 @@ public final class DurabilityBench {
                 .redirectErrorStream(true);
         pb.environment().put("JBHYVE_NO_BUILD", "1");
         Process vm = pb.start();
+        BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(vm.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = out.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                lines.add("(output unreadable: " + e.getMessage() + ")");
+            }
+            lines.add(END);
+        });
         long lastDurable = 0;
         boolean killed = false;
-        String tail = "";
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(vm.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = out.readLine()) != null) {
-                tail = line;
+        Deque<String> tail = new ArrayDeque<>();
+        try {
+            while (true) {
+                String line = lines.poll(STALL_SECONDS, TimeUnit.SECONDS);
+                if (line == null) {
+                    vm.toHandle().destroyForcibly();
+                    return new Round(lastDurable, false, "stalled " + STALL_SECONDS + " s after: " + tail);
+                }
+                if (line == END) {
+                    break;
+                }
+                tail.addLast(line);
+                if (tail.size() > 4) {
+                    tail.removeFirst();
+                }
                 if (line.startsWith("JBT vblk durable ")) {
                     lastDurable = Long.parseLong(line.substring("JBT vblk durable ".length()).trim());
                     if (!killed && lastDurable >= killAfter) {
@@ -103,12 +133,13 @@ public final class DurabilityBench {
                 }
             }
         } finally {
-            vm.destroyForcibly();
+            vm.toHandle().destroyForcibly();
             if (!vm.waitFor(60, TimeUnit.SECONDS)) {
                 throw new IOException("bhyve did not end after SIGKILL");
             }
+            reader.join(10_000);
         }
-        return new Round(lastDurable, killed, tail);
+        return new Round(lastDurable, killed, tail.toString());
     }
 
     /**
