@@ -56,6 +56,7 @@ class PlatformIT {
      * ids above 254: the MADT lists those as x2APIC entries, and the MP table (8-bit ids) is left
      * out with one notice.
      */
+    @Tag("core")
     @Test
     void twoHundredEightyEightVcpusBootAndTheMadtListsEveryOne() {
         VmRun run = VmRun.bhyve("-A", "-c", "288", "-m", "512M", "-s", "0,hostbridge", "-s", "31,lpc",
