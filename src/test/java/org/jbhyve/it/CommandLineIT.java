@@ -85,7 +85,7 @@ class CommandLineIT {
 
     @Test
     void unknownOption() {
-        assertOneLineError(VmRun.bhyve("-Q", "vm"), "-Q");
+        assertOneLineError(VmRun.bhyve("-Q", "vm"), "illegal option -- Q");
     }
 
     @Test
