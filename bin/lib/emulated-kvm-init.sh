@@ -16,8 +16,8 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 # KVM's NX huge page recovery thread (an iTLB multihit mitigation, which the emulated CPU seems
-# to need because it does not deny the bug) locked both CPUs up under load here: it is not loaded.
-modprobe kvm nx_huge_pages=never || echo "emulated-kvm: modprobe kvm failed"
+# to need because it does not deny the bug) locked both CPUs up under load here: it is turned off.
+modprobe kvm nx_huge_pages=off nx_huge_pages_recovery_ratio=0 || echo "emulated-kvm: modprobe kvm failed"
 for module in kvm_amd tun veth bridge; do modprobe "$module" || echo "emulated-kvm: modprobe $module failed"; done
 # No udev here: give the device nodes the modes distributions' udev rules give them, so tests
 # that run a VM as an ordinary user see the machine a user would.
