@@ -19,19 +19,10 @@ def start_all(build):
                               stderr=subprocess.DEVNULL) for i in range(count)]
     try:
         for p in procs:  # reading in turn is fine: each output is a few lines, the pipes never fill
-            seen = b""
-            while MARKER not in seen:
-                b = p.stdout.read1(4096)
-                if not b:
-                    raise SystemExit("a VM ended before its guest ran: " + " ".join(build(0)))
-                seen += b
+            vmms.await_marker(p, MARKER, " ".join(build(0)))
         elapsed = time.perf_counter() - started
         time.sleep(1.0)
-        rss = 0
-        for p in procs:  # bin/bhyve execs java: the pid is the VMM itself
-            with open(f"/proc/{p.pid}/status") as f:
-                rss += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
-        return elapsed, rss / 1024
+        return elapsed, sum(vmms.rss_mib(p.pid) for p in procs)
     finally:
         for p in procs:
             p.kill()

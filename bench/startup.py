@@ -34,23 +34,15 @@ def time_to_first_byte(cmd, marker):
 
 def rss_after_boot(cmd, marker):
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    seen = b""
-    while marker not in seen:
-        b = p.stdout.read(1)
-        if not b:
-            raise SystemExit("no guest output from " + cmd[0])
-        seen += b
+    vmms.await_marker(p, marker, cmd[0])
     time.sleep(1.0)
-    pid = p.pid
-    # bin/bhyve execs java, so the pid is the VMM itself
-    with open(f"/proc/{pid}/status") as f:
-        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    rss = vmms.rss_mib(p.pid)
     p.terminate()
     try:
         p.wait(timeout=10)
     except subprocess.TimeoutExpired:
         p.kill()
-    return rss / 1024
+    return rss
 
 vmms.prepare(home)
 runs = 5

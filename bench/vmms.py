@@ -21,3 +21,19 @@ def prepare(home):
     """Makes jbhyve's start-up cache (as a first bin/bhyve would) before anything is timed."""
     subprocess.run(["bash", "-c", '. "$1/bin/lib/jdk.sh" && jbhyve_find_jdk && . "$1/bin/lib/launch.sh" '
                     '&& jbhyve_ensure_aot_cache "$1"', "prepare", home], check=True)
+
+
+def await_marker(process, marker, what):
+    """Reads the VMM's stdout until `marker` appears; a VMM that ends first stops the benchmark."""
+    seen = b""
+    while marker not in seen:
+        b = process.stdout.read1(4096)
+        if not b:
+            raise SystemExit("no guest output from " + what)
+        seen += b
+
+
+def rss_mib(pid):
+    """The resident memory of process `pid` (bin/bhyve execs java: its pid is the VMM itself)."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
