@@ -34,17 +34,18 @@ public final class DurabilityBench {
         int sectors = 64;
         long seed = System.nanoTime();
         Path home = Path.of(".");
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                case "--sectors" -> sectors = Integer.parseInt(args[++i]);
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--home" -> home = Path.of(args[++i]);
-                default -> {
-                    System.err.println("usage: bench/durability [--rounds R] [--sectors N] [--seed S]");
-                    System.exit(4);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                    case "--sectors" -> sectors = Integer.parseInt(args[++i]);
+                    case "--seed" -> seed = Long.parseLong(args[++i]);
+                    case "--home" -> home = Path.of(args[++i]);
+                    default -> usage();
                 }
             }
+        } catch (RuntimeException e) { // a missing or non-numeric value
+            usage();
         }
         Random random = new Random(seed);
         Path disk = Files.createTempFile("durability", ".img");
@@ -170,6 +171,11 @@ public final class DurabilityBench {
         }
         String digits = new String(image, at + 3, 10, StandardCharsets.US_ASCII);
         return digits.chars().allMatch(Character::isDigit) ? Long.parseLong(digits) : 0;
+    }
+
+    private static void usage() {
+        System.err.println("usage: bench/durability [--rounds R] [--sectors N] [--seed S]");
+        System.exit(4);
     }
 
     private DurabilityBench() {}
