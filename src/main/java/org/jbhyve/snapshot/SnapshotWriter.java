@@ -2,6 +2,7 @@ package org.jbhyve.snapshot;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -14,11 +15,14 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.zip.CRC32C;
 
 /**
  * Writes a snapshot file: the state records, then the memory regions sparse (only non-zero
- * pages), straight from guest memory to the file (no copy through the Java heap).
+ * pages), straight from guest memory to the file (no copy through the Java heap, and around the
+ * page cache where the file system allows: {@link MemoryDataOut}).
  *
  * <p>The file is written beside its final name with mode 0600 (it holds guest memory), flushed to
  * disk, and renamed over the final name only when complete: a crash or a full disk never leaves a
@@ -59,22 +63,34 @@ public final class SnapshotWriter {
             try (FileChannel out = FileChannel.open(temporary, java.util.Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
                 writeFully(out, ByteBuffer.wrap(state), SnapshotFormat.HEADER_SIZE);
-                int[] crcs = new int[memory.size()];
                 Progress shown = new Progress(progress, "writing", dataBytes);
                 long at = dataOffset;
-                for (int i = 0; i < memory.size(); i++) {
-                    CRC32C crc = new CRC32C();
-                    for (PageRuns.Run run : runs.get(i)) {
-                        for (long done = 0; done < run.length(); done += CHUNK) {
-                            long n = Math.min(CHUNK, run.length() - done);
-                            ByteBuffer data = memory.get(i).memory().asSlice(run.offset() + done, n).asByteBuffer();
-                            crc.update(data.duplicate());
-                            writeFully(out, data, at);
-                            at += n;
-                            shown.advance(at - dataOffset);
+                // The checksums are computed on another thread while this one waits for the disk
+                // (here, if the memory belongs to this thread alone).
+                FutureTask<int[]> checksums = new FutureTask<>(() -> checksums(memory, runs));
+                Thread checksummer = Thread.ofPlatform().name("snapshot-checksum").daemon().unstarted(checksums);
+                if (memory.stream().allMatch(r -> r.memory().isAccessibleBy(checksummer))) {
+                    checksummer.start();
+                } else {
+                    checksums.run();
+                }
+                int[] crcs;
+                try (MemoryDataOut data = MemoryDataOut.open(temporary, out,
+                        dataBytes == 0 ? ramOffset + index.remaining() : dataOffset + dataBytes)) {
+                    for (int i = 0; i < memory.size(); i++) {
+                        for (PageRuns.Run run : runs.get(i)) {
+                            for (long done = 0; done < run.length(); done += CHUNK) {
+                                MemorySegment chunk = memory.get(i).memory().asSlice(run.offset() + done,
+                                        Math.min(CHUNK, run.length() - done));
+                                data.write(chunk, at);
+                                at += chunk.byteSize();
+                                shown.advance(at - dataOffset);
+                            }
                         }
                     }
-                    crcs[i] = (int) crc.getValue();
+                } finally {
+                    // Also on failure: the caller may free the memory once this returns.
+                    crcs = await(checksums);
                 }
                 int indexLength = index.remaining();
                 writeFully(out, ramIndex(memory, runs, crcs), ramOffset);
@@ -98,6 +114,41 @@ public final class SnapshotWriter {
                 // the first failure is the one to report
             }
             throw new SnapshotException("cannot write snapshot " + file + ": " + reason(e));
+        }
+    }
+
+    /** CRC32C of each region's data, the runs in order. */
+    private static int[] checksums(List<MemoryRegion> memory, List<List<PageRuns.Run>> runs) {
+        int[] crcs = new int[memory.size()];
+        for (int i = 0; i < memory.size(); i++) {
+            CRC32C crc = new CRC32C();
+            for (PageRuns.Run run : runs.get(i)) {
+                for (long done = 0; done < run.length(); done += CHUNK) {
+                    crc.update(memory.get(i).memory().asSlice(run.offset() + done,
+                            Math.min(CHUNK, run.length() - done)).asByteBuffer());
+                }
+            }
+            crcs[i] = (int) crc.getValue();
+        }
+        return crcs;
+    }
+
+    private static int[] await(FutureTask<int[]> task) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return task.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException("checksum failed", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -29,7 +29,12 @@
  * </pre>
  * Little-endian throughout. Pages that are all zeros (never touched, or cleared) are not
  * written, so a snapshot is as large as the memory the guest uses. Memory goes from guest RAM to
- * the file and back without passing through the Java heap.
+ * the file and back without passing through the Java heap: saving writes it with O_DIRECT where
+ * the file system allows (no copy into the page cache; the checksums are computed on a second
+ * thread meanwhile), and {@code bhyve -r} maps the file's pages copy-on-write into guest RAM
+ * instead of reading them, after one checksum pass over the file; a page is loaded when the
+ * guest first touches it, and copied when it first writes it. {@code bench/snapshot} compares
+ * both directions with dd of the same amount of data.
  *
  * <h2>Safety</h2>
  * The file is created mode 0600 under a temporary name beside the target, flushed, and renamed

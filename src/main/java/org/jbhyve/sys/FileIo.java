@@ -10,7 +10,8 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * File and block-device calls for disk backends: size (lseek, BLKGETSIZE64), sector sizes
- * (BLKSSZGET, BLKPBSZGET), hole punching and zeroing (fallocate, BLKDISCARD, BLKZEROOUT).
+ * (BLKSSZGET, BLKPBSZGET), hole punching and zeroing (fallocate, BLKDISCARD, BLKZEROOUT),
+ * read-ahead and cache hints (posix_fadvise).
  */
 public final class FileIo {
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;
@@ -29,7 +30,27 @@ public final class FileIo {
     private static final MethodHandle FALLOCATE = LibC.function("fallocate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
 
+    private static final MethodHandle FADVISE = LibC.plainFunction("posix_fadvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    public static final int POSIX_FADV_SEQUENTIAL = 2;
+    public static final int POSIX_FADV_DONTNEED = 4;
+
     private FileIo() {}
+
+    /**
+     * posix_fadvise(2): a hint about how a range will be read ({@code length} 0: to the end).
+     * It returns its error number instead of setting errno.
+     */
+    public static void fadvise(Fd fd, long offset, long length, int advice) {
+        try {
+            int error = (int) FADVISE.invokeExact(fd.number(), offset, length, advice);
+            if (error != 0) {
+                throw new SysException("posix_fadvise", error);
+            }
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
 
     /** Size of a regular file or block device, by seeking to its end. */
     public static long seekEnd(Fd fd) {

@@ -79,6 +79,27 @@ class SnapshotFileTest {
     }
 
     @Test
+    void memoryThatIsNotPageAlignedGoesThroughThePageCacheAndComesBack() throws Exception {
+        try (Arena arena = Arena.ofConfined()) {
+            // Device memory may start anywhere and end inside a page: such pieces cannot be
+            // written around the page cache, the rest of the file still is.
+            MemorySegment odd = arena.allocate(3 * 4096 + 8, 4096).asSlice(8, 2 * 4096 + 100);
+            odd.fill((byte) 0x3C);
+            MemorySegment aligned = arena.allocate(4 * 4096, 4096);
+            aligned.set(ValueLayout.JAVA_LONG, 4096, 5L);
+            Path file = dir.resolve("odd.snap");
+            SnapshotWriter.write(file, List.of(), List.of(new MemoryRegion("fbuf", odd), new MemoryRegion("ram@0x0", aligned)), null);
+            MemorySegment odd2 = arena.allocate(odd.byteSize(), 8);
+            MemorySegment aligned2 = arena.allocate(aligned.byteSize(), 4096);
+            try (SnapshotImage image = SnapshotImage.open(file)) {
+                image.restoreMemory(List.of(new MemoryRegion("fbuf", odd2), new MemoryRegion("ram@0x0", aligned2)), null);
+            }
+            assertEquals(-1, odd.mismatch(odd2));
+            assertEquals(-1, aligned.mismatch(aligned2));
+        }
+    }
+
+    @Test
     void memoryMappedFromTheFileIsTheSavedMemoryAndPrivateToTheGuest() throws Exception {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment low = arena.allocate(1 << 20, 4096);
