@@ -73,5 +73,9 @@ jbhyve_launch() {
     if [ -f "$aot" ] && [ ! "$jar" -nt "$aot" ]; then
         cache=(-XX:AOTCache="$aot" -Xlog:aot=off -Xlog:cds=off)
     fi
-    exec "$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" "${cache[@]}" -cp "$jar" "$main" "$@"
+    # JBHYVE_JAVA_OPTIONS: more JVM options, after ours (diagnostics such as -Xlog:gc or
+    # -XX:NativeMemoryTracking=summary); split on spaces.
+    local extra=()
+    read -r -a extra <<<"${JBHYVE_JAVA_OPTIONS:-}"
+    exec "$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" "${extra[@]}" "${cache[@]}" -cp "$jar" "$main" "$@"
 }
