@@ -32,16 +32,21 @@ public final class SnapshotBench {
         long mib = 1024;
         Path dir = Path.of("target");
         int rounds = 5;
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--size-mib" -> mib = Long.parseLong(args[++i]);
-                case "--dir" -> dir = Path.of(args[++i]);
-                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-                default -> {
-                    System.err.println("usage: bench/snapshot [--size-mib N] [--dir DIR] [--rounds R]");
-                    System.exit(4);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--size-mib" -> mib = Long.parseLong(args[++i]);
+                    case "--dir" -> dir = Path.of(args[++i]);
+                    case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                    default -> throw new IllegalArgumentException(args[i]);
                 }
             }
+        } catch (IllegalArgumentException | ArrayIndexOutOfBoundsException e) {
+            rounds = 0; // reported below
+        }
+        if (rounds < 1 || mib < 16 || mib % 16 != 0 || mib > 1 << 20 || !Files.isDirectory(dir)) {
+            System.err.println("usage: bench/snapshot [--size-mib N (a multiple of 16)] [--dir DIR (exists)] [--rounds R (1 or more)]");
+            System.exit(4);
         }
         long bytes = mib << 20;
         long ddBlocks = mib / 16;
