@@ -34,6 +34,24 @@ public interface NetBackend extends AutoCloseable {
      */
     boolean send(MemorySegment... parts);
 
+    /**
+     * Takes one frame for the next {@link #flush}: a backend that can hand many frames to the
+     * host in one call does so there, the others send it now (this default). The memory the parts
+     * refer to must stay unchanged until {@code flush} returns (the array itself is not kept).
+     * Returns false when the frame was dropped already.
+     */
+    default boolean queue(MemorySegment... parts) {
+        return send(parts);
+    }
+
+    /**
+     * Sends the frames {@link #queue} took since the last flush and waits until the host has
+     * them; returns how many of them were dropped (counted and logged as {@link #send} does).
+     */
+    default int flush() {
+        return 0;
+    }
+
     /** Length of the next queued frame (header included when enabled), or -1 when none. */
     int peekLength();
 

@@ -68,6 +68,11 @@ public final class TapBackend implements NetBackend {
     private final ThreadLocal<MemorySegment> sendStaging =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(MAX_FRAME + 16, 8));
     private final Object receiveLock = new Object();
+    /** Guards the send batch: frames queued by one thread at a time, flushed in order. */
+    private final Object sendBatchLock = new Object();
+    private final MemorySegment[] batchParts = new MemorySegment[MAX_PARTS + 1];
+    private TapSendBatch sendBatch;
+    private boolean sendBatchTried;
     private volatile Runnable listener;
     private volatile int userHeader;
     private volatile int kernelHeader = DEFAULT_KERNEL_HEADER;
@@ -156,22 +161,91 @@ public final class TapBackend implements NetBackend {
         return ifname;
     }
 
+    /**
+     * Queues the frame for the next {@link #flush} when io_uring is there (one system call per
+     * batch of {@value TapSendBatch#FRAMES} frames, see {@link TapSendBatch}), else sends it now.
+     */
     @Override
-    public boolean send(MemorySegment... parts) {
-        if (closed.get()) {
-            return false;
+    public boolean queue(MemorySegment... parts) {
+        synchronized (sendBatchLock) {
+            TapSendBatch batch = sendBatch();
+            if (batch == null || closed.get() || !fits(parts) || !allNative(parts)) {
+                flushBatch(); // frames go out in order
+                return send(parts);
+            }
+            if (batch.full()) {
+                flushBatch();
+            }
+            int n = 0;
+            if (userHeader == 0) {
+                batchParts[n++] = ZERO_HEADER.asSlice(0, kernelHeader);
+            }
+            for (MemorySegment p : parts) {
+                batchParts[n++] = p;
+            }
+            batch.add(batchParts, n);
+            java.util.Arrays.fill(batchParts, 0, n, null);
+            return true;
         }
+    }
+
+    @Override
+    public int flush() {
+        synchronized (sendBatchLock) {
+            return flushBatch();
+        }
+    }
+
+    private int flushBatch() {
+        if (sendBatch == null || sendBatch.queued() == 0) {
+            return 0;
+        }
+        int failed = sendBatch.flush();
+        if (failed > 0) {
+            countSendFailure(Errno.describe(sendBatch.firstError()));
+            sendFailures.addAndGet(failed - 1);
+        }
+        return failed;
+    }
+
+    /** The batch, made on first use; null when io_uring cannot be used here. */
+    private TapSendBatch sendBatch() {
+        if (!sendBatchTried) {
+            sendBatchTried = true;
+            sendBatch = TapSendBatch.open(tap, MAX_PARTS + 1);
+        }
+        return sendBatch;
+    }
+
+    /** Whether a frame of these parts has a size the tap takes; counts it as a failure when not. */
+    private boolean fits(MemorySegment[] parts) {
         int user = userHeader;
         long total = 0;
-        boolean allNative = parts.length <= MAX_PARTS;
         for (MemorySegment p : parts) {
             total += p.byteSize();
-            allNative &= p.isNative();
         }
         if (total - user > MAX_FRAME || total < user) {
             countSendFailure("frame of " + (total - user) + " bytes is too large");
             return false;
         }
+        return true;
+    }
+
+    private static boolean allNative(MemorySegment[] parts) {
+        boolean allNative = parts.length <= MAX_PARTS;
+        for (MemorySegment p : parts) {
+            allNative &= p.isNative();
+        }
+        return allNative;
+    }
+
+    @Override
+    public boolean send(MemorySegment... parts) {
+        if (closed.get() || !fits(parts)) {
+            return false;
+        }
+        int user = userHeader;
+        boolean allNative = allNative(parts);
         try {
             if (allNative) {
                 MemorySegment[] iov = new MemorySegment[parts.length + 1];
@@ -418,6 +492,13 @@ public final class TapBackend implements NetBackend {
                 reader.join(1000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (sendBatchLock) {
+            if (sendBatch != null) {
+                flushBatch();
+                sendBatch.close();
+                sendBatch = null;
             }
         }
         tap.close();

@@ -124,6 +124,32 @@ class TapBackendTest {
     }
 
     @Test
+    void queuedFramesArriveInOrderOnceFlushedAcrossSeveralBatches() {
+        int frames = TapSendBatch.FRAMES * 2 + 7;
+        try (TapBackend tap = TapBackend.open("virtio-net", TAP, OptionalInt.empty());
+             PacketSocket host = new PacketSocket(TAP);
+             Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < frames; i++) {
+                byte[] f = frame(i, 60 + i);
+                if (i == 100) {
+                    assertTrue(tap.queue(MemorySegment.ofArray(f))); // heap memory: sent in its turn
+                    continue;
+                }
+                MemorySegment head = arena.allocate(14);
+                MemorySegment rest = arena.allocate(f.length - 14);
+                MemorySegment.copy(f, 0, head, ValueLayout.JAVA_BYTE, 0, 14);
+                MemorySegment.copy(f, 14, rest, ValueLayout.JAVA_BYTE, 0, f.length - 14);
+                assertTrue(tap.queue(head, MemorySegment.NULL.reinterpret(0), rest));
+            }
+            assertEquals(0, tap.flush());
+            assertEquals(0, tap.flush(), "nothing left to send");
+            for (int i = 0; i < frames; i++) {
+                assertArrayEquals(frame(i, 60 + i), receiveOurs(host), "frame " + i);
+            }
+        }
+    }
+
+    @Test
     void framesFromTheHostAreQueuedAndSignalled() throws Exception {
         try (TapBackend tap = TapBackend.open("e1000", TAP, OptionalInt.empty());
              PacketSocket host = new PacketSocket(TAP);

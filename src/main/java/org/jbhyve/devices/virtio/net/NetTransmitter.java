@@ -10,7 +10,9 @@ import org.jbhyve.virtio.VirtqueueException;
 /**
  * The transmit queue: each chain is a virtio-net header followed by one Ethernet frame, all
  * device-readable (virtio 1.x 5.1.6.2). The header goes to the tap with the frame (same size
- * on both sides), gathered straight from guest RAM without a copy.
+ * on both sides), gathered straight from guest RAM without a copy. Frames are queued with the
+ * backend and flushed before their chains are published as used (a tap sends each batch with
+ * one system call).
  *
  * <p>Dropped and counted, the chain returned to the guest: a chain with device-writable
  * buffers, shorter than the header plus an Ethernet header, longer than the header plus
@@ -98,7 +100,9 @@ final class NetTransmitter {
                 done++;
                 if (pending == PUBLISH_EVERY) {
                     // Publish and offer an interrupt mid-batch: the driver reclaims and refills
-                    // while this batch goes on, instead of waiting for the whole ring.
+                    // while this batch goes on, instead of waiting for the whole ring. The
+                    // backend has sent these frames first: the guest may reuse their buffers.
+                    flushSends();
                     q.addUsed(usedHeads, NO_BYTES, pending);
                     pending = 0;
                     t.notifyUsed(q);
@@ -107,6 +111,8 @@ final class NetTransmitter {
         } catch (VirtqueueException e) {
             t.queueBroken(q, e);
             done = Math.min(done, budget - 1); // do not loop on a broken queue
+        } finally {
+            flushSends();
         }
         if (pending > 0) {
             q.addUsed(usedHeads, NO_BYTES, pending);
@@ -115,6 +121,13 @@ final class NetTransmitter {
             t.notifyUsed(q);
         }
         return done == budget;
+    }
+
+    /** Has the backend send what it queued; frames it dropped then move from sent to dropped. */
+    private void flushSends() {
+        int failed = backend.flush();
+        frames -= failed;
+        dropped += failed;
     }
 
     private boolean transmit(DescriptorChain c) {
@@ -127,7 +140,7 @@ final class NetTransmitter {
         for (int i = 0; i < n; i++) {
             p[i] = c.segment(i);
         }
-        boolean ok = offloadsAllowed(Scatter.get(p, n, 0), Scatter.get(p, n, 1)) && backend.send(p);
+        boolean ok = offloadsAllowed(Scatter.get(p, n, 0), Scatter.get(p, n, 1)) && backend.queue(p);
         if (n <= CACHED_PARTS) {
             java.util.Arrays.fill(p, null); // drop references to guest memory slices
         }
