@@ -18,6 +18,13 @@
  * batch and interrupts once per batch. A guest that never posts receive buffers costs nothing:
  * frames stay in the backend's bounded queue, which drops and counts the excess.
  *
+ * <h2>Transmit batches</h2>
+ * The transmitter queues each frame with the backend ({@code NetBackend.queue}) and flushes
+ * before it publishes the chains as used: only then may the guest reuse the buffers. A tap
+ * sends a flush of up to 64 frames with one io_uring submission (gathered straight from guest
+ * RAM) instead of one writev per frame; where io_uring is unavailable it writes each frame at
+ * once. {@code bench/virtio-net} compares this path with raw tap writes.
+ *
  * <h2>The virtio-net header</h2>
  * Every frame carries a {@code struct virtio_net_hdr} (flags, gso_type, hdr_len, gso_size,
  * csum_start, csum_offset, and num_buffers when the header is 12 bytes: with VERSION_1 or
