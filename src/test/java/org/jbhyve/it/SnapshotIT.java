@@ -140,11 +140,20 @@ class SnapshotIT {
         var err = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
         boolean exited = p.waitFor(VmRun.TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (!exited) {
-            p.destroyForcibly().waitFor();
+            p.destroyForcibly().waitFor(60, TimeUnit.SECONDS); // a process stuck in the kernel may not go
         }
-        Done done = new Done(exited ? p.exitValue() : -1, out.get(), err.get());
+        Done done = new Done(exited ? p.exitValue() : -1, output(out), output(err));
         assertTrue(exited, () -> "the process did not exit within " + VmRun.TIMEOUT_SECONDS + " s\n" + done);
         return done;
+    }
+
+    /** What a reader collected; what it had not finished a minute after the process ended is said so. */
+    private static String output(java.util.concurrent.CompletableFuture<String> reader) throws Exception {
+        try {
+            return reader.get(60, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "(still open a minute after the process was stopped)";
+        }
     }
 
     private static String readAll(java.io.InputStream in) {
