@@ -169,9 +169,12 @@ public final class TapBackend implements NetBackend {
     public boolean queue(MemorySegment... parts) {
         synchronized (sendBatchLock) {
             TapSendBatch batch = sendBatch();
-            if (batch == null || closed.get() || !fits(parts) || !allNative(parts)) {
+            if (batch == null || closed.get() || !allNative(parts)) {
                 flushBatch(); // frames go out in order
                 return send(parts);
+            }
+            if (!fits(parts)) {
+                return false;
             }
             if (batch.full()) {
                 flushBatch();

@@ -150,6 +150,19 @@ class TapBackendTest {
     }
 
     @Test
+    void anOversizedFrameIsDroppedAndCountedOnceWhetherSentOrQueued() {
+        try (TapBackend tap = TapBackend.open("virtio-net", TAP, OptionalInt.empty());
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment big = arena.allocate(NetBackend.MAX_FRAME + 1);
+            assertFalse(tap.send(big));
+            assertEquals(1, tap.sendFailures());
+            assertFalse(tap.queue(big));
+            assertEquals(0, tap.flush());
+            assertEquals(2, tap.sendFailures());
+        }
+    }
+
+    @Test
     void framesFromTheHostAreQueuedAndSignalled() throws Exception {
         try (TapBackend tap = TapBackend.open("e1000", TAP, OptionalInt.empty());
              PacketSocket host = new PacketSocket(TAP);
