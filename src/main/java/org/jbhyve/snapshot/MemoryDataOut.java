@@ -63,20 +63,12 @@ final class MemoryDataOut implements AutoCloseable {
         }
     }
 
-    /** Whether data goes around the page cache. */
-    boolean direct() {
-        return direct;
-    }
-
     /** Writes all of {@code data} at {@code position}. */
     void write(MemorySegment data, long position) throws IOException {
         long length = data.byteSize();
         boolean aligned = (data.address() | position | length) % PageRuns.PAGE == 0;
         if (!direct || !aligned) {
-            java.nio.ByteBuffer b = data.asByteBuffer();
-            while (b.hasRemaining()) {
-                position += buffered.write(b, position);
-            }
+            SnapshotWriter.writeFully(buffered, data.asByteBuffer(), position);
             return;
         }
         try {

@@ -188,7 +188,7 @@ public final class SnapshotWriter {
         return (offset + PageRuns.PAGE - 1) & -PageRuns.PAGE;
     }
 
-    private static void writeFully(FileChannel out, ByteBuffer data, long position) throws IOException {
+    static void writeFully(FileChannel out, ByteBuffer data, long position) throws IOException {
         while (data.hasRemaining()) {
             position += out.write(data, position);
         }
