@@ -20,16 +20,9 @@ qemu = vmms.qemu
 def time_to_first_byte(cmd, marker):
     start = time.perf_counter()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    seen = b""
-    while marker not in seen:
-        b = p.stdout.read(1)
-        if not b:
-            break
-        seen += b
+    vmms.await_marker(p, marker, cmd[0])
     elapsed = time.perf_counter() - start
     p.wait(timeout=30)
-    if marker not in seen:
-        raise SystemExit("no guest output from " + cmd[0])
     return elapsed * 1000
 
 def rss_after_boot(cmd, marker):
