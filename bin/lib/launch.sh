@@ -77,5 +77,14 @@ jbhyve_launch() {
     # -XX:NativeMemoryTracking=summary); split on spaces.
     local extra=()
     read -r -a extra <<<"${JBHYVE_JAVA_OPTIONS:-}"
+    if [ ${#extra[@]} -gt 0 ]; then
+        # Checked first (one more JVM start, only when set): a refused option would otherwise end
+        # bhyve with the JVM's status 1, which is bhyve's "the guest powered off".
+        local refused
+        if ! refused=$("$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" "${extra[@]}" -version 2>&1 >/dev/null); then
+            echo "jbhyve: JBHYVE_JAVA_OPTIONS: $(printf '%s\n' "$refused" | head -n 1)" >&2
+            exit 4
+        fi
+    fi
     exec "$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" "${extra[@]}" "${cache[@]}" -cp "$jar" "$main" "$@"
 }
