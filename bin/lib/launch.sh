@@ -61,8 +61,10 @@ jbhyve_ensure_aot_cache() {
     fi
 }
 
-jbhyve_launch() {
-    local main=$1; shift
+# Fills JBHYVE_JAVA_COMMAND with the java command line that runs MAIN_CLASS (JDK found, jar built,
+# start-up cache used when current, JBHYVE_JAVA_OPTIONS checked).
+jbhyve_java_command() {
+    local main=$1
     local home; home=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     . "$home/bin/lib/jdk.sh"
     jbhyve_find_jdk || exit 4
@@ -86,5 +88,55 @@ jbhyve_launch() {
             exit 4
         fi
     fi
-    exec "$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" "${extra[@]}" "${cache[@]}" -cp "$jar" "$main" "$@"
+    JBHYVE_JAVA_COMMAND=("$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" "${extra[@]}" "${cache[@]}" -cp "$jar" "$main")
+}
+
+jbhyve_launch() {
+    jbhyve_java_command "$1"
+    shift
+    exec "${JBHYVE_JAVA_COMMAND[@]}" "$@"
+}
+
+# Sets JBHYVE_RUN_DIRECTORY to RUNDIR as org.jbhyve.control.RunDirectory computes it (the VM
+# registry's parent). A variable, not output: bin/bhyve's hand-off path avoids forks.
+jbhyve_rundir() {
+    if [ -n "${JBHYVE_RUNDIR:-}" ]; then
+        JBHYVE_RUN_DIRECTORY=$JBHYVE_RUNDIR
+    elif [ "$EUID" = 0 ]; then
+        JBHYVE_RUN_DIRECTORY=/run/jbhyve
+    elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then
+        JBHYVE_RUN_DIRECTORY=$XDG_RUNTIME_DIR/jbhyve
+    else
+        JBHYVE_RUN_DIRECTORY=/tmp/jbhyve-$EUID
+    fi
+}
+
+# When bin/bhyve-prestart keeps a bhyve process ready (RUNDIR/prestart/ready-PID.sock), hands
+# the command line to it and does not return. Returns when there is none, when JBHYVE_PRESTART
+# is off, or when the sources are newer than the jar (the usual start rebuilds it; the ready
+# process runs the old one). Written to start fast: no subshells, one find.
+jbhyve_handoff() {
+    [ "${JBHYVE_PRESTART:-}" != off ] || return 0
+    jbhyve_rundir
+    local dir=$JBHYVE_RUN_DIRECTORY/prestart
+    local ready=("$dir"/ready-*.sock)
+    [ -S "${ready[0]}" ] || return 0
+    jbhyve_python || return 0
+    local home=${BASH_SOURCE[0]%/bin/lib/launch.sh}
+    local jar=$home/target/jbhyve.jar
+    [ -f "$jar" ] && [ -z "$(find "$home/src/main" "$home/pom.xml" -newer "$jar" -print -quit 2>/dev/null)" ] || return 0
+    exec "$JBHYVE_PYTHON" -I -S "$home/bin/lib/prestart-client.py" "$dir" "$home/bin/bhyve" "$@"
+}
+
+# Sets JBHYVE_PYTHON to the Python 3 that runs the hand-off client: the system's first (a version
+# manager's shim on PATH can cost more to start than the hand-off saves), then any on PATH.
+jbhyve_python() {
+    local candidate
+    for candidate in /usr/bin/python3 /usr/local/bin/python3; do
+        if [ -x "$candidate" ]; then
+            JBHYVE_PYTHON=$candidate
+            return 0
+        fi
+    done
+    JBHYVE_PYTHON=$(type -P python3)
 }

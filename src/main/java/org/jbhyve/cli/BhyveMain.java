@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.jbhyve.backend.chr.CharBackendException;
 import org.jbhyve.backend.chr.StdioBackend;
@@ -47,10 +48,23 @@ public final class BhyveMain {
 
     private BhyveMain() {}
 
+    /** What must hear the exit status before the JVM ends (a pre-started process's caller). */
+    private static volatile IntConsumer beforeExit = status -> {};
+
     public static void main(String[] args) {
-        int status = execute(args, System.out, System.err, Registry::open);
+        exit(execute(args, System.out, System.err, Registry::open));
+    }
+
+    /** Ends the JVM with {@code status}, after output is flushed and {@link #beforeExit} heard it. */
+    static void exit(int status) {
         System.out.flush();
+        beforeExit.accept(status);
         System.exit(status);
+    }
+
+    /** Sets who hears the exit status first ({@link PrestartMain} tells its caller). */
+    static void beforeExit(IntConsumer listener) {
+        beforeExit = listener;
     }
 
     /**
@@ -174,6 +188,7 @@ public final class BhyveMain {
     private static void stop(VirtualMachine vm, AtomicInteger stops, String signal) {
         if (stops.incrementAndGet() > 1) {
             StdioBackend.restoreAll();
+            beforeExit.accept(ExitStatus.ERROR.code());
             Runtime.getRuntime().halt(ExitStatus.ERROR.code());
         }
         vm.requestExit(ExitStatus.ERROR, "stopped by " + signal);

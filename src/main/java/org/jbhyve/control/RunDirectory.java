@@ -49,7 +49,7 @@ public final class RunDirectory {
     }
 
     /** The effective uid of this process: the owner of /proc/self. */
-    static int uid() {
+    public static int uid() {
         try {
             return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
         } catch (IOException | UnsupportedOperationException e) {

@@ -34,8 +34,11 @@ public final class Errno {
     public static final int ENOTTY = 25;
     public static final int ENOSPC = 28;
     public static final int EROFS = 30;
+    public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
+    public static final int EMSGSIZE = 90;
+    public static final int ECONNREFUSED = 111;
 
     private static final MethodHandle STRERROR =
             LibC.plainFunction("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));

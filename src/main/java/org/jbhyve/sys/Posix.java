@@ -50,6 +50,8 @@ public final class Posix {
 
     private static final long SYS_GETTID = 186;
     private static final long SYS_TGKILL = 234;
+    private static final long SYS_DUP2 = 33;
+    private static final long SYS_CHDIR = 80;
 
     private static final MethodHandle OPEN = LibC.function("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
@@ -293,6 +295,21 @@ public final class Posix {
     /** Sends {@code signal} to thread {@code tid} of this process. */
     public static void tgkill(int tid, int signal) {
         syscall("tgkill", SYS_TGKILL, getpid(), tid, signal, 0, 0);
+    }
+
+    /** dup2(2): descriptor {@code target} becomes a copy of {@code fd} (inheritable), closing what it was. */
+    public static void dup2(Fd fd, int target) {
+        syscall("dup2", SYS_DUP2, fd.number(), target, 0, 0, 0);
+    }
+
+    /**
+     * chdir(2): the process's working directory, against which the kernel resolves relative paths
+     * (the JDK passes relative paths through unchanged; only its {@code user.dir} stays put).
+     */
+    public static void chdir(String path) {
+        try (Arena arena = Arena.ofConfined()) {
+            syscall("chdir " + path, SYS_CHDIR, arena.allocateFrom(path).address(), 0, 0, 0, 0);
+        }
     }
 
     /**

@@ -1,0 +1,101 @@
+"""Hands a bhyve command line to a pre-started jbhyve process (see bin/bhyve-prestart).
+
+Usage: prestart-client.py DIRECTORY BHYVE ARGS...
+
+Connects to a ready-PID.sock in DIRECTORY and sends one message (org.jbhyve.cli.Handoff): the
+working directory, ARGS and the environment, with descriptors 0, 1 and 2 attached. On "ok PID"
+the VM runs in that process; this one starts the next ready process (bin/bhyve-prestart -q, at a
+lower priority) and stays as the VM's stand-in for whoever started bhyve: it passes SIGTERM,
+SIGINT, SIGHUP and SIGQUIT on to it and exits with the status the VM process reports.
+When no process is ready, or the one asked says no, it runs BHYVE ARGS the usual way
+(JBHYVE_PRESTART=off keeps that from coming back here).
+"""
+import glob
+import os
+import signal
+import socket
+import sys
+
+MAGIC = b"jbhyve-handoff 1"
+
+
+def start_normally(bhyve, args):
+    os.environ["JBHYVE_PRESTART"] = "off"
+    os.execv(bhyve, [bhyve] + args)
+
+
+def message(args):
+    fields = [MAGIC, os.fsencode(os.getcwd()), str(len(args)).encode()]
+    fields += [os.fsencode(a) for a in args]
+    fields += [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in os.environ.items()]
+    return b"".join(f + b"\0" for f in fields)
+
+
+def hand_over(path, payload):
+    """The connected socket and the VM process's pid, or None when this one cannot take it."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        s.connect(path)
+    except ConnectionRefusedError:  # its process is gone: the socket is left over
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        s.close()
+        return None
+    except OSError:
+        s.close()
+        return None
+    try:
+        socket.send_fds(s, [payload], [0, 1, 2])
+        reply = s.recv(4096)
+    except OSError:
+        s.close()
+        return None
+    if reply.startswith(b"ok "):
+        return s, int(reply[3:])
+    s.close()
+    return None
+
+
+def main():
+    directory, bhyve, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    payload = message(args)
+    taken = None
+    for path in sorted(glob.glob(os.path.join(directory, "ready-*.sock"))):
+        taken = hand_over(path, payload)
+        if taken:
+            break
+    if not taken:
+        start_normally(bhyve, args)
+    connection, pid = taken
+    prestart = os.path.join(os.path.dirname(bhyve), "bhyve-prestart")
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:
+        os.posix_spawnp("nice", ["nice", "-n", "10", prestart, "-q"], os.environ, file_actions=quiet, setsid=True)
+    except OSError as e:
+        print(f"bhyve: cannot start the next pre-started process: {e}", file=sys.stderr)
+    last_signal = []
+
+    def forward(number, _frame):
+        last_signal.append(number)
+        try:
+            os.kill(pid, number)
+        except ProcessLookupError:
+            pass
+
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, forward)
+    while True:
+        reply = connection.recv(64)
+        if reply.startswith(b"status "):
+            sys.exit(int(reply[7:]))
+        if not reply:
+            if last_signal:  # it died of a signal passed on: so do we, as far as the status says
+                sys.exit(128 + last_signal[-1])
+            print(f"bhyve: the VM process (pid {pid}) ended without an exit status", file=sys.stderr)
+            sys.exit(4)
+
+
+if __name__ == "__main__":
+    main()

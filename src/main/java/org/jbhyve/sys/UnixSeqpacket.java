@@ -1,0 +1,261 @@
+package org.jbhyve.sys;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Unix-domain sequenced-packet sockets (unix(7), {@code SOCK_SEQPACKET}) that carry descriptors:
+ * what the JDK's own channels cannot do (no {@code SCM_RIGHTS}, no {@code SO_PEERCRED}).
+ *
+ * <p>A sequenced-packet socket keeps message boundaries: one {@code sendmsg} arrives as one
+ * {@code recvmsg}, and descriptors passed as {@code SCM_RIGHTS} ancillary data arrive with the
+ * message they were sent with. Received descriptors are close-on-exec ({@code
+ * MSG_CMSG_CLOEXEC}), as are the sockets made here.
+ *
+ * <p>Layouts (x86-64): {@code struct sockaddr_un} is a 16-bit family and 108 path bytes; {@code
+ * struct msghdr} is name pointer, name length, iovec pointer, iovec count, control pointer,
+ * control length, flags (56 bytes); {@code struct cmsghdr} is a 64-bit length, level and type
+ * (16 bytes) followed by the data; {@code struct ucred} is pid, uid, gid.
+ */
+public final class UnixSeqpacket implements AutoCloseable {
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_SEQPACKET = 5;
+    private static final int SOCK_CLOEXEC = Posix.O_CLOEXEC;
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int SO_PEERCRED = 17;
+    private static final int SO_RCVTIMEO = 20;
+    private static final int MSG_TRUNC = 0x20;
+    private static final int MSG_CTRUNC = 0x08;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    private static final int SUN_PATH = 108;
+    private static final int CMSG_HEADER = 16;
+    /** Room for this many descriptors in one message; more truncates the message (refused). */
+    public static final int MAX_FDS = 8;
+
+    private static final MethodHandle SOCKET = LibC.function("socket",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle BIND = LibC.function("bind",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle LISTEN = LibC.function("listen",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle ACCEPT4 = LibC.function("accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    private static final MethodHandle CONNECT = LibC.function("connect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SENDMSG = LibC.function("sendmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle RECVMSG = LibC.function("recvmsg",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle GETSOCKOPT = LibC.function("getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SETSOCKOPT = LibC.function("setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+
+    private final Fd fd;
+
+    private UnixSeqpacket(Fd fd) {
+        this.fd = fd;
+    }
+
+    /** A socket bound to {@code path} (which must not exist) and listening. */
+    public static UnixSeqpacket listen(String path, int backlog) {
+        UnixSeqpacket socket = create(path);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = address(arena, path);
+            LibC.check((int) BIND.invokeExact(LibC.errnoSegment(), socket.fd.number(), address, (int) address.byteSize()),
+                    "bind " + path);
+            LibC.check((int) LISTEN.invokeExact(LibC.errnoSegment(), socket.fd.number(), backlog), "listen " + path);
+            return socket;
+        } catch (Throwable t) {
+            socket.close();
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** A socket connected to the listening socket at {@code path}. */
+    public static UnixSeqpacket connect(String path) {
+        UnixSeqpacket socket = create(path);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment address = address(arena, path);
+            LibC.check((int) CONNECT.invokeExact(LibC.errnoSegment(), socket.fd.number(), address, (int) address.byteSize()),
+                    "connect " + path);
+            return socket;
+        } catch (Throwable t) {
+            socket.close();
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static UnixSeqpacket create(String path) {
+        if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH) {
+            throw new SysException("socket path longer than " + (SUN_PATH - 1) + " bytes: " + path, Errno.ENAMETOOLONG);
+        }
+        try {
+            int n = (int) SOCKET.invokeExact(LibC.errnoSegment(), AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+            return new UnixSeqpacket(new Fd((int) LibC.check(n, "socket"), "unix socket " + path));
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static MemorySegment address(Arena arena, String path) {
+        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
+        MemorySegment address = arena.allocate(2 + SUN_PATH, 2);
+        address.set(JAVA_SHORT, 0, (short) AF_UNIX);
+        MemorySegment.copy(bytes, 0, address, JAVA_BYTE, 2, bytes.length); // NUL-terminated: the rest is zero
+        return address;
+    }
+
+    /** Waits for the next connection (EINTR retried). */
+    public UnixSeqpacket accept() {
+        while (true) {
+            try {
+                int n = (int) ACCEPT4.invokeExact(LibC.errnoSegment(), fd.number(), MemorySegment.NULL, MemorySegment.NULL,
+                        SOCK_CLOEXEC);
+                if (n == -1 && LibC.lastErrno() == Errno.EINTR) {
+                    continue;
+                }
+                return new UnixSeqpacket(new Fd((int) LibC.check(n, "accept"), "unix connection"));
+            } catch (Throwable t) {
+                throw LibC.rethrow(t);
+            }
+        }
+    }
+
+    /** Makes {@link #receive} fail with EAGAIN when nothing arrives within {@code millis}. */
+    public void receiveTimeout(long millis) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment timeval = arena.allocate(16, 8);
+            timeval.set(JAVA_LONG, 0, millis / 1000);
+            timeval.set(JAVA_LONG, 8, millis % 1000 * 1000);
+            LibC.check((int) SETSOCKOPT.invokeExact(LibC.errnoSegment(), fd.number(), SOL_SOCKET, SO_RCVTIMEO, timeval, 16),
+                    "setsockopt SO_RCVTIMEO");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** The user id of the process at the other end, as the kernel recorded it at connect. */
+    public int peerUid() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment credentials = arena.allocate(12, 4);
+            MemorySegment length = arena.allocate(JAVA_INT);
+            length.set(JAVA_INT, 0, 12);
+            LibC.check((int) GETSOCKOPT.invokeExact(LibC.errnoSegment(), fd.number(), SOL_SOCKET, SO_PEERCRED,
+                    credentials, length), "getsockopt SO_PEERCRED");
+            return credentials.get(JAVA_INT, 4);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    /** One message and the descriptors that came with it. */
+    public record Message(byte[] data, Fd[] fds) {}
+
+    /**
+     * Receives one message of at most {@code limit} bytes. A message that was longer, or that
+     * carried more than {@link #MAX_FDS} descriptors, fails (its descriptors closed). An empty
+     * message with no descriptors means the other end closed.
+     */
+    public Message receive(int limit) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(limit);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ADDRESS, 0, data);
+            iov.set(JAVA_LONG, 8, limit);
+            long controlLength = CMSG_HEADER + 4L * MAX_FDS;
+            MemorySegment control = arena.allocate(controlLength, 8);
+            MemorySegment header = messageHeader(arena, iov, control, controlLength);
+            long n;
+            while (true) {
+                n = (long) RECVMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_CMSG_CLOEXEC);
+                if (n != -1 || LibC.lastErrno() != Errno.EINTR) {
+                    break;
+                }
+            }
+            LibC.check(n, "recvmsg");
+            Fd[] fds = receivedFds(header, control);
+            int flags = header.get(JAVA_INT, 48);
+            if ((flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+                Arrays.stream(fds).forEach(Fd::close);
+                throw new SysException("recvmsg: message too long", Errno.EMSGSIZE);
+            }
+            return new Message(data.asSlice(0, n).toArray(JAVA_BYTE), fds);
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static Fd[] receivedFds(MemorySegment header, MemorySegment control) {
+        long used = header.get(JAVA_LONG, 40);
+        if (used < CMSG_HEADER || control.get(JAVA_INT, 8) != SOL_SOCKET || control.get(JAVA_INT, 12) != SCM_RIGHTS) {
+            return new Fd[0];
+        }
+        int count = (int) ((control.get(JAVA_LONG, 0) - CMSG_HEADER) / 4);
+        Fd[] fds = new Fd[count];
+        for (int i = 0; i < count; i++) {
+            fds[i] = new Fd(control.get(JAVA_INT, CMSG_HEADER + 4L * i), "received descriptor");
+        }
+        return fds;
+    }
+
+    /** Sends {@code data} as one message with {@code fds} (descriptor numbers) attached. */
+    public void send(byte[] data, int... fds) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocateFrom(JAVA_BYTE, data);
+            MemorySegment iov = arena.allocate(16, 8);
+            iov.set(ADDRESS, 0, buffer);
+            iov.set(JAVA_LONG, 8, data.length);
+            MemorySegment control = MemorySegment.NULL;
+            long controlLength = 0;
+            if (fds.length > 0) {
+                controlLength = CMSG_HEADER + 4L * fds.length;
+                control = arena.allocate((controlLength + 7) & ~7L, 8);
+                control.set(JAVA_LONG, 0, controlLength);
+                control.set(JAVA_INT, 8, SOL_SOCKET);
+                control.set(JAVA_INT, 12, SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) {
+                    control.set(JAVA_INT, CMSG_HEADER + 4L * i, fds[i]);
+                }
+                controlLength = control.byteSize();
+            }
+            MemorySegment header = messageHeader(arena, iov, control, controlLength);
+            long n;
+            while (true) {
+                n = (long) SENDMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_NOSIGNAL);
+                if (n != -1 || LibC.lastErrno() != Errno.EINTR) {
+                    break;
+                }
+            }
+            LibC.check(n, "sendmsg");
+        } catch (Throwable t) {
+            throw LibC.rethrow(t);
+        }
+    }
+
+    private static MemorySegment messageHeader(Arena arena, MemorySegment iov, MemorySegment control, long controlLength) {
+        MemorySegment header = arena.allocate(56, 8);
+        header.set(ADDRESS, 16, iov);
+        header.set(JAVA_LONG, 24, 1);
+        header.set(ADDRESS, 32, control);
+        header.set(JAVA_LONG, 40, controlLength);
+        return header;
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+}
