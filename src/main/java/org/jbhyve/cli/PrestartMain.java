@@ -7,12 +7,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jbhyve.backend.chr.StdioBackend;
 import org.jbhyve.control.Registry;
 import org.jbhyve.control.RunDirectory;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.Posix;
 import org.jbhyve.sys.SysException;
 import org.jbhyve.sys.UnixSeqpacket;
+import org.jbhyve.vcpu.ExitStatus;
 
 /**
  * A pre-started bhyve process ({@code bin/bhyve-prestart}): a JVM that has started, loaded and
@@ -36,53 +39,87 @@ import org.jbhyve.sys.UnixSeqpacket;
 public final class PrestartMain {
     private static final int MESSAGE_LIMIT = 256 * 1024;
     private static final long REQUEST_TIMEOUT_MILLIS = 10_000;
+    /** The status of a process killed by SIGKILL, as a shell reports it (nobody waits for this one). */
+    private static final int KILLED_STATUS = 128 + 9;
 
     private PrestartMain() {}
 
     /** {@code PrestartMain DIRECTORY SUCCESSOR-COMMAND}: the socket directory, what starts the next one. */
-    public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: PrestartMain directory successor-command");
-            System.exit(4);
+    public static void main(String[] args) {
+        if (args.length < 2 || args.length > 3) {
+            System.err.println("usage: PrestartMain directory successor-command [warm-up-kernel]");
+            System.exit(ExitStatus.ERROR.code());
         }
-        Path directory = Path.of(args[0]);
-        String successor = args[1];
+        Accepted accepted;
+        try {
+            accepted = awaitCommand(Path.of(args[0]), args[1], args.length > 2 ? Path.of(args[2]) : null);
+        } catch (IOException | URISyntaxException | RuntimeException e) {
+            System.err.println("bhyve-prestart: " + e.getMessage()); // to the log of bin/bhyve-prestart
+            System.exit(ExitStatus.ERROR.code());
+            return;
+        }
+        if (accepted == null) {
+            return; // stale: a fresh one was started instead
+        }
+        run(accepted);
+    }
+
+    /** A caller whose command this process runs, with its hand-off and descriptors 0-2. */
+    private record Accepted(UnixSeqpacket caller, Handoff handoff, Fd[] stdio) {}
+
+    /**
+     * Warms up, listens, and serves the first caller it can: its descriptors and working
+     * directory are this process's when this returns. Null when this process's jar was replaced
+     * (a fresh process has been started in its place).
+     */
+    private static Accepted awaitCommand(Path directory, String successor, Path warmupKernel)
+            throws IOException, URISyntaxException {
         Path jar = ownJar();
         long jarStamp = stamp(jar);
         Warmup.run();
-        int pid = Posix.getpid();
-        Path socketPath = directory.resolve("ready-" + pid + ".sock");
-        UnixSeqpacket caller;
-        Handoff handoff;
-        Fd[] stdio;
+        if (warmupKernel != null) {
+            Warmup.bootOnce(warmupKernel);
+        }
+        Path socketPath = directory.resolve("ready-" + Posix.getpid() + ".sock");
         try (UnixSeqpacket listener = UnixSeqpacket.listen(socketPath.toString(), 8)) {
             while (true) {
                 UnixSeqpacket connection = listener.accept();
                 Request request = read(connection, jar, jarStamp);
                 if (request.refusal() == null) {
-                    caller = connection;
-                    handoff = request.handoff();
-                    stdio = request.fds();
-                    break;
+                    Files.deleteIfExists(socketPath);
+                    return new Accepted(connection, request.handoff(), request.fds());
                 }
                 refuse(connection, request);
                 if (request.stale()) {
                     Files.deleteIfExists(socketPath);
                     startSuccessor(successor);
-                    return;
+                    return null;
                 }
             }
-            Files.deleteIfExists(socketPath);
         }
+    }
+
+    /** Takes the caller's descriptors and runs its command as {@link BhyveMain#main} would. */
+    private static void run(Accepted accepted) {
+        UnixSeqpacket caller = accepted.caller();
         for (int target = 0; target < 3; target++) {
-            Posix.dup2(stdio[target], target);
-            stdio[target].close();
+            Posix.dup2(accepted.stdio()[target], target);
+            accepted.stdio()[target].close();
         }
-        Posix.chdir(handoff.directory());
-        caller.send(("ok " + pid).getBytes(StandardCharsets.US_ASCII));
-        BhyveMain.beforeExit(status -> report(caller, status));
-        int status = BhyveMain.execute(handoff.args().toArray(String[]::new), System.out, System.err, Registry::open);
-        BhyveMain.exit(status);
+        AtomicBoolean exiting = new AtomicBoolean();
+        try {
+            caller.receiveTimeout(0);
+            caller.send(("ok " + Posix.getpid()).getBytes(StandardCharsets.US_ASCII));
+        } catch (SysException gone) {
+            Runtime.getRuntime().halt(KILLED_STATUS); // the caller died in between: nobody to run it for
+        }
+        BhyveMain.beforeExit(status -> {
+            exiting.set(true);
+            report(caller, status);
+        });
+        Thread.ofPlatform().daemon().name("caller watch").start(() -> dieWithCaller(caller, exiting));
+        String[] args = accepted.handoff().args().toArray(String[]::new);
+        BhyveMain.exit(BhyveMain.execute(args, System.out, System.err, Registry::open));
     }
 
     /** What a connection asked for: a hand-off to run, or why not (with the descriptors it sent). */
@@ -105,6 +142,9 @@ public final class PrestartMain {
                 return new Request(null, fds, "jbhyve was rebuilt after this process started", true);
             }
             String mismatch = handoff.mismatch(System.getenv());
+            if (mismatch == null) {
+                Posix.chdir(handoff.directory()); // the caller's directory, for its relative paths
+            }
             return new Request(handoff, fds, mismatch, false);
         } catch (SysException | IllegalArgumentException e) {
             return new Request(null, fds, e.getMessage(), false);
@@ -117,6 +157,24 @@ public final class PrestartMain {
             connection.send(("no " + request.refusal()).getBytes(StandardCharsets.UTF_8));
         } catch (SysException gone) {
             // the caller left already; it starts bhyve itself either way
+        }
+    }
+
+    /**
+     * Waits for the caller to hang up (it sends nothing after its request, so the next receive
+     * returns only when it has gone) and, unless this VM is exiting anyway, ends the VM the way
+     * SIGKILL ends a bhyve: at once. Without this, killing bin/bhyve with SIGKILL (which cannot be
+     * passed on) would leave its VM running with nobody to report to.
+     */
+    private static void dieWithCaller(UnixSeqpacket caller, AtomicBoolean exiting) {
+        try {
+            caller.receive(16);
+        } catch (SysException e) {
+            // a broken connection is a caller gone too
+        }
+        if (!exiting.get()) {
+            StdioBackend.restoreAll();
+            Runtime.getRuntime().halt(KILLED_STATUS);
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.jbhyve.machine.MachineSpec;
+import org.jbhyve.machine.VirtualMachine;
 
 /**
  * What a pre-started process ({@link PrestartMain}) does before a command arrives, so the
@@ -27,6 +28,25 @@ final class Warmup {
         "-s", "4,virtio-rnd", "-s", "5,ahci,hd:/dev/null", "-l", "com1,stdio", "warmup"};
 
     private Warmup() {}
+
+    /**
+     * Boots {@code kernel} once in a small VM of this process and lets it run to its end, so the
+     * code that builds, runs and tears down a VM has run once before a command arrives. Its
+     * console is this process's standard output (bin/bhyve-prestart makes it /dev/null).
+     */
+    static void bootOnce(Path kernel) {
+        try {
+            if (BhyveCommandLine.parse("-A", "-c", "1", "-m", "32M", "-s", "0,hostbridge", "-s", "1,lpc",
+                    "-l", "com1,stdio", "-o", "boot.kernel=" + kernel, "-o", "security.seccomp=false", "warmup")
+                    instanceof ParsedCommand.Run run) {
+                try (VirtualMachine vm = new VirtualMachine(MachineSpec.from(run.tree()))) {
+                    vm.run();
+                }
+            }
+        } catch (RuntimeException | InterruptedException e) {
+            System.err.println("bhyve-prestart: warm-up boot: " + e.getMessage());
+        }
+    }
 
     static void run() {
         for (String name : bindingClasses()) {

@@ -1,0 +1,135 @@
+package org.jbhyve.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A VM started through bin/bhyve-prestart's ready process: its console is bin/bhyve's standard
+ * input and output, its exit status and signals pass through bin/bhyve, and SIGKILL to bin/bhyve
+ * (which cannot be passed on) ends the VM too. {@link PrestartIT} covers the hand-off itself.
+ */
+@Tag("core")
+class PrestartVmIT {
+    private static final long SECONDS = 300;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void kvm() {
+        VmRun.requireKvm();
+    }
+
+    @BeforeEach
+    void startOne() throws Exception {
+        Process p = command(VmRun.HOME.resolve("bin/bhyve-prestart").toString()).start();
+        assertTrue(p.waitFor(SECONDS, TimeUnit.SECONDS) && p.exitValue() == 0, "bhyve-prestart is ready");
+    }
+
+    @AfterEach
+    void stopAll() throws Exception {
+        readyPid(); // a successor still starting would outlive the stop
+        command(VmRun.HOME.resolve("bin/bhyve-prestart").toString(), "-s").start().waitFor(SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void theConsoleStatusAndSignalsGoThroughBhyve() throws Exception {
+        long ready = readyPid();
+        Process vm = bhyve("action=echo").start();
+        try {
+            assertTrue(VmRun.readUntil(vm.getInputStream(), "echo-ready").contains("JBT hello"));
+            assertTrue(isAlive(ready) && commandLine(ready).contains("PrestartMain"), "the VM runs in the ready process");
+            vm.getOutputStream().write("hello q".getBytes(StandardCharsets.US_ASCII));
+            vm.getOutputStream().flush();
+            assertTrue(VmRun.readUntil(vm.getInputStream(), "hello q").endsWith("hello q"));
+            assertTrue(vm.waitFor(SECONDS, TimeUnit.SECONDS), "VM exits after 'q'");
+            assertEquals(1, vm.exitValue(), "the guest powered off: bhyve's status 1, from the VM's process");
+        } finally {
+            vm.destroyForcibly();
+        }
+
+        long next = readyPid();
+        Process stopped = bhyve("action=spin").redirectErrorStream(true).start();
+        try {
+            assertTrue(VmRun.readUntil(stopped.getInputStream(), "JBT spinning").contains("JBT spinning"));
+            new ProcessBuilder("kill", "-INT", Long.toString(stopped.pid())).start().waitFor();
+            String rest = new String(stopped.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(stopped.waitFor(SECONDS, TimeUnit.SECONDS));
+            assertEquals(4, stopped.exitValue(), rest);
+            assertTrue(rest.contains("stopped by SIGINT"), "SIGINT reached the VM's process " + next + ": " + rest);
+        } finally {
+            stopped.destroyForcibly();
+        }
+    }
+
+    @Test
+    void killingBhyveEndsItsVm() throws Exception {
+        long ready = readyPid();
+        Process vm = bhyve("action=spin").start();
+        try {
+            assertTrue(VmRun.readUntil(vm.getInputStream(), "JBT spinning").contains("JBT spinning"));
+            vm.destroyForcibly().waitFor(SECONDS, TimeUnit.SECONDS);
+            ProcessHandle.of(ready).ifPresent(h -> h.onExit().orTimeout(60, TimeUnit.SECONDS).join());
+            assertFalse(isAlive(ready), "the VM's process ended with bin/bhyve");
+        } finally {
+            vm.destroyForcibly();
+        }
+    }
+
+    private ProcessBuilder bhyve(String action) {
+        return command(VmRun.HOME.resolve("bin/bhyve").toString(), "-s", "0,hostbridge", "-l", "com1,stdio",
+                "-l", "pc-testdev", "-o", "boot.kernel=" + VmRun.testGuest("probe.elf"), "-o", "boot.cmdline=" + action,
+                "prestarted");
+    }
+
+    private ProcessBuilder command(String... command) {
+        ProcessBuilder pb = new ProcessBuilder(List.of(command));
+        pb.environment().remove("JBHYVE_PRESTART");
+        pb.environment().remove("JBHYVE_DEBUG");
+        pb.environment().put("JBHYVE_RUNDIR", dir.resolve("run").toString());
+        return pb;
+    }
+
+    /** The pid of the ready process, waiting for one (a successor starts after each hand-off). */
+    private long readyPid() throws Exception {
+        Path prestart = dir.resolve("run/prestart");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
+        while (System.nanoTime() < deadline) {
+            if (Files.isDirectory(prestart)) {
+                try (Stream<Path> files = Files.list(prestart)) {
+                    List<String> ready = files.map(p -> p.getFileName().toString())
+                            .filter(n -> n.matches("ready-\\d+\\.sock")).toList();
+                    if (!ready.isEmpty()) {
+                        return Long.parseLong(ready.get(0).replaceAll("\\D", ""));
+                    }
+                }
+            }
+            Thread.sleep(100);
+        }
+        return fail("no ready process within " + SECONDS + " s");
+    }
+
+    private static boolean isAlive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    private static String commandLine(long pid) throws IOException {
+        return Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+    }
+}
