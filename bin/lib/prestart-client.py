@@ -4,13 +4,14 @@ Usage: prestart-client.py DIRECTORY BHYVE ARGS...
 
 Connects to a ready-PID.sock in DIRECTORY and sends one message (org.jbhyve.cli.Handoff): the
 working directory, ARGS and the environment, with descriptors 0, 1 and 2 attached. On "ok PID"
-the VM runs in that process; this one starts the next ready process (bin/bhyve-prestart -q, at a
-lower priority) and stays as the VM's stand-in for whoever started bhyve: it passes SIGTERM,
-SIGINT, SIGHUP and SIGQUIT on to it and exits with the status the VM process reports.
-When no process is ready, or the one asked says no, it runs BHYVE ARGS the usual way
-(JBHYVE_PRESTART=off keeps that from coming back here).
+the VM runs in that process, and this one stays as its stand-in for whoever started bhyve: it
+passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on, starts the next ready process (bin/bhyve-prestart
+-q) when the VM process says "started" (or ends first), and exits with the status the VM process
+reports ("status N"). When no process is ready, or the one asked says no, it runs BHYVE ARGS the
+usual way (JBHYVE_PRESTART=off keeps that from coming back here).
+
+Imports are few on purpose: this runs on every start, and Python's start-up is part of bhyve's.
 """
-import glob
 import os
 import signal
 import socket
@@ -36,19 +37,15 @@ def hand_over(path, payload):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         s.connect(path)
+        socket.send_fds(s, [payload], [0, 1, 2])
+        reply = s.recv(4096)
     except ConnectionRefusedError:  # its process is gone: the socket is left over
+        s.close()
         try:
             os.unlink(path)
         except OSError:
             pass
-        s.close()
         return None
-    except OSError:
-        s.close()
-        return None
-    try:
-        socket.send_fds(s, [payload], [0, 1, 2])
-        reply = s.recv(4096)
     except OSError:
         s.close()
         return None
@@ -58,23 +55,31 @@ def hand_over(path, payload):
     return None
 
 
+def start_successor(bhyve):
+    """One more ready process in place of the one this VM took, detached, output discarded."""
+    prestart = os.path.join(os.path.dirname(bhyve), "bhyve-prestart")
+    quiet = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)]
+    try:
+        os.posix_spawn(prestart, [prestart, "-q"], os.environ, file_actions=quiet, setsid=True)
+    except OSError as e:
+        print(f"bhyve: cannot start the next pre-started process: {e}", file=sys.stderr)
+
+
 def main():
     directory, bhyve, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     payload = message(args)
     taken = None
-    for path in sorted(glob.glob(os.path.join(directory, "ready-*.sock"))):
-        taken = hand_over(path, payload)
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.startswith("ready-") and n.endswith(".sock"))
+    except OSError:
+        names = []
+    for name in names:
+        taken = hand_over(os.path.join(directory, name), payload)
         if taken:
             break
     if not taken:
         start_normally(bhyve, args)
     connection, pid = taken
-    prestart = os.path.join(os.path.dirname(bhyve), "bhyve-prestart")
-    quiet = [(os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)]
-    try:
-        os.posix_spawnp("nice", ["nice", "-n", "10", prestart, "-q"], os.environ, file_actions=quiet, setsid=True)
-    except OSError as e:
-        print(f"bhyve: cannot start the next pre-started process: {e}", file=sys.stderr)
     last_signal = []
 
     def forward(number, _frame):
@@ -86,8 +91,12 @@ def main():
 
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(number, forward)
+    successor = False
     while True:
         reply = connection.recv(64)
+        if not successor and (reply == b"started" or not reply or reply.startswith(b"status ")):
+            start_successor(bhyve)
+            successor = True
         if reply.startswith(b"status "):
             sys.exit(int(reply[7:]))
         if not reply:

@@ -50,6 +50,8 @@ public final class BhyveMain {
 
     /** What must hear the exit status before the JVM ends (a pre-started process's caller). */
     private static volatile IntConsumer beforeExit = status -> {};
+    /** What must hear that the VM's vCPUs run (a pre-started process's caller). */
+    private static volatile Runnable vmStarted = () -> {};
 
     public static void main(String[] args) {
         exit(execute(args, System.out, System.err, Registry::open));
@@ -65,6 +67,11 @@ public final class BhyveMain {
     /** Sets who hears the exit status first ({@link PrestartMain} tells its caller). */
     static void beforeExit(IntConsumer listener) {
         beforeExit = listener;
+    }
+
+    /** Sets who hears that the VM runs ({@link PrestartMain} tells its caller). */
+    static void whenVmStarted(Runnable listener) {
+        vmStarted = listener;
     }
 
     /**
@@ -126,6 +133,7 @@ public final class BhyveMain {
                 MachineSpec spec = MachineSpec.from(tree);
                 try (VirtualMachine vm = new VirtualMachine(spec)) {
                     claim.serve(vm.control());
+                    vm.whenStarted(vmStarted);
                     installSignalHandlers(vm);
                     VirtualMachine.Result result;
                     try {

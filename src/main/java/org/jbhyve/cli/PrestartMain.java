@@ -19,18 +19,21 @@ import org.jbhyve.vcpu.ExitStatus;
 
 /**
  * A pre-started bhyve process ({@code bin/bhyve-prestart}): a JVM that has started, loaded and
- * linked bhyve's classes and made its system-call bindings, and waits for one command line.
+ * linked bhyve's classes, made its system-call bindings and booted a small guest once ({@link
+ * Warmup}), and waits for one command line.
  *
  * <p>It listens on {@code DIRECTORY/ready-PID.sock} (a sequenced-packet socket, the directory
  * mode 0700). {@code bin/bhyve} finds the socket and hands over its arguments, working directory,
  * environment and descriptors 0-2 ({@link Handoff}); this process checks the caller is the same
  * user and shares the environment that decides where VMs are registered and how the JVM runs,
  * answers {@code "ok PID"}, takes the descriptors and the directory as its own, and runs the
- * command exactly as {@link BhyveMain} would. The caller starts the next pre-started process (so
- * one is ready for the next VM): not this one, since the VM's system-call filter forbids making
- * processes soon after, and starting one costs this process time the VM is waiting for. At the end it sends {@code "status N"} and exits with N; the caller exits
- * with the same status. One process per VM, as without it: the VM's threads, memory and
- * failures stay in their own process.
+ * command exactly as {@link BhyveMain} would. It sends {@code "started"} once the vCPUs run; the
+ * caller then starts the next pre-started process (so one is ready for the next VM), after the
+ * VM's own start rather than competing with it. Not this process: the VM's system-call filter
+ * forbids making processes. Not at a lower priority either: the process will run a VM, and an
+ * unprivileged process cannot raise its priority again (RLIMIT_NICE is 0 by default). At the
+ * end it sends {@code "status N"} and exits with N; the caller exits with the same status. One
+ * process per VM, as without it: the VM's threads, memory and failures stay in their own process.
  *
  * <p>A request it cannot serve (another user, another environment, a jar rebuilt since this
  * process started, a malformed message) gets {@code "no REASON"}, and the caller starts bhyve
@@ -44,7 +47,10 @@ public final class PrestartMain {
 
     private PrestartMain() {}
 
-    /** {@code PrestartMain DIRECTORY SUCCESSOR-COMMAND}: the socket directory, what starts the next one. */
+    /**
+     * {@code PrestartMain DIRECTORY SUCCESSOR-COMMAND [WARM-UP-KERNEL]}: the socket directory, what
+     * starts a fresh process in place of a stale one, and a guest to boot once while warming up.
+     */
     public static void main(String[] args) {
         if (args.length < 2 || args.length > 3) {
             System.err.println("usage: PrestartMain directory successor-command [warm-up-kernel]");
@@ -115,8 +121,9 @@ public final class PrestartMain {
         }
         BhyveMain.beforeExit(status -> {
             exiting.set(true);
-            report(caller, status);
+            tell(caller, "status " + status);
         });
+        BhyveMain.whenVmStarted(() -> tell(caller, "started"));
         Thread.ofPlatform().daemon().name("caller watch").start(() -> dieWithCaller(caller, exiting));
         String[] args = accepted.handoff().args().toArray(String[]::new);
         BhyveMain.exit(BhyveMain.execute(args, System.out, System.err, Registry::open));
@@ -178,9 +185,9 @@ public final class PrestartMain {
         }
     }
 
-    private static void report(UnixSeqpacket caller, int status) {
+    private static void tell(UnixSeqpacket caller, String news) {
         try {
-            caller.send(("status " + status).getBytes(StandardCharsets.US_ASCII));
+            caller.send(news.getBytes(StandardCharsets.US_ASCII));
         } catch (SysException gone) {
             // the caller was killed: nobody is waiting for the status
         }

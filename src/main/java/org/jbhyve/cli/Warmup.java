@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
+import org.jbhyve.control.RunDirectory;
 import org.jbhyve.machine.MachineSpec;
 import org.jbhyve.machine.VirtualMachine;
 
@@ -60,6 +61,9 @@ final class Warmup {
             if (BhyveCommandLine.parse(TYPICAL_COMMAND) instanceof ParsedCommand.Run run) {
                 MachineSpec.from(run.tree());
             }
+            // the checks a hand-off goes through before its command runs
+            Handoff.decode(new Handoff("/", List.of(TYPICAL_COMMAND), System.getenv()).encode()).mismatch(System.getenv());
+            RunDirectory.uid();
         } catch (RuntimeException e) {
             // same: only less is warm
         }

@@ -60,6 +60,7 @@ public final class VirtualMachine implements AutoCloseable {
     private volatile long romSize;
     private volatile MachineSnapshots snapshots;
     private volatile boolean suspended;
+    private volatile Runnable whenStarted = () -> {};
 
     public VirtualMachine(MachineSpec spec) {
         this.spec = spec;
@@ -102,6 +103,11 @@ public final class VirtualMachine implements AutoCloseable {
     /** The outside view of this VM (registers, memory layout, stop requests); see {@link MachineControl}. */
     public MachineControl control() {
         return control;
+    }
+
+    /** Runs {@code action} once the vCPUs have started (on the thread that called {@link #run}). */
+    public void whenStarted(Runnable action) {
+        whenStarted = action;
     }
 
     /** Whether the VM ended because it was suspended to a snapshot (bhyvectl --suspend). */
@@ -234,6 +240,7 @@ public final class VirtualMachine implements AutoCloseable {
         console.awaitFirstClient();
         startVcpus();
         lifecycle.started();
+        whenStarted.run();
         if (gdb != null) {
             gdb.start(debugTarget);
         }

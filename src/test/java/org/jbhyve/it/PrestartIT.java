@@ -96,7 +96,10 @@ class PrestartIT {
         assertTrue(again.stdout.contains("ready already (pid " + ready + ")"), again::toString);
         Result bad = run(dir, Map.of(), VmRun.HOME.resolve("bin/bhyve-prestart").toString(), "-x");
         assertEquals(4, bad.status, bad::toString);
-        assertEquals("usage: bhyve-prestart [-n count] [-q] [-s]", bad.stderr.strip());
+        assertEquals("bhyve-prestart: unknown option -x; usage: bhyve-prestart [-n count] [-q] [-s]", bad.stderr.strip());
+        Result badCount = run(dir, Map.of(), VmRun.HOME.resolve("bin/bhyve-prestart").toString(), "-n", "0");
+        assertEquals(4, badCount.status, badCount::toString);
+        assertEquals("bhyve-prestart: -n 0: a count from 1 to 64", badCount.stderr.strip());
     }
 
     private static String bhyve() {
