@@ -11,10 +11,12 @@ reports ("status N"). When no process is ready, or the one asked says no, it run
 usual way (JBHYVE_PRESTART=off keeps that from coming back here).
 
 Imports are few on purpose: this runs on every start, and Python's start-up is part of bhyve's.
+The C modules _socket and _signal are used directly: socket and signal wrap them in enums whose
+import costs a third of this client's start.
 """
+import _signal
+import _socket
 import os
-import signal
-import socket
 import sys
 
 MAGIC = b"jbhyve-handoff 1"
@@ -34,10 +36,11 @@ def message(args):
 
 def hand_over(path, payload):
     """The connected socket and the VM process's pid, or None when this one cannot take it."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
     try:
         s.connect(path)
-        socket.send_fds(s, [payload], [0, 1, 2])
+        fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))
+        s.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         reply = s.recv(4096)
     except ConnectionRefusedError:  # its process is gone: the socket is left over
         s.close()
@@ -89,8 +92,8 @@ def main():
         except ProcessLookupError:
             pass
 
-    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(number, forward)
+    for number in (_signal.SIGTERM, _signal.SIGINT, _signal.SIGHUP, _signal.SIGQUIT):
+        _signal.signal(number, forward)
     successor = False
     while True:
         reply = connection.recv(64)
