@@ -139,13 +139,13 @@ public final class Posix {
                 () -> (long) PWRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset));
     }
 
-    /** A downcall returning a byte count or -1 with errno. */
-    private interface CountingCall {
+    /** A downcall returning a byte count (or a descriptor) or -1 with errno. */
+    interface CountingCall {
         long invoke() throws Throwable;
     }
 
     /** Runs {@code call} until it does not fail with EINTR; throws on any other failure. */
-    private static long restartable(String name, CountingCall call) {
+    static long restartable(String name, CountingCall call) {
         try {
             while (true) {
                 long n = call.invoke();

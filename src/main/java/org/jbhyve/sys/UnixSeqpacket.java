@@ -120,18 +120,9 @@ public final class UnixSeqpacket implements AutoCloseable {
 
     /** Waits for the next connection (EINTR retried). */
     public UnixSeqpacket accept() {
-        while (true) {
-            try {
-                int n = (int) ACCEPT4.invokeExact(LibC.errnoSegment(), fd.number(), MemorySegment.NULL, MemorySegment.NULL,
-                        SOCK_CLOEXEC);
-                if (n == -1 && LibC.lastErrno() == Errno.EINTR) {
-                    continue;
-                }
-                return new UnixSeqpacket(new Fd((int) LibC.check(n, "accept"), "unix connection"));
-            } catch (Throwable t) {
-                throw LibC.rethrow(t);
-            }
-        }
+        long n = Posix.restartable("accept", () -> (int) ACCEPT4.invokeExact(LibC.errnoSegment(), fd.number(),
+                MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC));
+        return new UnixSeqpacket(new Fd((int) n, "unix connection"));
     }
 
     /** Makes {@link #receive} fail with EAGAIN when nothing arrives within {@code millis}. */
@@ -178,14 +169,8 @@ public final class UnixSeqpacket implements AutoCloseable {
             long controlLength = CMSG_HEADER + 4L * MAX_FDS;
             MemorySegment control = arena.allocate(controlLength, 8);
             MemorySegment header = messageHeader(arena, iov, control, controlLength);
-            long n;
-            while (true) {
-                n = (long) RECVMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_CMSG_CLOEXEC);
-                if (n != -1 || LibC.lastErrno() != Errno.EINTR) {
-                    break;
-                }
-            }
-            LibC.check(n, "recvmsg");
+            long n = Posix.restartable("recvmsg",
+                    () -> (long) RECVMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_CMSG_CLOEXEC));
             Fd[] fds = receivedFds(header, control);
             int flags = header.get(JAVA_INT, 48);
             if ((flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
@@ -232,14 +217,8 @@ public final class UnixSeqpacket implements AutoCloseable {
                 controlLength = control.byteSize();
             }
             MemorySegment header = messageHeader(arena, iov, control, controlLength);
-            long n;
-            while (true) {
-                n = (long) SENDMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_NOSIGNAL);
-                if (n != -1 || LibC.lastErrno() != Errno.EINTR) {
-                    break;
-                }
-            }
-            LibC.check(n, "sendmsg");
+            Posix.restartable("sendmsg",
+                    () -> (long) SENDMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_NOSIGNAL));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -34,11 +33,9 @@ class PrestartIT {
 
     @TempDir
     Path dir;
-    private Path prestartDir;
 
     @BeforeEach
     void startOne() throws Exception {
-        prestartDir = dir.resolve("run/prestart");
         Result started = run(dir, Map.of(), VmRun.HOME.resolve("bin/bhyve-prestart").toString());
         assertEquals(0, started.status, started::toString);
         assertTrue(started.stdout.contains("ready (pid " + readyPid() + ")"), started::toString);
@@ -49,7 +46,7 @@ class PrestartIT {
         awaitReady(); // a successor still starting would outlive the stop
         Result stopped = run(dir, Map.of(), VmRun.HOME.resolve("bin/bhyve-prestart").toString(), "-s");
         assertEquals(0, stopped.status, stopped::toString);
-        assertTrue(readySockets().isEmpty(), "no ready process is left");
+        assertTrue(ReadyProcesses.pids(dir.resolve("run")).isEmpty(), "no ready process is left");
     }
 
     @Test
@@ -65,7 +62,7 @@ class PrestartIT {
         if (served.isPresent()) {
             served.get().onExit().get(60, TimeUnit.SECONDS); // it ends right after reporting the status
         }
-        assertFalse(readySockets().contains(prestartDir.resolve("ready-" + ready + ".sock")), "the ready process took it");
+        assertFalse(ReadyProcesses.pids(dir.resolve("run")).contains(ready), "the ready process took it");
         assertNotEquals(ready, awaitReady(), "a successor is ready");
 
         Result help = run(work, Map.of(), bhyve(), "-h");
@@ -106,35 +103,14 @@ class PrestartIT {
         return VmRun.HOME.resolve("bin/bhyve").toString();
     }
 
-    private List<Path> readySockets() throws IOException {
-        if (!Files.isDirectory(prestartDir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(prestartDir)) {
-            return files.filter(p -> p.getFileName().toString().matches("ready-\\d+\\.sock")).toList();
-        }
-    }
-
     private long readyPid() throws IOException {
-        List<Path> ready = readySockets();
+        List<Long> ready = ReadyProcesses.pids(dir.resolve("run"));
         assertEquals(1, ready.size(), "one ready process: " + ready);
-        return Long.parseLong(ready.get(0).getFileName().toString().replaceAll("\\D", ""));
+        return ready.get(0);
     }
 
     private long awaitReady() throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
-        while (readySockets().isEmpty()) {
-            if (System.nanoTime() > deadline) {
-                fail("no successor became ready within " + READY_SECONDS + " s: " + log());
-            }
-            Thread.sleep(100);
-        }
-        return readyPid();
-    }
-
-    private String log() throws IOException {
-        Path log = prestartDir.resolve("log");
-        return Files.exists(log) ? Files.readString(log) : "(no log)";
+        return ReadyProcesses.await(dir.resolve("run"), READY_SECONDS);
     }
 
     private record Result(int status, String stdout, String stderr) {}

@@ -3,7 +3,6 @@ package org.jbhyve.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -106,23 +104,8 @@ class PrestartVmIT {
         return pb;
     }
 
-    /** The pid of the ready process, waiting for one (a successor starts after each hand-off). */
     private long readyPid() throws Exception {
-        Path prestart = dir.resolve("run/prestart");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
-        while (System.nanoTime() < deadline) {
-            if (Files.isDirectory(prestart)) {
-                try (Stream<Path> files = Files.list(prestart)) {
-                    List<String> ready = files.map(p -> p.getFileName().toString())
-                            .filter(n -> n.matches("ready-\\d+\\.sock")).toList();
-                    if (!ready.isEmpty()) {
-                        return Long.parseLong(ready.get(0).replaceAll("\\D", ""));
-                    }
-                }
-            }
-            Thread.sleep(100);
-        }
-        return fail("no ready process within " + SECONDS + " s");
+        return ReadyProcesses.await(dir.resolve("run"), SECONDS);
     }
 
     private static boolean isAlive(long pid) {
