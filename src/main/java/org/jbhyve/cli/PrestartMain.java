@@ -86,6 +86,9 @@ public final class PrestartMain {
         if (warmupKernel != null) {
             Warmup.bootOnce(warmupKernel);
         }
+        // What the warm-up left is garbage: a full collection lets the heap shrink back before
+        // the process waits, possibly for long, and before the VM it will run adds its own.
+        System.gc();
         Path socketPath = directory.resolve("ready-" + Posix.getpid() + ".sock");
         try (UnixSeqpacket listener = UnixSeqpacket.listen(socketPath.toString(), 8)) {
             while (true) {
