@@ -74,6 +74,15 @@ class PrestartIT {
     }
 
     @Test
+    void theReadyProcessHeedsSigintAndSigquitThoughStartedInTheBackground() throws Exception {
+        // bhyve's SIGINT stops the VM: a ready process must not have inherited "ignore" for it
+        long ignored = Files.readAllLines(Path.of("/proc/" + readyPid() + "/status")).stream()
+                .filter(l -> l.startsWith("SigIgn:")).mapToLong(l -> Long.parseUnsignedLong(l.substring(7).strip(), 16))
+                .findFirst().orElseThrow();
+        assertEquals(0, ignored & ((1L << (2 - 1)) | (1L << (3 - 1))), "SIGINT (2) and SIGQUIT (3) not ignored");
+    }
+
+    @Test
     void aCallerWithAnotherEnvironmentStartsAsUsualAndTheReadyProcessStaysReady() throws Exception {
         long ready = readyPid();
         Result run = run(dir, Map.of("JBHYVE_DEBUG", "1"), bhyve(), "-h");
