@@ -21,17 +21,18 @@ os.environ["JBHYVE_RUNDIR"] = rundir
 prestart = os.path.join(home, "bin", "bhyve-prestart")
 
 
-def vm_pid(i, process):
-    """The process running VM i: jbhyve records it in its registry (with a pre-started process it
-    is not bin/bhyve's own); QEMU's is the one started."""
-    try:
-        with open(os.path.join(rundir, "vmm", f".density{i}.run")) as f:
-            return json.load(f)["pid"]
-    except FileNotFoundError:
-        return process.pid
+def jbhyve_pid(i, _process):
+    """The process running jbhyve's VM i, as its registry records it (with a pre-started process
+    it is not bin/bhyve's own)."""
+    with open(os.path.join(rundir, "vmm", f".density{i}.run")) as f:
+        return json.load(f)["pid"]
 
 
-def start_all(build):
+def started_pid(_i, process):
+    return process.pid
+
+
+def start_all(build, vm_pid):
     """Starts `count` VMs together; returns (seconds until each printed MARKER, summed RSS in MiB)."""
     started = time.perf_counter()
     procs = [subprocess.Popen(build(i), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -62,14 +63,15 @@ def with_ready_processes(build):
     def run():
         subprocess.run([prestart, "-n", str(count)], check=True, stdout=subprocess.DEVNULL)
         time.sleep(1.0)
-        return start_all(build)
+        return start_all(build, jbhyve_pid)
     return run
 
 
 vmms.prepare(home)
 rows = []
 try:
-    for name, run in (("jbhyve", lambda: start_all(jbhyve)), ("qemu microvm", lambda: start_all(qemu)),
+    for name, run in (("jbhyve", lambda: start_all(jbhyve, jbhyve_pid)),
+                      ("qemu microvm", lambda: start_all(qemu, started_pid)),
                       ("jbhyve ready", with_ready_processes(jbhyve))):
         runs = [run() for _ in range(3)]
         rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
