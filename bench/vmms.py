@@ -1,6 +1,8 @@
 """The two VMMs the benchmarks compare, started the same way on the same PVH guest."""
 import os
+import select
 import subprocess
+import time
 
 
 def jbhyve(home, kernel, cmdline="", memory="256M"):
@@ -23,11 +25,17 @@ def prepare(home):
                     '&& jbhyve_ensure_aot_cache "$1"', "prepare", home], check=True)
 
 
-def await_marker(process, marker, what):
-    """Reads the VMM's stdout until `marker` appears; a VMM that ends first stops the benchmark."""
+def await_marker(process, marker, what, seconds=300):
+    """Reads the VMM's stdout until `marker` appears; a VMM that ends first, or shows nothing
+    within `seconds` (a hang, which would otherwise stop the benchmark for ever), stops it."""
     seen = b""
+    deadline = time.monotonic() + seconds
     while marker not in seen:
-        b = process.stdout.read1(4096)
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([process.stdout], [], [], left)[0]:
+            process.kill()
+            raise SystemExit(f"no {marker!r} from {what} within {seconds} s; its output: {seen[-300:]!r}")
+        b = os.read(process.stdout.fileno(), 4096)  # unbuffered: select sees all that is left
         if not b:
             raise SystemExit("no guest output from " + what)
         seen += b
