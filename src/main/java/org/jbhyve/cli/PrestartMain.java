@@ -82,7 +82,7 @@ public final class PrestartMain {
             throws IOException, URISyntaxException {
         Path jar = ownJar();
         long jarStamp = stamp(jar);
-        Warmup.run();
+        Warmup.run(jar);
         if (warmupKernel != null) {
             Warmup.bootOnce(warmupKernel);
         }

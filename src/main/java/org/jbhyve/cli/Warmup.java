@@ -2,7 +2,6 @@ package org.jbhyve.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,8 +48,9 @@ final class Warmup {
         }
     }
 
-    static void run() {
-        for (String name : bindingClasses()) {
+    /** Warms up from {@code location}, this program's jar (or class directory, under tests). */
+    static void run(Path location) {
+        for (String name : bindingClasses(location)) {
             try {
                 Class.forName(name, true, Warmup.class.getClassLoader());
             } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
@@ -69,11 +69,10 @@ final class Warmup {
         }
     }
 
-    /** The binding classes in this program's jar (or class directory, under tests). */
-    static List<String> bindingClasses() {
+    /** The binding classes in the jar (or class directory) at {@code location}. */
+    static List<String> bindingClasses(Path location) {
         List<String> names = new ArrayList<>();
         try {
-            Path location = Path.of(Warmup.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             if (Files.isDirectory(location)) {
                 try (Stream<Path> files = Files.walk(location)) {
                     files.map(p -> location.relativize(p).toString()).forEach(entry -> addIfBinding(entry, names));
@@ -83,7 +82,7 @@ final class Warmup {
                     jar.stream().forEach(entry -> addIfBinding(entry.getName(), names));
                 }
             }
-        } catch (IOException | URISyntaxException | UncheckedIOException | SecurityException e) {
+        } catch (IOException | UncheckedIOException | SecurityException e) {
             // no list, no warm-up of the bindings
         }
         return names;
