@@ -73,7 +73,10 @@ try:
     for name, run in (("jbhyve", lambda: start_all(jbhyve, jbhyve_pid)),
                       ("qemu microvm", lambda: start_all(qemu, started_pid)),
                       ("jbhyve ready", with_ready_processes(jbhyve))):
-        runs = [run() for _ in range(3)]
+        runs = []
+        for round_number in range(1, 4):
+            vmms.progress(f"{name}: {count} VMs at once, round {round_number} of 3")
+            runs.append(run())
         rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
 finally:
     # successors of the last round's hand-offs may still be starting: let them, then stop all

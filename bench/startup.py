@@ -1,9 +1,11 @@
 """Measures start-up to first guest output and resident memory: jbhyve vs QEMU (see bench/startup)."""
 import glob
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,9 +40,11 @@ def rss_after_boot(cmd, marker):
         p.kill()
     return rss
 
-# bin/bhyve-prestart's ready processes, in a run directory of the benchmark's own.
-prestart_dir = os.path.join(work, "run", "prestart")
-os.environ["JBHYVE_RUNDIR"] = os.path.dirname(prestart_dir)
+# bin/bhyve-prestart's ready processes, in a run directory of the benchmark's own (under /tmp:
+# their sockets need a file system that has them).
+rundir = tempfile.mkdtemp(prefix="jbhyve-startup-")
+prestart_dir = os.path.join(rundir, "prestart")
+os.environ["JBHYVE_RUNDIR"] = rundir
 
 def ready_pid():
     """Waits until a pre-started process is ready and idle; returns its pid (the VM's process)."""
@@ -71,12 +75,14 @@ runs = 5
 rows = []
 for name, build in (("jbhyve", jbhyve), ("qemu microvm", qemu)):
     build(first)  # nothing to warm: each run is a cold process start
+    vmms.progress(f"{name}: {runs} starts, then resident memory")
     times = [time_to_first_byte(build(first), b"!") for _ in range(runs)]
     rss = rss_after_boot(build(probe, "action=spin"), b"JBT spinning")
     rows.append((name, statistics.median(times), min(times), max(times), rss))
 
 # The same bin/bhyve command line, handed to a pre-started process (bin/bhyve-prestart).
 prestart = os.path.join(home, "bin", "bhyve-prestart")
+vmms.progress(f"jbhyve ready: {runs} starts through pre-started processes, then resident memory")
 subprocess.run([prestart], check=True, stdout=subprocess.DEVNULL)
 try:
     times = [prestarted(time_to_first_byte, jbhyve(first), b"!") for _ in range(runs)]
@@ -85,6 +91,7 @@ try:
     ready_pid()  # the last successor, so that stopping it below leaves nothing behind
 finally:
     subprocess.run([prestart, "-s"], stdout=subprocess.DEVNULL)
+    shutil.rmtree(rundir, ignore_errors=True)
 
 print(f"{'VMM':<14}{'start-up median ms':>20}{'min':>9}{'max':>9}{'RSS MiB (256M guest)':>22}")
 for name, med, lo, hi, rss in rows:

@@ -2,7 +2,13 @@
 import os
 import select
 import subprocess
+import sys
 import time
+
+
+def progress(message):
+    """One line on stderr as a long benchmark moves on (the table comes only at the end)."""
+    print(f"bench: {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 def jbhyve(home, kernel, cmdline="", memory="256M"):
@@ -21,6 +27,7 @@ def qemu(kernel, cmdline="", memory="256M"):
 
 def prepare(home):
     """Makes jbhyve's start-up cache (as a first bin/bhyve would) before anything is timed."""
+    progress("making jbhyve's start-up cache if it is missing or stale")
     subprocess.run(["bash", "-c", '. "$1/bin/lib/jdk.sh" && jbhyve_find_jdk && . "$1/bin/lib/launch.sh" '
                     '&& jbhyve_ensure_aot_cache "$1"', "prepare", home], check=True)
 

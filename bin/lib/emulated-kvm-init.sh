@@ -27,9 +27,16 @@ hostname emulated-kvm
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 cd "$project"
 echo "emulated-kvm: $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo MISSING)"
-# A VM that runs for minutes here is worth seeing from outside: name it once a minute.
-(while sleep 60; do
+# A VM that runs for minutes here is worth seeing from outside: name it once a minute. Every
+# five minutes, a line that tells a machine still working (its load and busiest processes) from
+# one that has locked up (no line at all).
+(minutes=0
+while sleep 60; do
+    minutes=$((minutes + 1))
     ps -eo etimes=,pid=,stat=,args= | awk '$1 >= 120 && / org\.jbhyve\.cli\./ { print "emulated-kvm: still running after " $1 " s: " substr($0, index($0, $4), 300) }'
+    if [ $((minutes % 5)) = 0 ]; then
+        echo "emulated-kvm: up $minutes min, load $(cut -d' ' -f1-3 /proc/loadavg); busiest: $(ps -eo pcpu=,etimes=,args= --sort=-pcpu | head -n 3 | cut -c1-100 | paste -sd'|')"
+    fi
 done) &
 monitor=$!
 eval "$(cat "$dir/command")"

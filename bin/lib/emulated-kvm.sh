@@ -120,3 +120,17 @@ jbhyve_emulated_kvm_run() {
     [ $qemu_status -eq 124 ] || [ $qemu_status -eq 137 ] && [ ${#limit[@]} -gt 0 ] && return 124
     return 125
 }
+
+# jbhyve_run_with_kvm PROJECT_DIR NAME COMMAND...: how a benchmark runs COMMAND: here when
+# /dev/kvm is usable (exec), else in the emulated machine (its files in target/emulated-kvm-NAME)
+# with a line saying so, since its times are those of a translated CPU; status 4 when neither.
+jbhyve_run_with_kvm() {
+    local project=$1 name=$2; shift 2
+    if jbhyve_kvm_usable; then
+        exec "$@"
+    fi
+    jbhyve_emulated_kvm_available || { echo "$name: needs /dev/kvm or the emulated machine (see bin/lib/emulated-kvm.sh)" >&2; exit 4; }
+    echo "$name: no usable /dev/kvm here: running in the emulated machine with KVM (translated CPU)" >&2
+    JBHYVE_EMULATED_KVM_DIR="$project/target/emulated-kvm-$name" jbhyve_emulated_kvm_run "$project" \
+        env JAVA_HOME="$JAVA_HOME" JBHYVE_NO_BUILD=1 "$@"
+}
