@@ -2,18 +2,23 @@ package org.jbhyve.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.ThrowingSupplier;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -21,8 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * input and output, its exit status and signals pass through bin/bhyve, and SIGKILL to bin/bhyve
  * (which cannot be passed on) ends the VM too. {@link PrestartIT} covers the hand-off itself.
  */
-// Not in the core set that bin/test runs in the emulated machine: there it once waited without end
-// (no VM process left, cause not found), while it passed in 73 s in another run and 2/2 alone.
+// Every wait has a limit, and one that runs out fails the test with the processes then running
+// and the ready processes' log: once, in the emulated machine, this test waited without end.
+@Tag("core")
+@Timeout(value = 15, unit = TimeUnit.MINUTES, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PrestartVmIT {
     private static final long SECONDS = 300;
 
@@ -51,11 +58,11 @@ class PrestartVmIT {
         long ready = readyPid();
         Process vm = bhyve("action=echo").start();
         try {
-            assertTrue(VmRun.readUntil(vm.getInputStream(), "echo-ready").contains("JBT hello"));
+            assertTrue(readUntil(vm, "echo-ready").contains("JBT hello"));
             assertTrue(isAlive(ready) && commandLine(ready).contains("PrestartMain"), "the VM runs in the ready process");
             vm.getOutputStream().write("hello q".getBytes(StandardCharsets.US_ASCII));
             vm.getOutputStream().flush();
-            assertTrue(VmRun.readUntil(vm.getInputStream(), "hello q").endsWith("hello q"));
+            assertTrue(readUntil(vm, "hello q").endsWith("hello q"));
             assertTrue(vm.waitFor(SECONDS, TimeUnit.SECONDS), "VM exits after 'q'");
             assertEquals(1, vm.exitValue(), "the guest powered off: bhyve's status 1, from the VM's process");
         } finally {
@@ -65,9 +72,10 @@ class PrestartVmIT {
         long next = readyPid();
         Process stopped = bhyve("action=spin").redirectErrorStream(true).start();
         try {
-            assertTrue(VmRun.readUntil(stopped.getInputStream(), "JBT spinning").contains("JBT spinning"));
+            assertTrue(readUntil(stopped, "JBT spinning").contains("JBT spinning"));
             new ProcessBuilder("kill", "-INT", Long.toString(stopped.pid())).start().waitFor();
-            String rest = new String(stopped.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String rest = within(() -> new String(stopped.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                    "the output's end after SIGINT");
             assertTrue(stopped.waitFor(SECONDS, TimeUnit.SECONDS));
             assertEquals(4, stopped.exitValue(), rest);
             assertTrue(rest.contains("stopped by SIGINT"), "SIGINT reached the VM's process " + next + ": " + rest);
@@ -81,12 +89,35 @@ class PrestartVmIT {
         long ready = readyPid();
         Process vm = bhyve("action=spin").start();
         try {
-            assertTrue(VmRun.readUntil(vm.getInputStream(), "JBT spinning").contains("JBT spinning"));
+            assertTrue(readUntil(vm, "JBT spinning").contains("JBT spinning"));
             vm.destroyForcibly().waitFor(SECONDS, TimeUnit.SECONDS);
             ProcessHandle.of(ready).ifPresent(h -> h.onExit().orTimeout(60, TimeUnit.SECONDS).join());
             assertFalse(isAlive(ready), "the VM's process ended with bin/bhyve");
         } finally {
             vm.destroyForcibly();
+        }
+    }
+
+    /** The VM's output up to {@code marker}, read for {@link #SECONDS} at most. */
+    private String readUntil(Process vm, String marker) {
+        return within(() -> VmRun.readUntil(vm.getInputStream(), marker), "'" + marker + "'");
+    }
+
+    /** {@code read}'s result, or a failure naming what was awaited and what ran then. */
+    private <T> T within(ThrowingSupplier<T> read, String awaited) {
+        return assertTimeoutPreemptively(Duration.ofSeconds(SECONDS), read,
+                () -> "no " + awaited + " within " + SECONDS + " s; " + situation());
+    }
+
+    /** The processes running now and the ready processes' log: what a wait that ran out leaves to go on. */
+    private String situation() {
+        try {
+            Process ps = new ProcessBuilder("ps", "-eo", "etimes,pid,stat,args").redirectErrorStream(true).start();
+            String processes = new String(ps.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            Path log = dir.resolve("run/prestart/log");
+            return "processes:\n" + processes + "prestart log:\n" + (Files.exists(log) ? Files.readString(log) : "(none)");
+        } catch (IOException e) {
+            return "(no process listing: " + e + ")";
         }
     }
 
