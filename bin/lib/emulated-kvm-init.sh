@@ -30,6 +30,9 @@ echo "emulated-kvm: $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /
 # A VM that runs for minutes here is worth seeing from outside: name it once a minute. Every
 # five minutes, a line that tells a machine still working (its load and busiest processes) from
 # one that has locked up (no line at all).
+# The host watches $dir/alive (bin/lib/emulated-kvm.sh): touched every 15 s while the machine runs.
+(while :; do : >"$dir/alive"; sleep 15; done) &
+alive=$!
 (minutes=0
 while sleep 60; do
     minutes=$((minutes + 1))
@@ -41,7 +44,7 @@ done) &
 monitor=$!
 eval "$(cat "$dir/command")"
 status=$?
-kill "$monitor" 2>/dev/null
+kill "$monitor" "$alive" 2>/dev/null
 echo "$status" >"$dir/status"
 sync
 echo o >/proc/sysrq-trigger

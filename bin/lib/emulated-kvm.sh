@@ -88,7 +88,9 @@ INIT
 # The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm,
 # inside PROJECT_DIR), so two machines may run at once with different directories. With
 # $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
-# $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
+# A machine that shows no sign of life for three minutes (QEMU's translator has locked both its
+# CPUs up here, under several nested VMs at once, without a word from its kernel) is stopped,
+# and 126 returned. $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
 # never runs a JVM's compiled code on one CPU while another CPU patches it, which QEMU 7.2's
 # multi-threaded translator gets wrong now and then (a JVM crashes); with two it is twice as fast.
 jbhyve_emulated_kvm_run() {
@@ -96,7 +98,7 @@ jbhyve_emulated_kvm_run() {
     local version; version=$(jbhyve_emulated_kvm_kernel) || return 125
     local dir="${JBHYVE_EMULATED_KVM_DIR:-$project/target/emulated-kvm}"
     mkdir -p "$dir"
-    rm -f "$dir/status"
+    rm -f "$dir/status" "$dir/alive" "$dir/locked-up"
     printf '%q ' "$@" >"$dir/command"
     jbhyve_emulated_kvm_initramfs "$version" "$dir/initramfs.gz"
     local memory_mib=$(( $(awk '/MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) * 2 / 3 ))
@@ -109,6 +111,16 @@ jbhyve_emulated_kvm_run() {
     # The CPU offers AMD-V (SVM with nested paging) for a real /dev/kvm inside. AVX and its kin are
     # taken out: QEMU's translator gained them only recently, and the JVM (which uses them in its
     # compiled code and intrinsics when CPUID offers them) crashed there with SIGSEGV.
+    # The machine touches $dir/alive every 15 s once it has started (bin/lib/emulated-kvm-init.sh).
+    (while sleep 10 </dev/null >/dev/null 2>&1; do
+        if [ -n "$(find "$dir/alive" -mmin +3 2>/dev/null)" ]; then
+            echo "emulated-kvm: no sign of life from the emulated machine for three minutes (its CPUs locked up): stopping it" >&2
+            : >"$dir/locked-up"
+            pkill -f -- "jbhyve.dir=$dir -virtfs"
+            exit
+        fi
+    done) &
+    local watch=$!
     "${limit[@]}" qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "${JBHYVE_EMULATED_KVM_CPUS:-$(nproc)}" -m "$memory_mib" \
         "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
@@ -116,6 +128,8 @@ jbhyve_emulated_kvm_run() {
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
         -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null
     local qemu_status=$?
+    kill "$watch" 2>/dev/null
+    [ -e "$dir/locked-up" ] && return 126
     [ -r "$dir/status" ] && return "$(cat "$dir/status")"
     [ $qemu_status -eq 124 ] || [ $qemu_status -eq 137 ] && [ ${#limit[@]} -gt 0 ] && return 124
     return 125
