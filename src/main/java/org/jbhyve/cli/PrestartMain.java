@@ -8,9 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.jbhyve.backend.chr.StdioBackend;
 import org.jbhyve.control.Registry;
 import org.jbhyve.control.RunDirectory;
+import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.Posix;
 import org.jbhyve.sys.SysException;
@@ -112,6 +114,7 @@ public final class PrestartMain {
     /** Takes the caller's descriptors and runs its command as {@link BhyveMain#main} would. */
     private static void run(Accepted accepted) {
         UnixSeqpacket caller = accepted.caller();
+        normalPriority();
         for (int target = 0; target < 3; target++) {
             Posix.dup2(accepted.stdio()[target], target);
             accepted.stdio()[target].close();
@@ -131,6 +134,30 @@ public final class PrestartMain {
         Thread.ofPlatform().daemon().name("caller watch").start(() -> dieWithCaller(caller, exiting));
         String[] args = accepted.handoff().args().toArray(String[]::new);
         BhyveMain.exit(BhyveMain.execute(args, System.out, System.err, Registry::open));
+    }
+
+    /**
+     * A successor warms up at the lowest priority (bin/bhyve-prestart -q, where the process may
+     * take the normal one back): the VM it now runs gets the normal one, every thread back to
+     * nice 0 (threads made later inherit it from their creators).
+     */
+    private static void normalPriority() {
+        if (Posix.threadNice() <= 0) {
+            return;
+        }
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            tasks.forEach(task -> {
+                try {
+                    Posix.setThreadNice(Integer.parseInt(task.getFileName().toString()), 0);
+                } catch (SysException e) {
+                    if (e.errno() != Errno.ESRCH) { // a thread that ended meanwhile needs nothing
+                        throw e;
+                    }
+                }
+            });
+        } catch (IOException | SysException e) {
+            System.err.println("bhyve: this VM runs at a lower priority than usual: " + e.getMessage());
+        }
     }
 
     /** What a connection asked for: a hand-off to run, or why not (with the descriptors it sent). */

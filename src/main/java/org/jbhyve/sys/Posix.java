@@ -52,6 +52,9 @@ public final class Posix {
     private static final long SYS_TGKILL = 234;
     private static final long SYS_DUP2 = 33;
     private static final long SYS_CHDIR = 80;
+    private static final long SYS_GETPRIORITY = 140;
+    private static final long SYS_SETPRIORITY = 141;
+    private static final int PRIO_PROCESS = 0;
 
     private static final MethodHandle OPEN = LibC.function("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
@@ -300,6 +303,22 @@ public final class Posix {
     /** dup2(2): descriptor {@code target} becomes a copy of {@code fd} (inheritable), closing what it was. */
     public static void dup2(Fd fd, int target) {
         syscall("dup2", SYS_DUP2, fd.number(), target, 0, 0, 0);
+    }
+
+    /**
+     * The calling thread's nice value, -20 (most favoured) to 19. On Linux a nice value belongs to
+     * a thread (PRIO_PROCESS with a thread id), and a new thread starts with its creator's.
+     */
+    public static int threadNice() {
+        return 20 - (int) syscall("getpriority", SYS_GETPRIORITY, PRIO_PROCESS, 0, 0, 0, 0); // the raw call returns 20 - nice
+    }
+
+    /**
+     * setpriority(2) for thread {@code tid} of this process. Lowering a nice value needs root,
+     * CAP_SYS_NICE or an RLIMIT_NICE that allows it (EACCES otherwise).
+     */
+    public static void setThreadNice(int tid, int nice) {
+        syscall("setpriority", SYS_SETPRIORITY, PRIO_PROCESS, tid, nice, 0, 0);
     }
 
     /**

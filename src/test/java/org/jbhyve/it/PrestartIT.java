@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +64,10 @@ class PrestartIT {
             served.get().onExit().get(60, TimeUnit.SECONDS); // it ends right after reporting the status
         }
         assertFalse(ReadyProcesses.pids(dir.resolve("run")).contains(ready), "the ready process took it");
-        assertNotEquals(ready, awaitReady(), "a successor is ready");
+        long successor = awaitReady();
+        assertNotEquals(ready, successor, "a successor is ready");
+        assertEquals(Set.of(ReadyProcesses.successorNice()), Set.copyOf(ReadyProcesses.threadNices(successor)),
+                "a successor waits at the lowest priority where it may take the normal one back");
 
         Result help = run(work, Map.of(), bhyve(), "-h");
         assertEquals(0, help.status, help::toString);

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,6 +74,8 @@ class PrestartVmIT {
         Process stopped = bhyve("action=spin").redirectErrorStream(true).start();
         try {
             assertTrue(readUntil(stopped, "JBT spinning").contains("JBT spinning"));
+            assertEquals(Set.of(0), Set.copyOf(ReadyProcesses.threadNices(next)),
+                    "the VM in a successor (which waited at nice " + ReadyProcesses.successorNice() + ") runs at nice 0");
             new ProcessBuilder("kill", "-INT", Long.toString(stopped.pid())).start().waitFor();
             String rest = within(() -> new String(stopped.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
                     "the output's end after SIGINT");
