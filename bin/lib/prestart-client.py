@@ -6,8 +6,8 @@ Connects to a ready-PID.sock in DIRECTORY and sends one message (org.jbhyve.cli.
 working directory, ARGS and the environment, with descriptors 0, 1 and 2 attached. On "ok PID"
 the VM runs in that process, and this one stays as its stand-in for whoever started bhyve: it
 passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on, starts the next ready process (bin/bhyve-prestart
--q) a moment after the VM process says "started" (at once if it ends first), and exits with the
-status the VM process reports ("status N"). When no process is ready, or the one asked says no, it runs BHYVE ARGS the
+-q) when the VM process says "started" (or ends first), and exits with the status the VM process
+reports ("status N"). When no process is ready, or the one asked says no, it runs BHYVE ARGS the
 usual way (JBHYVE_PRESTART=off keeps that from coming back here).
 
 Imports are few on purpose: this runs on every start, and Python's start-up is part of bhyve's.
@@ -20,9 +20,6 @@ import os
 import sys
 
 MAGIC = b"jbhyve-handoff 1"
-# Seconds from "started" (the VM's vCPUs run) to starting the next ready process: a JVM warming up
-# takes a CPU for a while, and VMs started together (a script, a host coming up) boot first.
-SUCCESSOR_DELAY = 2.0
 
 
 def start_normally(bhyve, args):
@@ -99,16 +96,8 @@ def main():
         _signal.signal(number, forward)
     successor = False
     while True:
-        try:
-            reply = connection.recv(64)
-        except _socket.timeout:  # SUCCESSOR_DELAY has passed since "started"
-            connection.settimeout(None)
-            start_successor(bhyve)
-            successor = True
-            continue
-        if not successor and reply == b"started":
-            connection.settimeout(SUCCESSOR_DELAY)
-        elif not successor and (not reply or reply.startswith(b"status ")):
+        reply = connection.recv(64)
+        if not successor and (reply == b"started" or not reply or reply.startswith(b"status ")):
             start_successor(bhyve)
             successor = True
         if reply.startswith(b"status "):

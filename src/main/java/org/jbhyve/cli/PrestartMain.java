@@ -30,11 +30,11 @@ import org.jbhyve.vcpu.ExitStatus;
  * user and shares the environment that decides where VMs are registered and how the JVM runs,
  * answers {@code "ok PID"}, takes the descriptors and the directory as its own, and runs the
  * command exactly as {@link BhyveMain} would. It sends {@code "started"} once the vCPUs run; the
- * caller starts the next pre-started process (so one is ready for the next VM) two seconds
- * later, after the VM's own start (and those of VMs started with it) rather than competing with
- * it. Not this process: the VM's system-call filter
- * forbids making processes. Not at a lower priority either: the process will run a VM, and an
- * unprivileged process cannot raise its priority again (RLIMIT_NICE is 0 by default). At the
+ * caller then starts the next pre-started process (so one is ready for the next VM; not this
+ * process, whose system-call filter forbids making processes). That one must not compete with
+ * this VM's start or those of VMs started with it: it warms up at nice 19 and returns to nice 0
+ * when it takes a VM, where it may (root, or an RLIMIT_NICE of 20: an unprivileged process
+ * cannot lower its nice value by default), and starts two seconds later elsewhere. At the
  * end it sends {@code "status N"} and exits with N; the caller exits with the same status. One
  * process per VM, as without it: the VM's threads, memory and failures stay in their own process.
  *
