@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
@@ -58,6 +59,10 @@ public final class PrestartMain {
         if (args.length < 2 || args.length > 3) {
             System.err.println("usage: PrestartMain directory successor-command [warm-up-kernel]");
             System.exit(ExitStatus.ERROR.code());
+        }
+        int nice = Posix.threadNice();
+        if (nice > 0) {
+            setSessionNice(nice); // a successor started at a low priority (bin/bhyve-prestart -q)
         }
         Accepted accepted;
         try {
@@ -145,6 +150,7 @@ public final class PrestartMain {
         if (Posix.threadNice() <= 0) {
             return;
         }
+        setSessionNice(0);
         try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             tasks.forEach(task -> {
                 try {
@@ -157,6 +163,24 @@ public final class PrestartMain {
             });
         } catch (IOException | SysException e) {
             System.err.println("bhyve: this VM runs at a lower priority than usual: " + e.getMessage());
+        }
+    }
+
+    /**
+     * With Linux's autogroups (the default where processes stay in the root cgroup) the scheduler
+     * shares the CPUs between sessions first, and nice values count only within one: a ready
+     * process is a session of its own (setsid), so its session's nice value is what lowers it
+     * against the VMs. Where there is no autogroup file, or it does not apply, threads' nice
+     * values do that alone.
+     */
+    private static void setSessionNice(int nice) {
+        Path autogroup = Path.of("/proc/self/autogroup");
+        try {
+            if (Files.exists(autogroup)) {
+                Files.write(autogroup, Integer.toString(nice).getBytes(StandardCharsets.US_ASCII), StandardOpenOption.WRITE);
+            }
+        } catch (IOException e) {
+            System.err.println("bhyve: cannot set this session's nice value to " + nice + ": " + e.getMessage());
         }
     }
 

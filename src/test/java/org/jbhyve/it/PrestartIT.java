@@ -68,6 +68,8 @@ class PrestartIT {
         assertNotEquals(ready, successor, "a successor is ready");
         assertEquals(Set.of(ReadyProcesses.successorNice()), Set.copyOf(ReadyProcesses.threadNices(successor)),
                 "a successor waits at the lowest priority where it may take the normal one back");
+        assertEquals(ReadyProcesses.successorNice(), ReadyProcesses.sessionNice(successor, ReadyProcesses.successorNice()),
+                "and so does its session, against which the scheduler weighs the VMs' sessions");
 
         Result help = run(work, Map.of(), bhyve(), "-h");
         assertEquals(0, help.status, help::toString);

@@ -76,6 +76,7 @@ class PrestartVmIT {
             assertTrue(readUntil(stopped, "JBT spinning").contains("JBT spinning"));
             assertEquals(Set.of(0), Set.copyOf(ReadyProcesses.threadNices(next)),
                     "the VM in a successor (which waited at nice " + ReadyProcesses.successorNice() + ") runs at nice 0");
+            assertEquals(0, ReadyProcesses.sessionNice(next, 0), "and so does its session");
             new ProcessBuilder("kill", "-INT", Long.toString(stopped.pid())).start().waitFor();
             String rest = within(() -> new String(stopped.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
                     "the output's end after SIGINT");

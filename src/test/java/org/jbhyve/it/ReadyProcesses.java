@@ -40,6 +40,12 @@ final class ReadyProcesses {
         }
     }
 
+    /** The nice value of process {@code pid}'s session (its autogroup), or {@code expected} without autogroups. */
+    static int sessionNice(long pid, int expected) throws IOException {
+        Path autogroup = Path.of("/proc/" + pid + "/autogroup"); // "/autogroup-N nice V"
+        return Files.exists(autogroup) ? Integer.parseInt(Files.readString(autogroup).strip().replaceAll(".* nice ", "")) : expected;
+    }
+
     /**
      * The nice value a successor (bin/bhyve-prestart -q) waits at: the lowest, 19, where it may
      * take the normal one back for its VM (root, or an RLIMIT_NICE of at least 20), else 0.
