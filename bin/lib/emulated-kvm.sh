@@ -120,15 +120,15 @@ jbhyve_emulated_kvm_run() {
             exit
         fi
     done) &
-    local watch=$!
+    local watch=$! qemu_status
     "${limit[@]}" qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "${JBHYVE_EMULATED_KVM_CPUS:-$(nproc)}" -m "$memory_mib" \
         "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
         -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project jbhyve.dir=$dir" \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
-        -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null
-    local qemu_status=$?
-    kill "$watch" 2>/dev/null
+        -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null \
+        && qemu_status=0 || qemu_status=$? # (also in callers with set -e)
+    kill "$watch" 2>/dev/null || true # it may have ended: it stopped a locked-up machine
     [ -e "$dir/locked-up" ] && return 126
     [ -r "$dir/status" ] && return "$(cat "$dir/status")"
     [ $qemu_status -eq 124 ] || [ $qemu_status -eq 137 ] && [ ${#limit[@]} -gt 0 ] && return 124
@@ -138,6 +138,7 @@ jbhyve_emulated_kvm_run() {
 # jbhyve_run_with_kvm PROJECT_DIR NAME COMMAND...: how a benchmark runs COMMAND: here when
 # /dev/kvm is usable (exec), else in the emulated machine (its files in target/emulated-kvm-NAME)
 # with a line saying so, since its times are those of a translated CPU; status 4 when neither.
+# A machine that locked up (126) is started once more.
 jbhyve_run_with_kvm() {
     local project=$1 name=$2; shift 2
     if jbhyve_kvm_usable; then
@@ -145,6 +146,11 @@ jbhyve_run_with_kvm() {
     fi
     jbhyve_emulated_kvm_available || { echo "$name: needs /dev/kvm or the emulated machine (see bin/lib/emulated-kvm.sh)" >&2; exit 4; }
     echo "$name: no usable /dev/kvm here: running in the emulated machine with KVM (translated CPU)" >&2
-    JBHYVE_EMULATED_KVM_DIR="$project/target/emulated-kvm-$name" jbhyve_emulated_kvm_run "$project" \
-        env JAVA_HOME="$JAVA_HOME" JBHYVE_NO_BUILD=1 "$@"
+    local attempt status
+    for attempt in 1 2; do
+        JBHYVE_EMULATED_KVM_DIR="$project/target/emulated-kvm-$name" jbhyve_emulated_kvm_run "$project" \
+            env JAVA_HOME="$JAVA_HOME" JBHYVE_NO_BUILD=1 "$@" && status=0 || status=$?
+        [ $status -eq 126 ] && [ $attempt -eq 1 ] || return $status
+        echo "$name: running it once more in a fresh emulated machine" >&2
+    done
 }
