@@ -89,8 +89,8 @@ INIT
 # inside PROJECT_DIR), so two machines may run at once with different directories. With
 # $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
 # A machine that shows no sign of life for three minutes (QEMU's translator has locked both its
-# CPUs up here, under several nested VMs at once, without a word from its kernel) is stopped,
-# and 126 returned. $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
+# CPUs up here, without a word from its kernel) is stopped, and 126 returned; so is one whose
+# kernel stopped (a panic, seen here once on a corrupted kernel stack) before the command ended. $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
 # never runs a JVM's compiled code on one CPU while another CPU patches it, which QEMU 7.2's
 # multi-threaded translator gets wrong now and then (a JVM crashes); with two it is twice as fast.
 jbhyve_emulated_kvm_run() {
@@ -131,6 +131,10 @@ jbhyve_emulated_kvm_run() {
     kill "$watch" 2>/dev/null || true # it may have ended: it stopped a locked-up machine
     [ -e "$dir/locked-up" ] && return 126
     [ -r "$dir/status" ] && return "$(cat "$dir/status")"
+    if [ -e "$dir/alive" ]; then # it came up, ran the command and never finished it
+        echo "emulated-kvm: the emulated machine stopped before the command ended (its kernel panicked?)" >&2
+        return 126
+    fi
     [ $qemu_status -eq 124 ] || [ $qemu_status -eq 137 ] && [ ${#limit[@]} -gt 0 ] && return 124
     return 125
 }
@@ -138,7 +142,7 @@ jbhyve_emulated_kvm_run() {
 # jbhyve_run_with_kvm PROJECT_DIR NAME COMMAND...: how a benchmark runs COMMAND: here when
 # /dev/kvm is usable (exec), else in the emulated machine (its files in target/emulated-kvm-NAME)
 # with a line saying so, since its times are those of a translated CPU; status 4 when neither.
-# A machine that locked up (126) is started once more.
+# A machine that failed (126: locked up, or its kernel stopped) is started once more.
 jbhyve_run_with_kvm() {
     local project=$1 name=$2; shift 2
     if jbhyve_kvm_usable; then
