@@ -88,8 +88,8 @@ INIT
 # The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm,
 # inside PROJECT_DIR), so two machines may run at once with different directories. With
 # $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
-# A machine that shows no sign of life for three minutes (QEMU's translator has locked both its
-# CPUs up here, without a word from its kernel) is stopped, and 126 returned; so is one whose
+# A machine that shows no sign of life for six minutes (QEMU's translator has locked its CPUs up
+# here, at times with the kernel reporting a CPU stuck for minutes) is stopped, and 126 returned; so is one whose
 # kernel stopped (a panic, seen here once on a corrupted kernel stack) before the command ended. $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
 # never runs a JVM's compiled code on one CPU while another CPU patches it, which QEMU 7.2's
 # multi-threaded translator gets wrong now and then (a JVM crashes); with two it is twice as fast.
@@ -113,8 +113,8 @@ jbhyve_emulated_kvm_run() {
     # compiled code and intrinsics when CPUID offers them) crashed there with SIGSEGV.
     # The machine touches $dir/alive every 15 s once it has started (bin/lib/emulated-kvm-init.sh).
     (while sleep 10 </dev/null >/dev/null 2>&1; do
-        if [ -n "$(find "$dir/alive" -mmin +3 2>/dev/null)" ]; then
-            echo "emulated-kvm: no sign of life from the emulated machine for three minutes (its CPUs locked up): stopping it" >&2
+        if [ -n "$(find "$dir/alive" -mmin +6 2>/dev/null)" ]; then
+            echo "emulated-kvm: no sign of life from the emulated machine for six minutes (its CPUs locked up): stopping it" >&2
             : >"$dir/locked-up"
             pkill -f -- "jbhyve.dir=$dir -virtfs"
             exit
