@@ -27,12 +27,12 @@ hostname emulated-kvm
 export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 cd "$project"
 echo "emulated-kvm: $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB, /dev/kvm $( [ -c /dev/kvm ] && echo present || echo MISSING)"
-# A VM that runs for minutes here is worth seeing from outside: name it once a minute. Every
-# five minutes, a line that tells a machine still working (its load and busiest processes) from
-# one that has locked up (no line at all).
 # The host watches $dir/alive (bin/lib/emulated-kvm.sh): touched every 15 s while the machine runs.
 (while :; do : >"$dir/alive"; sleep 15; done) &
 alive=$!
+# A VM that runs for minutes here is worth seeing from outside: name it once a minute. Every
+# five minutes, a line that tells a machine still working (its load and busiest processes) from
+# one that has locked up (no line at all).
 (minutes=0
 while sleep 60; do
     minutes=$((minutes + 1))

@@ -89,10 +89,12 @@ INIT
 # inside PROJECT_DIR), so two machines may run at once with different directories. With
 # $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
 # A machine that shows no sign of life for six minutes (QEMU's translator has locked its CPUs up
-# here, at times with the kernel reporting a CPU stuck for minutes) is stopped, and 126 returned; so is one whose
-# kernel stopped (a panic, seen here once on a corrupted kernel stack) before the command ended. $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one CPU the translator
-# never runs a JVM's compiled code on one CPU while another CPU patches it, which QEMU 7.2's
-# multi-threaded translator gets wrong now and then (a JVM crashes); with two it is twice as fast.
+# here, at times with the kernel reporting a CPU stuck for minutes) is stopped, and 126 returned;
+# so is one whose kernel stopped (a panic, seen here once on a corrupted kernel stack) before the
+# command ended. $JBHYVE_EMULATED_KVM_CPUS sets its CPU count (default: the host's). With one
+# CPU the translator never runs a JVM's compiled code on one CPU while another CPU patches it,
+# which QEMU 7.2's multi-threaded translator gets wrong now and then (a JVM crashes); with two it
+# is twice as fast.
 jbhyve_emulated_kvm_run() {
     local project=$1; shift
     local version; version=$(jbhyve_emulated_kvm_kernel) || return 125

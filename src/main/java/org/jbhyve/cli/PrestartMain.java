@@ -60,10 +60,6 @@ public final class PrestartMain {
             System.err.println("usage: PrestartMain directory successor-command [warm-up-kernel]");
             System.exit(ExitStatus.ERROR.code());
         }
-        int nice = Posix.threadNice();
-        if (nice > 0) {
-            setSessionNice(nice); // a successor started at a low priority (bin/bhyve-prestart -q)
-        }
         Accepted accepted;
         try {
             accepted = awaitCommand(Path.of(args[0]), args[1], args.length > 2 ? Path.of(args[2]) : null);
@@ -169,9 +165,9 @@ public final class PrestartMain {
     /**
      * With Linux's autogroups (the default where processes stay in the root cgroup) the scheduler
      * shares the CPUs between sessions first, and nice values count only within one: a ready
-     * process is a session of its own (setsid), so its session's nice value is what lowers it
-     * against the VMs. Where there is no autogroup file, or it does not apply, threads' nice
-     * values do that alone.
+     * process is a session of its own (setsid), and bin/bhyve-prestart -q lowers that session's
+     * nice value before the JVM starts; this raises it back. Where there is no autogroup file,
+     * or it does not apply, threads' nice values do that alone.
      */
     private static void setSessionNice(int nice) {
         Path autogroup = Path.of("/proc/self/autogroup");
