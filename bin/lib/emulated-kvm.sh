@@ -85,8 +85,8 @@ INIT
 
 # jbhyve_emulated_kvm_run PROJECT_DIR COMMAND...: boots the machine, runs COMMAND in PROJECT_DIR
 # as root with a usable /dev/kvm, and returns COMMAND's exit status (125 if it never ran).
-# The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm,
-# inside PROJECT_DIR), so two machines may run at once with different directories. With
+# The command and its status pass through $JBHYVE_EMULATED_KVM_DIR (default target/emulated-kvm;
+# it must be inside PROJECT_DIR), so two machines may run at once with different directories. With
 # $JBHYVE_EMULATED_KVM_TIMEOUT (seconds) the machine is stopped after that long, and 124 returned.
 # A machine that shows no sign of life for six minutes (QEMU's translator has locked its CPUs up
 # here, at times with the kernel reporting a CPU stuck for minutes) is stopped, and 126 returned;
@@ -100,6 +100,14 @@ jbhyve_emulated_kvm_run() {
     local version; version=$(jbhyve_emulated_kvm_kernel) || return 125
     local dir="${JBHYVE_EMULATED_KVM_DIR:-$project/target/emulated-kvm}"
     mkdir -p "$dir"
+    local real_project; real_project=$(cd "$project" && pwd -P)
+    dir=$(cd "$dir" && pwd -P)
+    # Only the project is writable inside (the rest of the host is read-only there): a directory
+    # elsewhere would lose the status and the signs of life, and the watch could not work.
+    case "$dir/" in
+        "$real_project"/*) ;;
+        *) echo "emulated-kvm: $dir: JBHYVE_EMULATED_KVM_DIR must be inside $project" >&2; return 125 ;;
+    esac
     rm -f "$dir/status" "$dir/alive" "$dir/locked-up"
     printf '%q ' "$@" >"$dir/command"
     jbhyve_emulated_kvm_initramfs "$version" "$dir/initramfs.gz"

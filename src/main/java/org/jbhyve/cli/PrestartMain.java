@@ -46,6 +46,11 @@ import org.jbhyve.vcpu.ExitStatus;
 public final class PrestartMain {
     private static final int MESSAGE_LIMIT = 256 * 1024;
     private static final long REQUEST_TIMEOUT_MILLIS = 10_000;
+    /**
+     * Warm-up boots: after two, fewer of the methods a VM's start runs still cross the JIT's
+     * threshold during the hand-off (see {@link Warmup}); a third bought nothing measurable.
+     */
+    private static final int WARMUP_BOOTS = 2;
     /** The status of a process killed by SIGKILL, as a shell reports it (nobody waits for this one). */
     private static final int KILLED_STATUS = 128 + 9;
 
@@ -88,8 +93,11 @@ public final class PrestartMain {
         long jarStamp = stamp(jar);
         Warmup.run(jar);
         if (warmupKernel != null) {
-            Warmup.bootOnce(warmupKernel);
+            for (int boot = 0; boot < WARMUP_BOOTS; boot++) {
+                Warmup.bootOnce(warmupKernel);
+            }
         }
+        Warmup.handoffOnce(directory, MESSAGE_LIMIT);
         // What the warm-up left is garbage: a full collection lets the heap shrink back before
         // the process waits, possibly for long, and before the VM it will run adds its own.
         System.gc();
