@@ -2,8 +2,9 @@
 
 Usage: prestart-client.py DIRECTORY BHYVE ARGS...
 
-Connects to a ready-PID.sock in DIRECTORY and sends one message (org.jbhyve.cli.Handoff): the
-working directory, ARGS and the environment, with descriptors 0, 1 and 2 attached. On "ok PID"
+Claims a ready-PID.sock in DIRECTORY (renames it taken-PID.sock), connects and sends one message
+(org.jbhyve.cli.Handoff): the working directory, ARGS and the environment, with descriptors 0, 1
+and 2 attached. On "ok PID"
 the VM runs in that process, and this one stays as its stand-in for whoever started bhyve: it
 passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on, starts the next ready process (bin/bhyve-prestart
 -q) when the VM process says "started" (or ends first), and exits with the status the VM process
@@ -34,28 +35,48 @@ def message(args):
     return b"".join(f + b"\0" for f in fields)
 
 
-def hand_over(path, payload):
-    """The connected socket and the VM process's pid, or None when this one cannot take it."""
+def hand_over(directory, name, payload):
+    """The connected socket and the VM process's pid, or None when this one cannot take it.
+
+    The ready process is claimed first: ready-PID.sock is renamed to taken-PID.sock, which
+    only one caller can do. Callers started together thus each take a process of their own,
+    instead of all asking the first one and waiting in its queue until it has taken one of them.
+    """
+    ready = os.path.join(directory, name)
+    taken = os.path.join(directory, "taken-" + name[len("ready-"):])
+    try:
+        os.rename(ready, taken)
+    except OSError:  # another caller took it first
+        return None
     s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
     try:
-        s.connect(path)
+        s.connect(taken)
         fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in (0, 1, 2))
         s.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
         reply = s.recv(4096)
     except ConnectionRefusedError:  # its process is gone: the socket is left over
         s.close()
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        remove(taken)
         return None
     except OSError:
         s.close()
         return None
     if reply.startswith(b"ok "):
+        remove(taken)  # the process removes it too; whoever comes first
         return s, int(reply[3:])
     s.close()
+    try:  # it said no (another environment, say): it stays ready for others
+        os.rename(taken, ready)
+    except OSError:  # it ended (its jar was rebuilt) and removed the socket
+        pass
     return None
+
+
+def remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def start_successor(bhyve):
@@ -77,7 +98,7 @@ def main():
     except OSError:
         names = []
     for name in names:
-        taken = hand_over(os.path.join(directory, name), payload)
+        taken = hand_over(directory, name, payload)
         if taken:
             break
     if not taken:

@@ -25,19 +25,20 @@ import org.jbhyve.vcpu.ExitStatus;
  * linked bhyve's classes, made its system-call bindings and booted a small guest once ({@link
  * Warmup}), and waits for one command line.
  *
- * <p>It listens on {@code DIRECTORY/ready-PID.sock} (a sequenced-packet socket, the directory
- * mode 0700). {@code bin/bhyve} finds the socket and hands over its arguments, working directory,
- * environment and descriptors 0-2 ({@link Handoff}); this process checks the caller is the same
- * user and shares the environment that decides where VMs are registered and how the JVM runs,
- * answers {@code "ok PID"}, takes the descriptors and the directory as its own, and runs the
+ * <p>It listens on {@code DIRECTORY/ready-PID.sock} (a sequenced-packet socket, the directory mode
+ * 0700). {@code bin/bhyve} finds the socket, claims it by renaming it {@code taken-PID.sock} (so
+ * that callers started together take one process each), and hands over its arguments, working
+ * directory, environment and descriptors 0-2 ({@link Handoff}); this process checks the caller is
+ * the same user and shares the environment that decides where VMs are registered and how the JVM
+ * runs, answers {@code "ok PID"}, takes the descriptors and the directory as its own, and runs the
  * command exactly as {@link BhyveMain} would. It sends {@code "started"} once the vCPUs run; the
  * caller then starts the next pre-started process (so one is ready for the next VM; not this
- * process, whose system-call filter forbids making processes). That one must not compete with
- * this VM's start or those of VMs started with it: it warms up at nice 19 and returns to nice 0
- * when it takes a VM, where it may (root, or an RLIMIT_NICE of 20: an unprivileged process
- * cannot lower its nice value by default), and starts two seconds later elsewhere. At the
- * end it sends {@code "status N"} and exits with N; the caller exits with the same status. One
- * process per VM, as without it: the VM's threads, memory and failures stay in their own process.
+ * process, whose system-call filter forbids making processes). That one must not compete with this
+ * VM's start or those of VMs started with it: it warms up at nice 19 and returns to nice 0 when it
+ * takes a VM, where it may (root, or an RLIMIT_NICE of 20: an unprivileged process cannot lower its
+ * nice value by default), and starts two seconds later elsewhere. At the end it sends {@code
+ * "status N"} and exits with N; the caller exits with the same status. One process per VM, as
+ * without it: the VM's threads, memory and failures stay in their own process.
  *
  * <p>A request it cannot serve (another user, another environment, a jar rebuilt since this
  * process started, a malformed message) gets {@code "no REASON"}, and the caller starts bhyve
@@ -102,17 +103,20 @@ public final class PrestartMain {
         // the process waits, possibly for long, and before the VM it will run adds its own.
         System.gc();
         Path socketPath = directory.resolve("ready-" + Posix.getpid() + ".sock");
+        Path claimedPath = directory.resolve("taken-" + Posix.getpid() + ".sock"); // as a caller renames it
         try (UnixSeqpacket listener = UnixSeqpacket.listen(socketPath.toString(), 8)) {
             while (true) {
                 UnixSeqpacket connection = listener.accept();
                 Request request = read(connection, jar, jarStamp);
                 if (request.refusal() == null) {
                     Files.deleteIfExists(socketPath);
+                    Files.deleteIfExists(claimedPath);
                     return new Accepted(connection, request.handoff(), request.fds());
                 }
                 refuse(connection, request);
                 if (request.stale()) {
                     Files.deleteIfExists(socketPath);
+                    Files.deleteIfExists(claimedPath);
                     startSuccessor(successor);
                     return null;
                 }
