@@ -98,6 +98,7 @@ public final class PrestartMain {
                 Warmup.bootOnce(warmupKernel);
             }
         }
+        Warmup.registryOnce(directory);
         Warmup.handoffOnce(directory, MESSAGE_LIMIT);
         // What the warm-up left is garbage: a full collection lets the heap shrink back before
         // the process waits, possibly for long, and before the VM it will run adds its own.

@@ -7,9 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
+import org.jbhyve.control.Claim;
+import org.jbhyve.control.Registry;
 import org.jbhyve.control.RunDirectory;
 import org.jbhyve.machine.MachineSpec;
 import org.jbhyve.machine.VirtualMachine;
@@ -22,9 +25,9 @@ import org.jbhyve.sys.UnixSeqpacket;
  * command does not pay for it: initialise the classes of the system-call and KVM bindings (each
  * makes its downcall handles when initialised, the costliest part of a class's first use), and
  * parse a typical command line into a machine description (the option, config and device-table
- * code), boot a small guest, and take a hand-off from itself. Nothing here opens a device or a
- * file of the user's; the one socket is its own, in the ready processes' directory, and removed at
- * once. A failure only means less is warm.
+ * code), boot a small guest, take a VM name in a registry of its own and a hand-off from itself.
+ * Nothing here opens a device or a file of the user's; the registry and the socket are its own, in
+ * the ready processes' directory, and removed at once. A failure only means less is warm.
  *
  * <p>What is warm matters most when several VMs start at once: their hand-offs then share the
  * CPUs, and whatever a hand-off does for the first time in its process (spinning method-handle
@@ -67,9 +70,9 @@ final class Warmup {
     /**
      * Takes one hand-off from itself, through a socket of its own in {@code directory}: the
      * downcalls and classes a real one uses (listen, accept, peer credentials, a receive timeout,
-     * a message with descriptors 0-2 attached, the reply) have run once.
+     * a message with descriptors 0-2 attached, the reply) have run once. True when they did.
      */
-    static void handoffOnce(Path directory, int messageLimit) {
+    static boolean handoffOnce(Path directory, int messageLimit) {
         Path socket = directory.resolve("warmup-" + Posix.getpid() + ".sock");
         try (UnixSeqpacket listener = UnixSeqpacket.listen(socket.toString(), 1);
                 UnixSeqpacket client = UnixSeqpacket.connect(socket.toString());
@@ -83,14 +86,41 @@ final class Warmup {
             Arrays.stream(message.fds()).forEach(Fd::close);
             server.receiveTimeout(0);
             server.send("ok 0".getBytes(StandardCharsets.US_ASCII));
-            client.receive(messageLimit);
+            return new String(client.receive(messageLimit).data(), StandardCharsets.US_ASCII).equals("ok 0");
         } catch (IOException | RuntimeException e) {
             System.err.println("bhyve-prestart: warm-up hand-off: " + e.getMessage());
+            return false;
         } finally {
             try {
                 Files.deleteIfExists(socket);
             } catch (IOException e) {
                 // the directory went away: nothing is left in it either
+            }
+        }
+    }
+
+    /**
+     * Takes a VM name in a registry of its own (under {@code directory}, removed after) and gives
+     * it back. A VM takes its name under a lock that all of the user's VMs share: the first claim
+     * in a process (loading the socket and JSON classes, on a translated CPU 0.3-1 s) would hold
+     * up every VM started at the same moment, which then get their names one after the other.
+     * True when the name was taken and given back.
+     */
+    static boolean registryOnce(Path directory) {
+        Path rundir = directory.resolve("warmup-" + Posix.getpid());
+        try (Claim claim = Registry.at(rundir).claim("warmup")) {
+            claim.release(true);
+            return true;
+        } catch (RuntimeException e) {
+            System.err.println("bhyve-prestart: warm-up registry: " + e.getMessage());
+            return false;
+        } finally {
+            try (Stream<Path> files = Files.walk(rundir)) {
+                for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            } catch (IOException | UncheckedIOException e) {
+                // made nothing, or something is left in our own directory: harmless
             }
         }
     }

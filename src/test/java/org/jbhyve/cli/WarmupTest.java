@@ -1,6 +1,7 @@
 package org.jbhyve.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -9,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,8 +22,21 @@ class WarmupTest {
 
     @Test
     void theWarmUpHandOffCompletesAndLeavesNothingInTheDirectory() throws IOException {
-        String complaints = stderrOf(() -> Warmup.handoffOnce(directory, 256 * 1024));
+        AtomicBoolean completed = new AtomicBoolean();
+        String complaints = stderrOf(() -> completed.set(Warmup.handoffOnce(directory, 256 * 1024)));
         assertEquals("", complaints);
+        assertTrue(completed.get(), "the request went through and the reply came back");
+        try (Stream<Path> left = Files.list(directory)) {
+            assertEquals(0, left.count());
+        }
+    }
+
+    @Test
+    void theWarmUpClaimTakesANameAndLeavesNothingInTheDirectory() throws IOException {
+        AtomicBoolean claimed = new AtomicBoolean();
+        String complaints = stderrOf(() -> claimed.set(Warmup.registryOnce(directory)));
+        assertEquals("", complaints);
+        assertTrue(claimed.get(), "the name was taken and given back");
         try (Stream<Path> left = Files.list(directory)) {
             assertEquals(0, left.count());
         }
@@ -29,7 +44,9 @@ class WarmupTest {
 
     @Test
     void aWarmUpHandOffThatCannotListenSaysWhyAndReturns() {
-        String complaints = stderrOf(() -> Warmup.handoffOnce(directory.resolve("missing"), 256 * 1024));
+        AtomicBoolean completed = new AtomicBoolean(true);
+        String complaints = stderrOf(() -> completed.set(Warmup.handoffOnce(directory.resolve("missing"), 256 * 1024)));
+        assertFalse(completed.get());
         assertTrue(complaints.startsWith("bhyve-prestart: warm-up hand-off: "), complaints);
     }
 
