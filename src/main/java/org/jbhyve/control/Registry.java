@@ -23,8 +23,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
@@ -52,6 +54,7 @@ public final class Registry {
     /** Entry names: bhyve's VM names, which never start with a dot (the registry's own files do). */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final int MAX_SOCKET_PATH = 107;
+    private static final AtomicLong TEMPORARY_NAMES = new AtomicLong();
 
     private final Path dir;
 
@@ -153,6 +156,17 @@ public final class Registry {
      */
     public Claim claim(String name) {
         checkName(name);
+        // The lock is shared by all of this user's bhyves, so the work before it is done first:
+        // the entry looked at, the control socket bound under its temporary name, the run info
+        // made. The first claim in a process also loads the classes for sockets, JSON and process
+        // handles (most of a second on a translated CPU); done under the lock, that made VMs
+        // started together get their names one after the other.
+        Prepared prepared;
+        try {
+            prepared = prepare(name, recordOf(inspect(name)));
+        } catch (IOException e) {
+            throw new ControlException(ControlException.EACCES, "VM registry " + dir + ": " + RunDirectory.reason(e), e);
+        }
         try (Lock _ = lock()) {
             VmRecord record = switch (inspect(name)) {
                 case Entry.Running r -> throw new ControlException(ControlException.EBUSY, "vm " + name
@@ -165,18 +179,43 @@ public final class Registry {
                 case Entry.Created c -> c.record();
                 case Entry.Absent a -> null;
             };
-            return bind(name, record);
+            return publish(name, prepared, record);
         } catch (IOException e) {
+            prepared.discard();
             throw new ControlException(ControlException.EACCES, "VM registry " + dir + ": " + RunDirectory.reason(e), e);
+        } catch (RuntimeException e) {
+            prepared.discard();
+            throw e;
         }
     }
 
-    private Claim bind(String name, VmRecord record) throws IOException {
-        long pid = ProcessHandle.current().pid();
-        Path entry = dir.resolve(name);
-        Path temporary = dir.resolve("." + name + "." + pid + ".sock");
-        if (temporary.toString().length() > MAX_SOCKET_PATH) {
-            throw new ControlException(ControlException.EINVAL, "the control socket path " + entry
+    /** The record a claim would carry for an entry as it looks now (the lock decides). */
+    private static VmRecord recordOf(Entry entry) {
+        return switch (entry) {
+            case Entry.Stale s -> s.record();
+            case Entry.Created c -> c.record();
+            case Entry.Running r -> null;
+            case Entry.Absent a -> null;
+        };
+    }
+
+    /** A control socket bound under its temporary name, and the run info for {@code record}. */
+    private record Prepared(Path temporary, ServerSocketChannel server, VmRecord record, JsonNode runInfo) {
+        void discard() {
+            try {
+                server.close();
+                Files.deleteIfExists(temporary);
+            } catch (IOException e) {
+                // a temporary name left behind is harmless: no entry name starts with a dot
+            }
+        }
+    }
+
+    private Prepared prepare(String name, VmRecord record) throws IOException {
+        // Unique to this process and claim (threads may claim at once: the lock comes later).
+        Path temporary = dir.resolve("." + ProcessHandle.current().pid() + "." + TEMPORARY_NAMES.incrementAndGet() + ".sock");
+        if (Math.max(temporary.toString().length(), dir.resolve(name).toString().length()) > MAX_SOCKET_PATH) {
+            throw new ControlException(ControlException.EINVAL, "the control socket path " + dir.resolve(name)
                     + " is too long for a Unix socket (JBHYVE_RUNDIR chooses a shorter place)");
         }
         Files.deleteIfExists(temporary);
@@ -184,16 +223,30 @@ public final class Registry {
         try {
             server.bind(UnixDomainSocketAddress.of(temporary));
             Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
-            writeAtomically(runInfoPath(name), new RunInfo(pid, startMillis(ProcessHandle.current()), record).toJson());
-            Files.move(temporary, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            Object key = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            return new Claim(this, name, server, record, key);
+            return new Prepared(temporary, server, record, runInfo(record));
         } catch (IOException | RuntimeException e) {
             server.close();
             Files.deleteIfExists(temporary);
+            throw e;
+        }
+    }
+
+    /** Under the lock: the run info written, then the socket renamed onto the entry. */
+    private Claim publish(String name, Prepared prepared, VmRecord record) throws IOException {
+        Path entry = dir.resolve(name);
+        try {
+            writeAtomically(runInfoPath(name), Objects.equals(record, prepared.record()) ? prepared.runInfo() : runInfo(record));
+            Files.move(prepared.temporary(), entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Object key = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return new Claim(this, name, prepared.server(), record, key);
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(runInfoPath(name));
             throw e;
         }
+    }
+
+    private static JsonNode runInfo(VmRecord record) {
+        return new RunInfo(ProcessHandle.current().pid(), startMillis(ProcessHandle.current()), record).toJson();
     }
 
     /**

@@ -14,8 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,6 +88,44 @@ class RegistryTest {
             assertEquals(ControlException.EBUSY, e.errno());
             assertEquals("vm vm1 is already running (pid " + ProcessHandle.current().pid() + ")", e.getMessage());
             assertInstanceOf(Registry.Entry.Running.class, r.inspect("vm1"), "the first claim is untouched");
+        }
+    }
+
+    @Test
+    void claimsRacingForOneNameLeaveOneWinnerAndNoLeftovers() throws Exception {
+        Registry r = registry();
+        for (int round = 0; round < 20; round++) {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<Claim>> racers = new ArrayList<>();
+            ExecutorService threads = Executors.newFixedThreadPool(4);
+            try {
+                for (int i = 0; i < 4; i++) {
+                    racers.add(threads.submit(() -> {
+                        start.await();
+                        return r.claim("vm1");
+                    }));
+                }
+                start.countDown();
+                List<Claim> winners = new ArrayList<>();
+                int refused = 0;
+                for (Future<Claim> racer : racers) {
+                    try {
+                        winners.add(racer.get());
+                    } catch (ExecutionException e) {
+                        assertEquals(ControlException.EBUSY, ((ControlException) e.getCause()).errno(), e.getCause()::toString);
+                        refused++;
+                    }
+                }
+                assertEquals(1, winners.size(), "one claim wins, " + refused + " refused");
+                assertInstanceOf(Registry.Entry.Running.class, r.inspect("vm1"));
+                winners.get(0).close();
+            } finally {
+                threads.shutdownNow();
+            }
+            try (Stream<Path> left = Files.list(r.directory())) {
+                assertEquals(List.of(".lock"), left.map(p -> p.getFileName().toString()).toList(),
+                        "nothing but the lock file is left after round " + round);
+            }
         }
     }
 
