@@ -2,6 +2,9 @@ package org.jbhyve.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,17 +104,29 @@ final class Warmup {
 
     /**
      * Takes a VM name in a registry of its own (under {@code directory}, removed after) and gives
-     * it back. A VM takes its name under a lock that all of the user's VMs share: the first claim
-     * in a process (loading the socket and JSON classes, on a translated CPU 0.3-1 s) would hold
-     * up every VM started at the same moment, which then get their names one after the other.
-     * True when the name was taken and given back.
+     * it back, then again over a stale entry. The first claim in a process loads the classes for
+     * sockets, JSON and process handles: 0.3-1 s on a translated CPU, paid in every hand-off
+     * otherwise (and, before {@link Registry#claim} did that work outside its lock, by every VM
+     * started at the same moment, one after the other). True when both claims went through.
      */
     static boolean registryOnce(Path directory) {
         Path rundir = directory.resolve("warmup-" + Posix.getpid());
-        try (Claim claim = Registry.at(rundir).claim("warmup")) {
-            claim.release(true);
+        try {
+            Registry registry = Registry.at(rundir);
+            try (Claim claim = registry.claim("warmup")) {
+                registry.inspect("warmup"); // a running VM's entry: run info read, socket answering
+                claim.release(true);
+            }
+            // The entry of a VM killed before it gave its name back (kill -9): a socket that
+            // refuses connections. The next claim of the name finds it stale and replaces it.
+            try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                dead.bind(UnixDomainSocketAddress.of(registry.directory().resolve("warmup")));
+            }
+            try (Claim claim = registry.claim("warmup")) {
+                claim.release(true);
+            }
             return true;
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             System.err.println("bhyve-prestart: warm-up registry: " + e.getMessage());
             return false;
         } finally {
