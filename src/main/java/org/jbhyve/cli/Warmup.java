@@ -82,6 +82,7 @@ final class Warmup {
                 UnixSeqpacket server = listener.accept()) {
             Files.deleteIfExists(socket);
             server.receiveTimeout(HANDOFF_TIMEOUT_MILLIS);
+            client.receiveTimeout(HANDOFF_TIMEOUT_MILLIS);
             server.peerUid();
             client.send(new Handoff("/", List.of(TYPICAL_COMMAND), System.getenv()).encode(), 0, 1, 2);
             UnixSeqpacket.Message message = server.receive(messageLimit);

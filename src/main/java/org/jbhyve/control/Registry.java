@@ -213,7 +213,8 @@ public final class Registry {
 
     private Prepared prepare(String name, VmRecord record) throws IOException {
         // Unique to this process and claim (threads may claim at once: the lock comes later).
-        Path temporary = dir.resolve("." + ProcessHandle.current().pid() + "." + TEMPORARY_NAMES.incrementAndGet() + ".sock");
+        long pid = ProcessHandle.current().pid();
+        Path temporary = dir.resolve("." + pid + "." + TEMPORARY_NAMES.incrementAndGet() + ".sock");
         if (Math.max(temporary.toString().length(), dir.resolve(name).toString().length()) > MAX_SOCKET_PATH) {
             throw new ControlException(ControlException.EINVAL, "the control socket path " + dir.resolve(name)
                     + " is too long for a Unix socket (JBHYVE_RUNDIR chooses a shorter place)");
@@ -235,7 +236,8 @@ public final class Registry {
     private Claim publish(String name, Prepared prepared, VmRecord record) throws IOException {
         Path entry = dir.resolve(name);
         try {
-            writeAtomically(runInfoPath(name), Objects.equals(record, prepared.record()) ? prepared.runInfo() : runInfo(record));
+            JsonNode runInfo = Objects.equals(record, prepared.record()) ? prepared.runInfo() : runInfo(record);
+            writeAtomically(runInfoPath(name), runInfo);
             Files.move(prepared.temporary(), entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Object key = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             return new Claim(this, name, prepared.server(), record, key);

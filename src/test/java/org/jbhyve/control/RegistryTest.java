@@ -112,7 +112,8 @@ class RegistryTest {
                     try {
                         winners.add(racer.get());
                     } catch (ExecutionException e) {
-                        assertEquals(ControlException.EBUSY, ((ControlException) e.getCause()).errno(), e.getCause()::toString);
+                        ControlException refusal = (ControlException) e.getCause();
+                        assertEquals(ControlException.EBUSY, refusal.errno(), refusal::toString);
                         refused++;
                     }
                 }
