@@ -67,8 +67,36 @@ class PrestartClaimIT {
         }
     }
 
+    @Test
+    void aClaimThatNeverConnectedIsOfferedAgainAfterThirtySeconds() throws Exception {
+        Path prestart = Files.createDirectories(dir.resolve("run/prestart"));
+        Files.setPosixFilePermissions(prestart, PosixFilePermissions.fromString("rwx------"));
+        long pid = ProcessHandle.current().pid();
+        Path ready = prestart.resolve("ready-" + pid + ".sock");
+        Path taken = prestart.resolve("taken-" + pid + ".sock");
+        String script = VmRun.HOME.resolve("bin/bhyve-prestart").toString();
+        try (UnixSeqpacket listener = UnixSeqpacket.listen(ready.toString(), 4)) {
+            Files.move(ready, taken); // as a bin/bhyve killed right after its claim leaves it
+            // -s stops the ready processes it finds: a fresh claim is not one of them
+            Process early = command("early", script, "-s");
+            assertEnded(early, "bhyve-prestart -s");
+            assertEquals(0, early.exitValue());
+            assertTrue(Files.exists(taken) && Files.notExists(ready), "a fresh claim is left alone");
+            Thread.sleep(31_000);
+            Process late = command("late", script, "-n", "1");
+            assertEnded(late, "bhyve-prestart -n 1");
+            assertEquals(0, late.exitValue());
+            assertTrue(output(late).contains("ready already (pid " + pid + ")"), output(late));
+            assertTrue(Files.exists(ready) && Files.notExists(taken), "the abandoned claim is offered again");
+        }
+    }
+
     private Process bhyve(String name) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(List.of(VmRun.HOME.resolve("bin/bhyve").toString(), "-h"))
+        return command(name, VmRun.HOME.resolve("bin/bhyve").toString(), "-h");
+    }
+
+    private Process command(String name, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(List.of(command))
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectOutput(dir.resolve(name + ".out").toFile())
