@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.UnixSeqpacket;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,14 +33,21 @@ class PrestartClaimIT {
     Path dir;
 
     private final Map<Process, Path> outputs = new HashMap<>();
+    /** This test plays the ready process: its socket is named after this JVM's pid. */
+    private final long pid = ProcessHandle.current().pid();
+    private Path ready;
+    private Path taken;
+
+    @BeforeEach
+    void readyDirectory() throws Exception {
+        Path prestart = Files.createDirectories(dir.resolve("run/prestart"));
+        Files.setPosixFilePermissions(prestart, PosixFilePermissions.fromString("rwx------"));
+        ready = prestart.resolve("ready-" + pid + ".sock");
+        taken = prestart.resolve("taken-" + pid + ".sock");
+    }
 
     @Test
     void aSecondCallerDoesNotWaitForAProcessTheFirstHasClaimedAndARefusedOneIsReadyAgain() throws Exception {
-        Path prestart = Files.createDirectories(dir.resolve("run/prestart"));
-        Files.setPosixFilePermissions(prestart, PosixFilePermissions.fromString("rwx------"));
-        long pid = ProcessHandle.current().pid();
-        Path ready = prestart.resolve("ready-" + pid + ".sock");
-        Path taken = prestart.resolve("taken-" + pid + ".sock");
         try (UnixSeqpacket listener = UnixSeqpacket.listen(ready.toString(), 4)) {
             Process first = bhyve("first");
             awaitFile(taken, first);
@@ -69,11 +77,6 @@ class PrestartClaimIT {
 
     @Test
     void aClaimThatNeverConnectedIsOfferedAgainAfterThirtySeconds() throws Exception {
-        Path prestart = Files.createDirectories(dir.resolve("run/prestart"));
-        Files.setPosixFilePermissions(prestart, PosixFilePermissions.fromString("rwx------"));
-        long pid = ProcessHandle.current().pid();
-        Path ready = prestart.resolve("ready-" + pid + ".sock");
-        Path taken = prestart.resolve("taken-" + pid + ".sock");
         String script = VmRun.HOME.resolve("bin/bhyve-prestart").toString();
         try (UnixSeqpacket listener = UnixSeqpacket.listen(ready.toString(), 4)) {
             Files.move(ready, taken); // as a bin/bhyve killed right after its claim leaves it
