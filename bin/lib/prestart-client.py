@@ -4,9 +4,8 @@ Usage: prestart-client.py DIRECTORY BHYVE ARGS...
 
 Claims a ready-PID.sock in DIRECTORY (renames it taken-PID.sock), connects and sends one message
 (org.jbhyve.cli.Handoff): the working directory, ARGS and the environment, with descriptors 0, 1
-and 2 attached. On "ok PID"
-the VM runs in that process, and this one stays as its stand-in for whoever started bhyve: it
-passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on, starts the next ready process (bin/bhyve-prestart
+and 2 attached. On "ok PID" the VM runs in that process, and this one stays as its stand-in for
+whoever started bhyve: it passes SIGTERM, SIGINT, SIGHUP and SIGQUIT on, starts the next ready process (bin/bhyve-prestart
 -q) when the VM process says "started" (or ends first), and exits with the status the VM process
 reports ("status N"). When no process is ready, or the one asked says no, it runs BHYVE ARGS the
 usual way (JBHYVE_PRESTART=off keeps that from coming back here).
@@ -61,8 +60,7 @@ def hand_over(directory, name, payload):
     except OSError:
         s.close()
         return None
-    if reply.startswith(b"ok "):
-        remove(taken)  # the process removes it too; whoever comes first
+    if reply.startswith(b"ok "):  # it has removed its socket's name before answering
         return s, int(reply[3:])
     s.close()
     try:  # it said no (another environment, say): it stays ready for others

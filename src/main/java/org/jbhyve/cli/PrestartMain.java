@@ -110,19 +110,23 @@ public final class PrestartMain {
                 UnixSeqpacket connection = listener.accept();
                 Request request = read(connection, jar, jarStamp);
                 if (request.refusal() == null) {
-                    Files.deleteIfExists(socketPath);
-                    Files.deleteIfExists(claimedPath);
+                    removeNames(socketPath, claimedPath);
                     return new Accepted(connection, request.handoff(), request.fds());
                 }
                 refuse(connection, request);
                 if (request.stale()) {
-                    Files.deleteIfExists(socketPath);
-                    Files.deleteIfExists(claimedPath);
+                    removeNames(socketPath, claimedPath);
                     startSuccessor(successor);
                     return null;
                 }
             }
         }
+    }
+
+    /** The listening socket's names, as it was made ({@code ready-PID.sock}) and as a caller claims it. */
+    private static void removeNames(Path ready, Path claimed) throws IOException {
+        Files.deleteIfExists(ready);
+        Files.deleteIfExists(claimed);
     }
 
     /** Takes the caller's descriptors and runs its command as {@link BhyveMain#main} would. */

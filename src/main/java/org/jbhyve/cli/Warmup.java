@@ -80,7 +80,6 @@ final class Warmup {
         try (UnixSeqpacket listener = UnixSeqpacket.listen(socket.toString(), 1);
                 UnixSeqpacket client = UnixSeqpacket.connect(socket.toString());
                 UnixSeqpacket server = listener.accept()) {
-            Files.deleteIfExists(socket);
             server.receiveTimeout(HANDOFF_TIMEOUT_MILLIS);
             client.receiveTimeout(HANDOFF_TIMEOUT_MILLIS);
             server.peerUid();
@@ -91,7 +90,7 @@ final class Warmup {
             server.receiveTimeout(0);
             server.send("ok 0".getBytes(StandardCharsets.US_ASCII));
             return new String(client.receive(messageLimit).data(), StandardCharsets.US_ASCII).equals("ok 0");
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             System.err.println("bhyve-prestart: warm-up hand-off: " + e.getMessage());
             return false;
         } finally {
