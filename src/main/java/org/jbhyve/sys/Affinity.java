@@ -1,13 +1,9 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.BitSet;
 import java.util.List;
 
@@ -18,10 +14,8 @@ import java.util.List;
  */
 public final class Affinity {
     private static final int CPU_SETSIZE = 1024;
-    private static final MethodHandle SCHED_SETAFFINITY = LibC.function("sched_setaffinity",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
-    private static final MethodHandle SCHED_GETAFFINITY = LibC.function("sched_getaffinity",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS));
+    private static final NativeFunction SCHED_SETAFFINITY = LibC.intFunction("sched_setaffinity");
+    private static final NativeFunction SCHED_GETAFFINITY = LibC.intFunction("sched_getaffinity");
 
     private Affinity() {}
 
@@ -29,7 +23,7 @@ public final class Affinity {
     public static BitSet allowedCpus() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mask = arena.allocate(CPU_SETSIZE / 8, 8);
-            int r = (int) SCHED_GETAFFINITY.invokeExact(LibC.errnoSegment(), 0, mask.byteSize(), mask);
+            int r = (int) SCHED_GETAFFINITY.call(0, mask.byteSize(), LibC.address(mask));
             LibC.check(r, "sched_getaffinity");
             return BitSet.valueOf(mask.toArray(JAVA_LONG));
         } catch (Throwable t) {
@@ -48,7 +42,7 @@ public final class Affinity {
                 long word = mask.getAtIndex(JAVA_LONG, cpu / 64);
                 mask.setAtIndex(JAVA_LONG, cpu / 64, word | 1L << (cpu % 64));
             }
-            int r = (int) SCHED_SETAFFINITY.invokeExact(LibC.errnoSegment(), 0, mask.byteSize(), mask);
+            int r = (int) SCHED_SETAFFINITY.call(0, mask.byteSize(), LibC.address(mask));
             LibC.check(r, "sched_setaffinity");
         } catch (Throwable t) {
             throw LibC.rethrow(t);

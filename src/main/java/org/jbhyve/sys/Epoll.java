@@ -1,14 +1,10 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * epoll(7): one instance watching many descriptors, each tagged with a 64-bit cookie.
@@ -31,18 +27,15 @@ public final class Epoll implements AutoCloseable {
     private static final int CTL_ADD = 1;
     private static final int CTL_DEL = 2;
 
-    private static final MethodHandle CREATE = LibC.function("epoll_create1",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle CTL = LibC.function("epoll_ctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle WAIT = LibC.function("epoll_wait",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    private static final NativeFunction CREATE = LibC.intFunction("epoll_create1");
+    private static final NativeFunction CTL = LibC.intFunction("epoll_ctl");
+    private static final NativeFunction WAIT = LibC.intFunction("epoll_wait");
 
     private final Fd fd;
 
     public Epoll() {
         try {
-            int n = (int) CREATE.invokeExact(LibC.errnoSegment(), EPOLL_CLOEXEC);
+            int n = (int) CREATE.call(EPOLL_CLOEXEC);
             this.fd = new Fd((int) LibC.check(n, "epoll_create1"), "epoll");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -63,7 +56,7 @@ public final class Epoll implements AutoCloseable {
             MemorySegment ev = arena.allocate(EVENT_SIZE, 8);
             ev.set(JAVA_INT_UNALIGNED, 0, events);
             ev.set(JAVA_LONG_UNALIGNED, 4, cookie);
-            int r = (int) CTL.invokeExact(LibC.errnoSegment(), fd.number(), op, target.number(), ev);
+            int r = (int) CTL.call(fd.number(), op, target.number(), LibC.address(ev));
             LibC.check(r, "epoll_ctl");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -78,7 +71,7 @@ public final class Epoll implements AutoCloseable {
     /** Waits up to {@code timeoutMillis} (-1: forever); returns the number of events, 0 on EINTR. */
     public int wait(MemorySegment events, int timeoutMillis) {
         try {
-            int n = (int) WAIT.invokeExact(LibC.errnoSegment(), fd.number(), events,
+            int n = (int) WAIT.call(fd.number(), LibC.address(events),
                     (int) (events.byteSize() / EVENT_SIZE), timeoutMillis);
             if (n == -1 && LibC.lastErrno() == Errno.EINTR) {
                 return 0;

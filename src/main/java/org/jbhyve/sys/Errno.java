@@ -1,12 +1,7 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import java.io.IOException;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -41,15 +36,14 @@ public final class Errno {
     public static final int EMSGSIZE = 90;
     public static final int ECONNREFUSED = 111;
 
-    private static final MethodHandle STRERROR =
-            LibC.plainFunction("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final NativeFunction STRERROR = LibC.longFunction("strerror");
 
     private Errno() {}
 
     /** The C library's wording for {@code errno} ("No such file or directory"), what strerror(3) says. */
     public static String describe(int errno) {
         try {
-            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            MemorySegment text = MemorySegment.ofAddress(STRERROR.call(errno));
             return text.reinterpret(256).getString(0);
         } catch (Throwable t) {
             return "errno " + errno;

@@ -4,9 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * File and block-device calls for disk backends: size (lseek, BLKGETSIZE64), sector sizes
@@ -25,13 +23,10 @@ public final class FileIo {
     private static final long BLKZEROOUT = Ioctl.io(BLK, 127);
     private static final long BLKGETSIZE64 = Ioctl.ior(BLK, 114, 8);
 
-    private static final MethodHandle LSEEK = LibC.function("lseek",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle FALLOCATE = LibC.function("fallocate",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final NativeFunction LSEEK = LibC.longFunction("lseek");
+    private static final NativeFunction FALLOCATE = LibC.intFunction("fallocate");
 
-    private static final MethodHandle FADVISE = LibC.plainFunction("posix_fadvise",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    private static final NativeFunction FADVISE = LibC.intFunction("posix_fadvise");
     public static final int POSIX_FADV_SEQUENTIAL = 2;
     public static final int POSIX_FADV_DONTNEED = 4;
 
@@ -43,7 +38,7 @@ public final class FileIo {
      */
     public static void fadvise(Fd fd, long offset, long length, int advice) {
         try {
-            int error = (int) FADVISE.invokeExact(fd.number(), offset, length, advice);
+            int error = (int) FADVISE.call(fd.number(), offset, length, advice);
             if (error != 0) {
                 throw new SysException("posix_fadvise", error);
             }
@@ -55,7 +50,7 @@ public final class FileIo {
     /** Size of a regular file or block device, by seeking to its end. */
     public static long seekEnd(Fd fd) {
         try {
-            return LibC.check((long) LSEEK.invokeExact(LibC.errnoSegment(), fd.number(), 0L, SEEK_END), "lseek");
+            return LibC.check(LSEEK.call(fd.number(), 0L, SEEK_END), "lseek");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -63,7 +58,7 @@ public final class FileIo {
 
     public static void fallocate(Fd fd, int mode, long offset, long length) {
         try {
-            LibC.check((int) FALLOCATE.invokeExact(LibC.errnoSegment(), fd.number(), mode, offset, length),
+            LibC.check((int) FALLOCATE.call(fd.number(), mode, offset, length),
                     "fallocate");
         } catch (Throwable t) {
             throw LibC.rethrow(t);

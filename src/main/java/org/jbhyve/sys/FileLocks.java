@@ -1,16 +1,12 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +31,7 @@ public final class FileLocks {
     static final short F_RDLCK = 0;
     static final short F_WRLCK = 1;
     private static final int FLOCK_SIZE = 32;
-    private static final MethodHandle FCNTL = LibC.function("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final NativeFunction FCNTL = LibC.intFunction("fcntl");
 
     private FileLocks() {}
 
@@ -54,7 +49,7 @@ public final class FileLocks {
             lock.set(JAVA_LONG, 8, 0);
             lock.set(JAVA_LONG, 16, 0);
             lock.set(JAVA_INT, 24, 0);
-            int r = (int) FCNTL.invokeExact(LibC.errnoSegment(), fd.number(), F_OFD_SETLK, lock);
+            int r = (int) FCNTL.call(fd.number(), F_OFD_SETLK, LibC.address(lock));
             if (r == -1) {
                 int errno = LibC.lastErrno();
                 if (errno == Errno.EAGAIN || errno == Errno.EACCES) {

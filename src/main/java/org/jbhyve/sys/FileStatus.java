@@ -1,13 +1,10 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * fstat(2) of an open file: its type and size. Asking the open descriptor, rather than the path
@@ -31,13 +28,13 @@ public record FileStatus(long device, long inode, int mode, long size) {
     private static final long ST_INO = 8;
     private static final long ST_MODE = 24;
     private static final long ST_SIZE = 48;
-    private static final MethodHandle FSTAT = LibC.function("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final NativeFunction FSTAT = LibC.intFunction("fstat");
 
     /** fstat(2) of {@code fd}. */
     public static FileStatus of(Fd fd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment st = arena.allocate(STAT_SIZE, 8);
-            LibC.check((int) FSTAT.invokeExact(LibC.errnoSegment(), fd.number(), st), "fstat");
+            LibC.check((int) FSTAT.call(fd.number(), LibC.address(st)), "fstat");
             return new FileStatus(st.get(JAVA_LONG, ST_DEV), st.get(JAVA_LONG, ST_INO), st.get(JAVA_INT, ST_MODE),
                     st.get(JAVA_LONG, ST_SIZE));
         } catch (Throwable t) {

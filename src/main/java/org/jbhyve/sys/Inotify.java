@@ -1,13 +1,10 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.util.function.IntConsumer;
 
 /**
@@ -34,10 +31,8 @@ public final class Inotify implements AutoCloseable {
     private static final int HEADER = 16;
     private static final int BUFFER = 4096;
 
-    private static final MethodHandle INIT1 = LibC.function("inotify_init1",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle ADD_WATCH = LibC.function("inotify_add_watch",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final NativeFunction INIT1 = LibC.intFunction("inotify_init1");
+    private static final NativeFunction ADD_WATCH = LibC.intFunction("inotify_add_watch");
 
     private final Fd fd;
     private final MemorySegment buffer = Arena.ofAuto().allocate(BUFFER, 8);
@@ -49,7 +44,7 @@ public final class Inotify implements AutoCloseable {
     /** A new inotify instance with no watches. */
     public static Inotify open() {
         try {
-            int n = (int) INIT1.invokeExact(LibC.errnoSegment(), IN_NONBLOCK | IN_CLOEXEC);
+            int n = (int) INIT1.call(IN_NONBLOCK | IN_CLOEXEC);
             return new Inotify(new Fd((int) LibC.check(n, "inotify_init1"), "inotify"));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -59,7 +54,7 @@ public final class Inotify implements AutoCloseable {
     /** Watches {@code path} for the events in {@code mask}; returns the watch descriptor. */
     public int watch(String path, int mask) {
         try (Arena arena = Arena.ofConfined()) {
-            int wd = (int) ADD_WATCH.invokeExact(LibC.errnoSegment(), fd.number(), arena.allocateFrom(path), mask);
+            int wd = (int) ADD_WATCH.call(fd.number(), LibC.address(arena.allocateFrom(path)), mask);
             return (int) LibC.check(wd, "inotify_add_watch " + path);
         } catch (Throwable t) {
             throw LibC.rethrow(t);

@@ -6,10 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -68,10 +65,7 @@ public final class IoUring implements AutoCloseable {
     private static final int PARAMS_SIZE = 120, SQ_OFF = 40, CQ_OFF = 80, SQE_SIZE = 64, CQE_SIZE = 16;
     private static final VarHandle INT = JAVA_INT.varHandle();
 
-    private static final MethodHandle SYSCALL6 = LibC.function("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
-                    JAVA_LONG),
-            Linker.Option.firstVariadicArg(1));
+    private static final NativeFunction SYSCALL6 = LibC.longFunction("syscall");
 
     private final Fd fd;
     private final int flags;
@@ -141,7 +135,7 @@ public final class IoUring implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = arena.allocate(PARAMS_SIZE, 8);
             params.set(JAVA_INT, 8, setupFlags);
-            long r = (long) SYSCALL6.invokeExact(LibC.errnoSegment(), SYS_IO_URING_SETUP, (long) entries,
+            long r = SYSCALL6.call(SYS_IO_URING_SETUP, (long) entries,
                     params.address(), 0L, 0L, 0L, 0L);
             Fd fd = new Fd((int) LibC.check(r, "io_uring_setup"), "io_uring");
             try {
@@ -285,7 +279,7 @@ public final class IoUring implements AutoCloseable {
             argSize = 24;
         }
         try {
-            long r = (long) SYSCALL6.invokeExact(LibC.errnoSegment(), SYS_IO_URING_ENTER, (long) fd.number(),
+            long r = SYSCALL6.call(SYS_IO_URING_ENTER, (long) fd.number(),
                     (long) toSubmit, (long) (wait ? minComplete : 0), (long) enterFlags, arg, argSize);
             if (r >= 0) {
                 return (int) r;
@@ -345,7 +339,7 @@ public final class IoUring implements AutoCloseable {
         int ops = 256;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment probe = arena.allocate(16 + 8L * ops, 8);
-            long r = (long) SYSCALL6.invokeExact(LibC.errnoSegment(), SYS_IO_URING_REGISTER, (long) fd.number(),
+            long r = SYSCALL6.call(SYS_IO_URING_REGISTER, (long) fd.number(),
                     (long) REGISTER_PROBE, probe.address(), (long) ops, 0L, 0L);
             if (r < 0 || opcode < 0 || opcode > Byte.toUnsignedInt(probe.get(JAVA_BYTE, 0))
                     || opcode >= Byte.toUnsignedInt(probe.get(JAVA_BYTE, 1))) {

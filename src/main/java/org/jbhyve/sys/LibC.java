@@ -1,5 +1,8 @@
 package org.jbhyve.sys;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -8,53 +11,82 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * Downcall plumbing shared by every binding in this package.
  *
- * <p>Each libc function is looked up once, as a {@link MethodHandle} whose first parameter is a
- * call-state segment into which the linker captures {@code errno} right after the call (reading
+ * <p>Every libc function is called through one downcall handle of one shape, {@code long f(long,
+ * long, long, long, long, long, long)}, with the function's address as an argument
+ * ({@link NativeFunction}). The linker generates a class (and a few dozen method-handle forms)
+ * for each distinct shape when a handle is made, at every start, since the start-up cache cannot
+ * keep them; one shape instead of the twenty-odd C signatures used here saves that work (about
+ * 100 ms and 10 MiB of resident memory per VMM process on a native CPU).
+ *
+ * <p>The handle captures {@code errno} into a call-state segment right after the call (reading
  * errno later would race with the JVM's own calls). {@link #errnoSegment()} hands out one such
  * segment per thread, so the hot path (KVM_RUN, pread/pwrite) allocates nothing.
  */
 public final class LibC {
-    static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO =
-            CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final long ERRNO_OFFSET =
+            CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CALL_STATE_PER_THREAD =
             ThreadLocal.withInitial(() -> Arena.global().allocate(CALL_STATE));
+    /**
+     * (function, call state, seven integer arguments) -> rax. Declared variadic after the first
+     * argument so that {@code al} (the count of vector registers used) is set to 0, as a variadic
+     * callee such as ioctl, fcntl, open or syscall expects; a fixed-arity callee ignores it.
+     */
+    private static final MethodHandle CALL = LINKER.downcallHandle(
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+                    JAVA_LONG),
+            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
 
     private LibC() {}
 
-    /** A handle for {@code name} that captures errno; invoke it with {@link #errnoSegment()} first. */
-    static MethodHandle function(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
-        Linker.Option[] options = new Linker.Option[extra.length + 1];
-        options[0] = CAPTURE_ERRNO;
-        System.arraycopy(extra, 0, options, 1, extra.length);
-        MemorySegment symbol = LOOKUP.find(name)
-                .orElseThrow(() -> new IllegalStateException("libc has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+    /** The libc function {@code name}, whose C return type is {@code int}. */
+    static NativeFunction intFunction(String name) {
+        return new NativeFunction(symbol(name), true);
     }
 
-    /** A handle for {@code name} that does not touch errno (for functions that cannot fail). */
-    static MethodHandle plainFunction(String name, FunctionDescriptor descriptor) {
-        MemorySegment symbol = LOOKUP.find(name)
-                .orElseThrow(() -> new IllegalStateException("libc has no symbol " + name));
-        return LINKER.downcallHandle(symbol, descriptor);
+    /** The libc function {@code name}, whose C return type is 64 bits wide (long, ssize_t, a pointer). */
+    static NativeFunction longFunction(String name) {
+        return new NativeFunction(symbol(name), false);
     }
 
-    /** This thread's call-state segment, the first argument of every errno-capturing handle. */
+    private static MemorySegment symbol(String name) {
+        return LOOKUP.find(name).orElseThrow(() -> new IllegalStateException("libc has no symbol " + name));
+    }
+
+    static long call(MemorySegment function, long a, long b, long c, long d, long e, long f, long g) {
+        try {
+            return (long) CALL.invokeExact(function, errnoSegment(), a, b, c, d, e, f, g);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * The address of {@code segment} as a call argument. Only native memory has an address a
+     * C function can use: a heap segment is refused rather than passed as a meaningless offset.
+     */
+    static long address(MemorySegment segment) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("a native call needs native memory, not " + segment);
+        }
+        return segment.address();
+    }
+
+    /** This thread's call-state segment, into which every call captures errno. */
     static MemorySegment errnoSegment() {
         return CALL_STATE_PER_THREAD.get();
     }
 
-    /** errno as captured by this thread's most recent errno-capturing call. */
+    /** errno as captured by this thread's most recent call. */
     static int lastErrno() {
-        return (int) ERRNO.get(errnoSegment(), 0L);
+        return errnoSegment().get(JAVA_INT, ERRNO_OFFSET);
     }
 
     /** Turns a -1 return into a {@link SysException} carrying errno; returns {@code result} otherwise. */

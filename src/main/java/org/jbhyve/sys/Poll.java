@@ -1,15 +1,10 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * Readiness-based I/O: {@code poll(2)} and the {@code O_NONBLOCK} file status flag.
@@ -38,12 +33,9 @@ public final class Poll {
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
 
-    private static final MethodHandle POLL = LibC.function("poll",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final NativeFunction POLL = LibC.intFunction("poll");
     // int fcntl(int fd, int cmd, ...): the third argument is variadic.
-    private static final MethodHandle FCNTL = LibC.function("fcntl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2));
+    private static final NativeFunction FCNTL = LibC.intFunction("fcntl");
 
     private Poll() {}
 
@@ -62,7 +54,7 @@ public final class Poll {
                 set.set(JAVA_INT, i * POLLFD_SIZE, fds[i].number());
                 set.set(JAVA_SHORT, i * POLLFD_SIZE + 4, events[i]);
             }
-            int n = (int) POLL.invokeExact(LibC.errnoSegment(), set, (long) fds.length, timeoutMillis);
+            int n = (int) POLL.call(LibC.address(set), fds.length, timeoutMillis);
             if (n == -1 && LibC.lastErrno() == Errno.EINTR) {
                 n = 0;
             }
@@ -79,11 +71,11 @@ public final class Poll {
     /** Sets or clears {@code O_NONBLOCK} on {@code fd} (shared by every duplicate of it). */
     public static void setNonBlocking(Fd fd, boolean nonBlocking) {
         try {
-            int flags = (int) FCNTL.invokeExact(LibC.errnoSegment(), fd.number(), F_GETFL, 0);
+            int flags = (int) FCNTL.call(fd.number(), F_GETFL, 0);
             LibC.check(flags, "fcntl F_GETFL");
             int wanted = nonBlocking ? flags | Posix.O_NONBLOCK : flags & ~Posix.O_NONBLOCK;
             if (wanted != flags) {
-                LibC.check((int) FCNTL.invokeExact(LibC.errnoSegment(), fd.number(), F_SETFL, wanted),
+                LibC.check((int) FCNTL.call(fd.number(), F_SETFL, wanted),
                         "fcntl F_SETFL");
             }
         } catch (Throwable t) {

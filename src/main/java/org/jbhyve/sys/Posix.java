@@ -1,14 +1,7 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * POSIX and Linux calls: descriptors, I/O, ioctl, memory mapping, eventfd, thread ids.
@@ -56,53 +49,31 @@ public final class Posix {
     private static final long SYS_SETPRIORITY = 141;
     private static final int PRIO_PROCESS = 0;
 
-    private static final MethodHandle OPEN = LibC.function("open",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
-    private static final MethodHandle CLOSE = LibC.function("close",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle READ = LibC.function("read",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle WRITE = LibC.function("write",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle PREAD = LibC.function("pread64",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle PWRITE = LibC.function("pwrite64",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle FDATASYNC = LibC.function("fdatasync",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle FSYNC = LibC.function("fsync",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final NativeFunction OPEN = LibC.intFunction("open");
+    private static final NativeFunction CLOSE = LibC.intFunction("close");
+    private static final NativeFunction READ = LibC.longFunction("read");
+    private static final NativeFunction WRITE = LibC.longFunction("write");
+    private static final NativeFunction PREAD = LibC.longFunction("pread64");
+    private static final NativeFunction PWRITE = LibC.longFunction("pwrite64");
+    private static final NativeFunction FDATASYNC = LibC.intFunction("fdatasync");
+    private static final NativeFunction FSYNC = LibC.intFunction("fsync");
     // ioctl(int fd, unsigned long request, ...): the third argument is variadic.
-    private static final MethodHandle IOCTL_PTR = LibC.function("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
-            Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle IOCTL_LONG = LibC.function("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(2));
-    private static final MethodHandle MMAP = LibC.function("mmap",
-            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle MUNMAP = LibC.function("munmap",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle MPROTECT = LibC.function("mprotect",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MADVISE = LibC.function("madvise",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle MLOCK = LibC.function("mlock",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-    private static final MethodHandle EVENTFD = LibC.function("eventfd",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final NativeFunction IOCTL = LibC.intFunction("ioctl");
+    private static final NativeFunction MMAP = LibC.longFunction("mmap");
+    private static final NativeFunction MUNMAP = LibC.intFunction("munmap");
+    private static final NativeFunction MPROTECT = LibC.intFunction("mprotect");
+    private static final NativeFunction MADVISE = LibC.intFunction("madvise");
+    private static final NativeFunction MLOCK = LibC.intFunction("mlock");
+    private static final NativeFunction EVENTFD = LibC.intFunction("eventfd");
     // long syscall(long number, ...): five arguments, the unused ones 0.
-    private static final MethodHandle SYSCALL5 = LibC.function("syscall",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
-            Linker.Option.firstVariadicArg(1));
-    private static final MethodHandle GETPID = LibC.plainFunction("getpid",
-            FunctionDescriptor.of(JAVA_INT));
+    private static final NativeFunction SYSCALL5 = LibC.longFunction("syscall");
+    private static final NativeFunction GETPID = LibC.intFunction("getpid");
 
     private Posix() {}
 
     public static Fd open(String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(LibC.errnoSegment(), arena.allocateFrom(path), flags, mode);
+            int fd = (int) OPEN.call(LibC.address(arena.allocateFrom(path)), flags, mode);
             LibC.check(fd, "open " + path);
             return new Fd(fd, path);
         } catch (Throwable t) {
@@ -112,7 +83,7 @@ public final class Posix {
 
     static void close(int fd) {
         try {
-            int r = (int) CLOSE.invokeExact(LibC.errnoSegment(), fd);
+            int r = (int) CLOSE.call(fd);
             // close() must not be retried on EINTR on Linux: the descriptor is already released.
             if (r == -1 && LibC.lastErrno() != Errno.EINTR) {
                 throw new SysException("close", LibC.lastErrno());
@@ -124,22 +95,22 @@ public final class Posix {
 
     /** read(2) into {@code buf}, retrying EINTR; returns bytes read, 0 at end of file. */
     public static long read(Fd fd, MemorySegment buf, long len) {
-        return restartable("read", () -> (long) READ.invokeExact(LibC.errnoSegment(), fd.number(), buf, len));
+        return restartable("read", () -> READ.call(fd.number(), LibC.address(buf), len));
     }
 
     /** write(2) from {@code buf}, retrying EINTR; returns bytes written. */
     public static long write(Fd fd, MemorySegment buf, long len) {
-        return restartable("write", () -> (long) WRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len));
+        return restartable("write", () -> WRITE.call(fd.number(), LibC.address(buf), len));
     }
 
     public static long pread(Fd fd, MemorySegment buf, long len, long offset) {
         return restartable("pread",
-                () -> (long) PREAD.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset));
+                () -> PREAD.call(fd.number(), LibC.address(buf), len, offset));
     }
 
     public static long pwrite(Fd fd, MemorySegment buf, long len, long offset) {
         return restartable("pwrite",
-                () -> (long) PWRITE.invokeExact(LibC.errnoSegment(), fd.number(), buf, len, offset));
+                () -> PWRITE.call(fd.number(), LibC.address(buf), len, offset));
     }
 
     /** A downcall returning a byte count (or a descriptor) or -1 with errno. */
@@ -163,7 +134,7 @@ public final class Posix {
 
     public static void fdatasync(Fd fd) {
         try {
-            LibC.check((int) FDATASYNC.invokeExact(LibC.errnoSegment(), fd.number()), "fdatasync");
+            LibC.check((int) FDATASYNC.call(fd.number()), "fdatasync");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -171,7 +142,7 @@ public final class Posix {
 
     public static void fsync(Fd fd) {
         try {
-            LibC.check((int) FSYNC.invokeExact(LibC.errnoSegment(), fd.number()), "fsync");
+            LibC.check((int) FSYNC.call(fd.number()), "fsync");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -180,7 +151,7 @@ public final class Posix {
     /** ioctl with a pointer argument; returns the (non-negative) result. EINTR is thrown, not retried. */
     public static int ioctl(Fd fd, long request, MemorySegment arg) {
         try {
-            int r = (int) IOCTL_PTR.invokeExact(LibC.errnoSegment(), fd.number(), request, arg);
+            int r = (int) IOCTL.call(fd.number(), request, LibC.address(arg));
             return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -190,7 +161,7 @@ public final class Posix {
     /** ioctl with an integer argument (or none: pass 0). */
     public static int ioctl(Fd fd, long request, long arg) {
         try {
-            int r = (int) IOCTL_LONG.invokeExact(LibC.errnoSegment(), fd.number(), request, arg);
+            int r = (int) IOCTL.call(fd.number(), request, arg);
             return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -200,7 +171,7 @@ public final class Posix {
     /** ioctl that reports failure as a negative errno instead of throwing (for KVM_RUN's EINTR). */
     public static int ioctlOrErrno(Fd fd, long request, long arg) {
         try {
-            int r = (int) IOCTL_LONG.invokeExact(LibC.errnoSegment(), fd.number(), request, arg);
+            int r = (int) IOCTL.call(fd.number(), request, arg);
             return r == -1 ? -LibC.lastErrno() : r;
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -210,12 +181,12 @@ public final class Posix {
     /** mmap; the returned segment has the mapping's length. */
     public static MemorySegment mmap(long length, int prot, int flags, Fd fd, long offset) {
         try {
-            MemorySegment addr = (MemorySegment) MMAP.invokeExact(LibC.errnoSegment(), MemorySegment.NULL,
+            long addr = MMAP.call(0,
                     length, prot, flags, fd == null ? -1 : fd.number(), offset);
-            if (addr.address() == -1L) {
+            if (addr == -1L) {
                 throw new SysException("mmap", LibC.lastErrno());
             }
-            return addr.reinterpret(length);
+            return MemorySegment.ofAddress(addr).reinterpret(length);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -227,12 +198,12 @@ public final class Posix {
      */
     public static void mmapOver(MemorySegment range, int prot, int flags, Fd fd, long offset) {
         try {
-            MemorySegment addr = (MemorySegment) MMAP.invokeExact(LibC.errnoSegment(), range,
+            long addr = MMAP.call(LibC.address(range),
                     range.byteSize(), prot, flags | MAP_FIXED, fd.number(), offset);
-            if (addr.address() == -1L) {
+            if (addr == -1L) {
                 throw new SysException("mmap", LibC.lastErrno());
             }
-            if (addr.address() != range.address()) {
+            if (addr != range.address()) {
                 throw new IllegalStateException("mmap placed a fixed mapping elsewhere");
             }
         } catch (Throwable t) {
@@ -243,7 +214,7 @@ public final class Posix {
     /** mprotect(2): changes the access of a page-aligned range of our mappings. */
     public static void mprotect(MemorySegment range, int prot) {
         try {
-            LibC.check((int) MPROTECT.invokeExact(LibC.errnoSegment(), range, range.byteSize(), prot), "mprotect");
+            LibC.check((int) MPROTECT.call(LibC.address(range), range.byteSize(), prot), "mprotect");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -251,7 +222,7 @@ public final class Posix {
 
     public static void munmap(MemorySegment mapping) {
         try {
-            LibC.check((int) MUNMAP.invokeExact(LibC.errnoSegment(), mapping, mapping.byteSize()), "munmap");
+            LibC.check((int) MUNMAP.call(LibC.address(mapping), mapping.byteSize()), "munmap");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -259,7 +230,7 @@ public final class Posix {
 
     public static void madvise(MemorySegment range, int advice) {
         try {
-            LibC.check((int) MADVISE.invokeExact(LibC.errnoSegment(), range, range.byteSize(), advice), "madvise");
+            LibC.check((int) MADVISE.call(LibC.address(range), range.byteSize(), advice), "madvise");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -267,7 +238,7 @@ public final class Posix {
 
     public static void mlock(MemorySegment range) {
         try {
-            LibC.check((int) MLOCK.invokeExact(LibC.errnoSegment(), range, range.byteSize()), "mlock");
+            LibC.check((int) MLOCK.call(LibC.address(range), range.byteSize()), "mlock");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -275,7 +246,7 @@ public final class Posix {
 
     public static Fd eventfd(int initial, int flags) {
         try {
-            int fd = (int) EVENTFD.invokeExact(LibC.errnoSegment(), initial, flags);
+            int fd = (int) EVENTFD.call(initial, flags);
             return new Fd((int) LibC.check(fd, "eventfd"), "eventfd");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -289,7 +260,7 @@ public final class Posix {
 
     public static int getpid() {
         try {
-            return (int) GETPID.invokeExact();
+            return (int) GETPID.call();
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -340,7 +311,7 @@ public final class Posix {
      */
     static long syscall(String call, long number, long a1, long a2, long a3, long a4, long a5) {
         try {
-            return LibC.check((long) SYSCALL5.invokeExact(LibC.errnoSegment(), number, a1, a2, a3, a4, a5), call);
+            return LibC.check(SYSCALL5.call(number, a1, a2, a3, a4, a5), call);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

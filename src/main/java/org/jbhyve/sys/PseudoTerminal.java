@@ -1,13 +1,7 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * A Unix98 pseudo-terminal pair: the VMM keeps the master ({@code /dev/ptmx}), a user attaches
@@ -22,15 +16,11 @@ import java.lang.invoke.MethodHandle;
  * raw mode so bytes pass unchanged (no echo, no CR/LF translation).
  */
 public final class PseudoTerminal implements AutoCloseable {
-    private static final MethodHandle POSIX_OPENPT = LibC.function("posix_openpt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle GRANTPT = LibC.function("grantpt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle UNLOCKPT = LibC.function("unlockpt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final NativeFunction POSIX_OPENPT = LibC.intFunction("posix_openpt");
+    private static final NativeFunction GRANTPT = LibC.intFunction("grantpt");
+    private static final NativeFunction UNLOCKPT = LibC.intFunction("unlockpt");
     // int ptsname_r(int fd, char *buf, size_t buflen): returns 0 or an errno value.
-    private static final MethodHandle PTSNAME_R = LibC.function("ptsname_r",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final NativeFunction PTSNAME_R = LibC.intFunction("ptsname_r");
     private static final int PATH_MAX = 4096;
 
     private final Fd master;
@@ -47,15 +37,15 @@ public final class PseudoTerminal implements AutoCloseable {
     public static PseudoTerminal open() {
         Fd master = null;
         try {
-            int fd = (int) POSIX_OPENPT.invokeExact(LibC.errnoSegment(),
+            int fd = (int) POSIX_OPENPT.call(
                     Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC);
             master = new Fd((int) LibC.check(fd, "posix_openpt"), "pty master");
-            LibC.check((int) GRANTPT.invokeExact(LibC.errnoSegment(), master.number()), "grantpt");
-            LibC.check((int) UNLOCKPT.invokeExact(LibC.errnoSegment(), master.number()), "unlockpt");
+            LibC.check((int) GRANTPT.call(master.number()), "grantpt");
+            LibC.check((int) UNLOCKPT.call(master.number()), "unlockpt");
             String path;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment buf = arena.allocate(PATH_MAX);
-                int r = (int) PTSNAME_R.invokeExact(LibC.errnoSegment(), master.number(), buf, (long) PATH_MAX);
+                int r = (int) PTSNAME_R.call(master.number(), LibC.address(buf), PATH_MAX);
                 if (r != 0) {
                     throw new SysException("ptsname_r", r);
                 }

@@ -1,13 +1,9 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * The vCPU kick signal, handled without a signal handler.
@@ -25,10 +21,8 @@ public final class Signals {
     private static final int SIG_BLOCK = 0;
     private static final int SIGSET_BYTES = 128;
 
-    private static final MethodHandle PTHREAD_SIGMASK = LibC.plainFunction("pthread_sigmask",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SIGTIMEDWAIT = LibC.function("sigtimedwait",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+    private static final NativeFunction PTHREAD_SIGMASK = LibC.intFunction("pthread_sigmask");
+    private static final NativeFunction SIGTIMEDWAIT = LibC.intFunction("sigtimedwait");
 
     private Signals() {}
 
@@ -47,7 +41,7 @@ public final class Signals {
             MemorySegment set = arena.allocate(SIGSET_BYTES, 8);
             MemorySegment old = arena.allocate(SIGSET_BYTES, 8);
             set.set(JAVA_LONG, 0, bit(KICK));
-            int r = (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, set, old);
+            int r = (int) PTHREAD_SIGMASK.call(SIG_BLOCK, LibC.address(set), LibC.address(old));
             if (r != 0) {
                 throw new SysException("pthread_sigmask", r);
             }
@@ -69,7 +63,7 @@ public final class Signals {
             set.set(JAVA_LONG, 0, bit(KICK));
             MemorySegment zero = arena.allocate(16, 8);
             while (true) {
-                int r = (int) SIGTIMEDWAIT.invokeExact(LibC.errnoSegment(), set, MemorySegment.NULL, zero);
+                int r = (int) SIGTIMEDWAIT.call(LibC.address(set), 0, LibC.address(zero));
                 if (r == -1) {
                     int errno = LibC.lastErrno();
                     if (errno == Errno.EAGAIN) {

@@ -1,14 +1,10 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 
 /**
@@ -43,14 +39,10 @@ public final class Termios {
     public static final int ICANON = 02;
     public static final int ECHO = 010;
 
-    private static final MethodHandle ISATTY = LibC.function("isatty",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle TCGETATTR = LibC.function("tcgetattr",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle TCSETATTR = LibC.function("tcsetattr",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-    private static final MethodHandle CFMAKERAW = LibC.plainFunction("cfmakeraw",
-            FunctionDescriptor.ofVoid(ADDRESS));
+    private static final NativeFunction ISATTY = LibC.intFunction("isatty");
+    private static final NativeFunction TCGETATTR = LibC.intFunction("tcgetattr");
+    private static final NativeFunction TCSETATTR = LibC.intFunction("tcsetattr");
+    private static final NativeFunction CFMAKERAW = LibC.intFunction("cfmakeraw");
 
     private Termios() {}
 
@@ -93,7 +85,7 @@ public final class Termios {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment s = arena.allocate(SIZE, 4);
                 MemorySegment.copy(image, 0, s, JAVA_BYTE, 0, SIZE);
-                CFMAKERAW.invokeExact(s);
+                CFMAKERAW.call(LibC.address(s));
                 return new Attributes(s.toArray(JAVA_BYTE));
             } catch (Throwable t) {
                 throw LibC.rethrow(t);
@@ -118,7 +110,7 @@ public final class Termios {
     /** Whether {@code fd} refers to a terminal. */
     public static boolean isatty(Fd fd) {
         try {
-            return (int) ISATTY.invokeExact(LibC.errnoSegment(), fd.number()) == 1;
+            return (int) ISATTY.call(fd.number()) == 1;
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -128,7 +120,7 @@ public final class Termios {
     public static Attributes get(Fd fd) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(SIZE, 4);
-            LibC.check((int) TCGETATTR.invokeExact(LibC.errnoSegment(), fd.number(), s), "tcgetattr");
+            LibC.check((int) TCGETATTR.call(fd.number(), LibC.address(s)), "tcgetattr");
             return new Attributes(s.toArray(JAVA_BYTE));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -140,7 +132,7 @@ public final class Termios {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(SIZE, 4);
             MemorySegment.copy(attributes.image, 0, s, JAVA_BYTE, 0, SIZE);
-            LibC.check((int) TCSETATTR.invokeExact(LibC.errnoSegment(), fd.number(), when, s), "tcsetattr");
+            LibC.check((int) TCSETATTR.call(fd.number(), when, LibC.address(s)), "tcsetattr");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

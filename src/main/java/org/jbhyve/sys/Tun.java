@@ -6,9 +6,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -58,14 +56,10 @@ public final class Tun {
     private static final int SOCK_CLOEXEC = Posix.O_CLOEXEC;
     private static final long IOVEC_SIZE = 16;
 
-    private static final MethodHandle IF_NAMETOINDEX = LibC.function("if_nametoindex",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    private static final MethodHandle SOCKET = LibC.function("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle WRITEV = LibC.function("writev",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle READV = LibC.function("readv",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final NativeFunction IF_NAMETOINDEX = LibC.intFunction("if_nametoindex");
+    private static final NativeFunction SOCKET = LibC.intFunction("socket");
+    private static final NativeFunction WRITEV = LibC.longFunction("writev");
+    private static final NativeFunction READV = LibC.longFunction("readv");
 
     private Tun() {}
 
@@ -87,7 +81,7 @@ public final class Tun {
     /** The interface's index, or 0 when no interface has that name (in this network namespace). */
     public static int interfaceIndex(String name) {
         try (Arena arena = Arena.ofConfined()) {
-            return (int) IF_NAMETOINDEX.invokeExact(LibC.errnoSegment(), arena.allocateFrom(name));
+            return (int) IF_NAMETOINDEX.call(LibC.address(arena.allocateFrom(name)));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
@@ -155,7 +149,7 @@ public final class Tun {
         }
         try {
             while (true) {
-                long n = (long) WRITEV.invokeExact(LibC.errnoSegment(), fd.number(), iov, count);
+                long n = WRITEV.call(fd.number(), LibC.address(iov), count);
                 if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
                     return LibC.check(n, "writev");
                 }
@@ -177,7 +171,7 @@ public final class Tun {
         iov.set(JAVA_LONG, IOVEC_SIZE + 8, second.byteSize());
         try {
             while (true) {
-                long n = (long) READV.invokeExact(LibC.errnoSegment(), fd.number(), iov, 2);
+                long n = READV.call(fd.number(), LibC.address(iov), 2);
                 if (n >= 0) {
                     return n;
                 }
@@ -201,7 +195,7 @@ public final class Tun {
 
     private static Fd inetSocket() {
         try {
-            int fd = (int) SOCKET.invokeExact(LibC.errnoSegment(), AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            int fd = (int) SOCKET.call(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
             return new Fd((int) LibC.check(fd, "socket"), "inet socket");
         } catch (Throwable t) {
             throw LibC.rethrow(t);

@@ -7,9 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -44,24 +42,15 @@ public final class UnixSeqpacket implements AutoCloseable {
     /** Room for this many descriptors in one message; more truncates the message (refused). */
     public static final int MAX_FDS = 8;
 
-    private static final MethodHandle SOCKET = LibC.function("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle BIND = LibC.function("bind",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle LISTEN = LibC.function("listen",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle ACCEPT4 = LibC.function("accept4",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
-    private static final MethodHandle CONNECT = LibC.function("connect",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle SENDMSG = LibC.function("sendmsg",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle RECVMSG = LibC.function("recvmsg",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
-    private static final MethodHandle GETSOCKOPT = LibC.function("getsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-    private static final MethodHandle SETSOCKOPT = LibC.function("setsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final NativeFunction SOCKET = LibC.intFunction("socket");
+    private static final NativeFunction BIND = LibC.intFunction("bind");
+    private static final NativeFunction LISTEN = LibC.intFunction("listen");
+    private static final NativeFunction ACCEPT4 = LibC.intFunction("accept4");
+    private static final NativeFunction CONNECT = LibC.intFunction("connect");
+    private static final NativeFunction SENDMSG = LibC.longFunction("sendmsg");
+    private static final NativeFunction RECVMSG = LibC.longFunction("recvmsg");
+    private static final NativeFunction GETSOCKOPT = LibC.intFunction("getsockopt");
+    private static final NativeFunction SETSOCKOPT = LibC.intFunction("setsockopt");
 
     private final Fd fd;
 
@@ -74,9 +63,9 @@ public final class UnixSeqpacket implements AutoCloseable {
         UnixSeqpacket socket = create(path);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment address = address(arena, path);
-            LibC.check((int) BIND.invokeExact(LibC.errnoSegment(), socket.fd.number(), address, (int) address.byteSize()),
+            LibC.check((int) BIND.call(socket.fd.number(), LibC.address(address), address.byteSize()),
                     "bind " + path);
-            LibC.check((int) LISTEN.invokeExact(LibC.errnoSegment(), socket.fd.number(), backlog), "listen " + path);
+            LibC.check((int) LISTEN.call(socket.fd.number(), backlog), "listen " + path);
             return socket;
         } catch (Throwable t) {
             socket.close();
@@ -89,7 +78,7 @@ public final class UnixSeqpacket implements AutoCloseable {
         UnixSeqpacket socket = create(path);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment address = address(arena, path);
-            LibC.check((int) CONNECT.invokeExact(LibC.errnoSegment(), socket.fd.number(), address, (int) address.byteSize()),
+            LibC.check((int) CONNECT.call(socket.fd.number(), LibC.address(address), address.byteSize()),
                     "connect " + path);
             return socket;
         } catch (Throwable t) {
@@ -103,7 +92,7 @@ public final class UnixSeqpacket implements AutoCloseable {
             throw new SysException("socket path longer than " + (SUN_PATH - 1) + " bytes: " + path, Errno.ENAMETOOLONG);
         }
         try {
-            int n = (int) SOCKET.invokeExact(LibC.errnoSegment(), AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+            int n = (int) SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
             return new UnixSeqpacket(new Fd((int) LibC.check(n, "socket"), "unix socket " + path));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -120,8 +109,7 @@ public final class UnixSeqpacket implements AutoCloseable {
 
     /** Waits for the next connection (EINTR retried). */
     public UnixSeqpacket accept() {
-        long n = Posix.restartable("accept", () -> (int) ACCEPT4.invokeExact(LibC.errnoSegment(), fd.number(),
-                MemorySegment.NULL, MemorySegment.NULL, SOCK_CLOEXEC));
+        long n = Posix.restartable("accept", () -> (int) ACCEPT4.call(fd.number(), 0, 0, SOCK_CLOEXEC));
         return new UnixSeqpacket(new Fd((int) n, "unix connection"));
     }
 
@@ -131,7 +119,7 @@ public final class UnixSeqpacket implements AutoCloseable {
             MemorySegment timeval = arena.allocate(16, 8);
             timeval.set(JAVA_LONG, 0, millis / 1000);
             timeval.set(JAVA_LONG, 8, millis % 1000 * 1000);
-            LibC.check((int) SETSOCKOPT.invokeExact(LibC.errnoSegment(), fd.number(), SOL_SOCKET, SO_RCVTIMEO, timeval, 16),
+            LibC.check((int) SETSOCKOPT.call(fd.number(), SOL_SOCKET, SO_RCVTIMEO, LibC.address(timeval), 16),
                     "setsockopt SO_RCVTIMEO");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -144,8 +132,8 @@ public final class UnixSeqpacket implements AutoCloseable {
             MemorySegment credentials = arena.allocate(12, 4);
             MemorySegment length = arena.allocate(JAVA_INT);
             length.set(JAVA_INT, 0, 12);
-            LibC.check((int) GETSOCKOPT.invokeExact(LibC.errnoSegment(), fd.number(), SOL_SOCKET, SO_PEERCRED,
-                    credentials, length), "getsockopt SO_PEERCRED");
+            LibC.check((int) GETSOCKOPT.call(fd.number(), SOL_SOCKET, SO_PEERCRED,
+                    LibC.address(credentials), LibC.address(length)), "getsockopt SO_PEERCRED");
             return credentials.get(JAVA_INT, 4);
         } catch (Throwable t) {
             throw LibC.rethrow(t);
@@ -170,7 +158,7 @@ public final class UnixSeqpacket implements AutoCloseable {
             MemorySegment control = arena.allocate(controlLength, 8);
             MemorySegment header = messageHeader(arena, iov, control, controlLength);
             long n = Posix.restartable("recvmsg",
-                    () -> (long) RECVMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_CMSG_CLOEXEC));
+                    () -> RECVMSG.call(fd.number(), LibC.address(header), MSG_CMSG_CLOEXEC));
             Fd[] fds = receivedFds(header, control);
             int flags = header.get(JAVA_INT, 48);
             if ((flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
@@ -218,7 +206,7 @@ public final class UnixSeqpacket implements AutoCloseable {
             }
             MemorySegment header = messageHeader(arena, iov, control, controlLength);
             Posix.restartable("sendmsg",
-                    () -> (long) SENDMSG.invokeExact(LibC.errnoSegment(), fd.number(), header, MSG_NOSIGNAL));
+                    () -> SENDMSG.call(fd.number(), LibC.address(header), MSG_NOSIGNAL));
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }

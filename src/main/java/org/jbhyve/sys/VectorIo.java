@@ -1,12 +1,8 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * Scatter/gather I/O: {@code struct iovec} arrays (16 bytes each: {@code void *iov_base; size_t
@@ -19,10 +15,8 @@ public final class VectorIo {
     public static final int IOVEC_SIZE = 16;
     public static final int MAX_IOVECS = 1024;
 
-    private static final MethodHandle PREADV = LibC.function("preadv",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle PWRITEV = LibC.function("pwritev",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
+    private static final NativeFunction PREADV = LibC.longFunction("preadv");
+    private static final NativeFunction PWRITEV = LibC.longFunction("pwritev");
 
     private VectorIo() {}
 
@@ -42,13 +36,13 @@ public final class VectorIo {
         return call(PWRITEV, "pwritev", fd, iovecs, count, offset);
     }
 
-    private static long call(MethodHandle handle, String name, Fd fd, MemorySegment iovecs, int count, long offset) {
+    private static long call(NativeFunction function, String name, Fd fd, MemorySegment iovecs, int count, long offset) {
         if (count < 0 || count > MAX_IOVECS || (long) count * IOVEC_SIZE > iovecs.byteSize()) {
             throw new IllegalArgumentException(name + ": " + count + " iovecs");
         }
         try {
             while (true) {
-                long n = (long) handle.invokeExact(LibC.errnoSegment(), fd.number(), iovecs, count, offset);
+                long n = function.call(fd.number(), LibC.address(iovecs), count, offset);
                 if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
                     return LibC.check(n, name);
                 }

@@ -1,14 +1,11 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 /**
  * Test helper: an AF_PACKET raw socket bound to one interface, to see frames from the host side
@@ -22,10 +19,8 @@ public final class PacketSocket implements AutoCloseable {
     private static final int AF_PACKET = 17;
     private static final int SOCK_RAW = 3;
     private static final short ETH_P_ALL_BE = 0x0300; // htons(0x0003)
-    private static final MethodHandle SOCKET = LibC.function("socket",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
-    private static final MethodHandle BIND = LibC.function("bind",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final NativeFunction SOCKET = LibC.intFunction("socket");
+    private static final NativeFunction BIND = LibC.intFunction("bind");
 
     private final Fd fd;
     private final Arena arena = Arena.ofShared();
@@ -33,14 +28,14 @@ public final class PacketSocket implements AutoCloseable {
 
     public PacketSocket(String ifname) {
         try {
-            int s = (int) SOCKET.invokeExact(LibC.errnoSegment(), AF_PACKET,
+            int s = (int) SOCKET.call(AF_PACKET,
                     SOCK_RAW | Posix.O_CLOEXEC | Posix.O_NONBLOCK, (int) ETH_P_ALL_BE);
             fd = new Fd((int) LibC.check(s, "socket AF_PACKET"), "packet socket");
             MemorySegment sll = arena.allocate(20, 4);
             sll.set(JAVA_SHORT, 0, (short) AF_PACKET);
             sll.set(JAVA_SHORT, 2, ETH_P_ALL_BE);
             sll.set(JAVA_INT, 4, Tun.interfaceIndex(ifname));
-            LibC.check((int) BIND.invokeExact(LibC.errnoSegment(), fd.number(), sll, 20), "bind");
+            LibC.check((int) BIND.call(fd.number(), LibC.address(sll), 20), "bind");
         } catch (Throwable t) {
             throw LibC.rethrow(t);
         }
