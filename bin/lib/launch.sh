@@ -9,8 +9,14 @@
 
 # The same options for training and use: the cache is only valid for matching JVM options.
 # -XX:-UsePerfData: no hsperfdata file (jstat's counters) is created and mapped at every start.
+# -XX:TrimNativeHeapInterval: once a second the JVM hands malloc's free pages back to the kernel;
+#   start-up's transient native allocations would otherwise stay resident (about 6 MiB).
+# The compile exclusion: the linker's bytecode verifier helper (StackMapGenerator.processBlock) is
+#   one huge method that runs only while the downcall stub is made at start; compiling it took
+#   6.5 MiB of compiler memory and compiler time, for nothing afterwards.
 JBHYVE_JVM_OPTIONS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:TieredStopAtLevel=1
-    -XX:-UsePerfData)
+    -XX:-UsePerfData -XX:TrimNativeHeapInterval=1000 -XX:CompileCommand=quiet
+    -XX:CompileCommand=exclude,jdk.internal.classfile.impl.StackMapGenerator::processBlock)
 
 jbhyve_build_if_needed() {
     local home=$1 jar=$2
