@@ -26,8 +26,6 @@ public final class Affinity {
             int r = (int) SCHED_GETAFFINITY.call(0, mask.byteSize(), LibC.address(mask));
             LibC.check(r, "sched_getaffinity");
             return BitSet.valueOf(mask.toArray(JAVA_LONG));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -44,8 +42,6 @@ public final class Affinity {
             }
             int r = (int) SCHED_SETAFFINITY.call(0, mask.byteSize(), LibC.address(mask));
             LibC.check(r, "sched_setaffinity");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 }

@@ -34,12 +34,8 @@ public final class Epoll implements AutoCloseable {
     private final Fd fd;
 
     public Epoll() {
-        try {
-            int n = (int) CREATE.call(EPOLL_CLOEXEC);
-            this.fd = new Fd((int) LibC.check(n, "epoll_create1"), "epoll");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int n = (int) CREATE.call(EPOLL_CLOEXEC);
+        this.fd = new Fd((int) LibC.check(n, "epoll_create1"), "epoll");
     }
 
     /** Watches {@code target} for {@code events}; {@code cookie} comes back from {@link #wait}. */
@@ -58,8 +54,6 @@ public final class Epoll implements AutoCloseable {
             ev.set(JAVA_LONG_UNALIGNED, 4, cookie);
             int r = (int) CTL.call(fd.number(), op, target.number(), LibC.address(ev));
             LibC.check(r, "epoll_ctl");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -70,16 +64,12 @@ public final class Epoll implements AutoCloseable {
 
     /** Waits up to {@code timeoutMillis} (-1: forever); returns the number of events, 0 on EINTR. */
     public int wait(MemorySegment events, int timeoutMillis) {
-        try {
-            int n = (int) WAIT.call(fd.number(), LibC.address(events),
-                    (int) (events.byteSize() / EVENT_SIZE), timeoutMillis);
-            if (n == -1 && LibC.lastErrno() == Errno.EINTR) {
-                return 0;
-            }
-            return (int) LibC.check(n, "epoll_wait");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        int n = (int) WAIT.call(fd.number(), LibC.address(events),
+                (int) (events.byteSize() / EVENT_SIZE), timeoutMillis);
+        if (n == -1 && LibC.lastErrno() == Errno.EINTR) {
+            return 0;
         }
+        return (int) LibC.check(n, "epoll_wait");
     }
 
     public static int eventFlags(MemorySegment events, int i) {

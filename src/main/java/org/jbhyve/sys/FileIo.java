@@ -37,32 +37,20 @@ public final class FileIo {
      * It returns its error number instead of setting errno.
      */
     public static void fadvise(Fd fd, long offset, long length, int advice) {
-        try {
-            int error = (int) FADVISE.call(fd.number(), offset, length, advice);
-            if (error != 0) {
-                throw new SysException("posix_fadvise", error);
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        int error = (int) FADVISE.call(fd.number(), offset, length, advice);
+        if (error != 0) {
+            throw new SysException("posix_fadvise", error);
         }
     }
 
     /** Size of a regular file or block device, by seeking to its end. */
     public static long seekEnd(Fd fd) {
-        try {
-            return LibC.check(LSEEK.call(fd.number(), 0L, SEEK_END), "lseek");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return LibC.check(LSEEK.call(fd.number(), 0L, SEEK_END), "lseek");
     }
 
     public static void fallocate(Fd fd, int mode, long offset, long length) {
-        try {
-            LibC.check((int) FALLOCATE.call(fd.number(), mode, offset, length),
-                    "fallocate");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) FALLOCATE.call(fd.number(), mode, offset, length),
+                "fallocate");
     }
 
     public static long blockDeviceSize(Fd fd) {

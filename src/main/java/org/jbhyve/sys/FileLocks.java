@@ -58,8 +58,6 @@ public final class FileLocks {
                 throw new SysException("fcntl F_OFD_SETLK", errno);
             }
             return true;
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

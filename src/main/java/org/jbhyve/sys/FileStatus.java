@@ -37,8 +37,6 @@ public record FileStatus(long device, long inode, int mode, long size) {
             LibC.check((int) FSTAT.call(fd.number(), LibC.address(st)), "fstat");
             return new FileStatus(st.get(JAVA_LONG, ST_DEV), st.get(JAVA_LONG, ST_INO), st.get(JAVA_INT, ST_MODE),
                     st.get(JAVA_LONG, ST_SIZE));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

@@ -43,12 +43,8 @@ public final class Inotify implements AutoCloseable {
 
     /** A new inotify instance with no watches. */
     public static Inotify open() {
-        try {
-            int n = (int) INIT1.call(IN_NONBLOCK | IN_CLOEXEC);
-            return new Inotify(new Fd((int) LibC.check(n, "inotify_init1"), "inotify"));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int n = (int) INIT1.call(IN_NONBLOCK | IN_CLOEXEC);
+        return new Inotify(new Fd((int) LibC.check(n, "inotify_init1"), "inotify"));
     }
 
     /** Watches {@code path} for the events in {@code mask}; returns the watch descriptor. */
@@ -56,8 +52,6 @@ public final class Inotify implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             int wd = (int) ADD_WATCH.call(fd.number(), LibC.address(arena.allocateFrom(path)), mask);
             return (int) LibC.check(wd, "inotify_add_watch " + path);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

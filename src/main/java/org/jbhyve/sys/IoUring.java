@@ -65,8 +65,6 @@ public final class IoUring implements AutoCloseable {
     private static final int PARAMS_SIZE = 120, SQ_OFF = 40, CQ_OFF = 80, SQE_SIZE = 64, CQE_SIZE = 16;
     private static final VarHandle INT = JAVA_INT.varHandle();
 
-    private static final NativeFunction SYSCALL6 = LibC.longFunction("syscall");
-
     private final Fd fd;
     private final int flags;
     private final int features;
@@ -135,7 +133,7 @@ public final class IoUring implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = arena.allocate(PARAMS_SIZE, 8);
             params.set(JAVA_INT, 8, setupFlags);
-            long r = SYSCALL6.call(SYS_IO_URING_SETUP, (long) entries,
+            long r = Posix.SYSCALL.call(SYS_IO_URING_SETUP, (long) entries,
                     params.address(), 0L, 0L, 0L, 0L);
             Fd fd = new Fd((int) LibC.check(r, "io_uring_setup"), "io_uring");
             try {
@@ -144,8 +142,6 @@ public final class IoUring implements AutoCloseable {
                 fd.close();
                 throw e;
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -278,20 +274,16 @@ public final class IoUring implements AutoCloseable {
             arg = extArg.address();
             argSize = 24;
         }
-        try {
-            long r = SYSCALL6.call(SYS_IO_URING_ENTER, (long) fd.number(),
-                    (long) toSubmit, (long) (wait ? minComplete : 0), (long) enterFlags, arg, argSize);
-            if (r >= 0) {
-                return (int) r;
-            }
-            int errno = LibC.lastErrno();
-            if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY || errno == ETIME) {
-                return -errno;
-            }
-            throw new SysException("io_uring_enter", errno);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        long r = Posix.SYSCALL.call(SYS_IO_URING_ENTER, (long) fd.number(),
+                (long) toSubmit, (long) (wait ? minComplete : 0), (long) enterFlags, arg, argSize);
+        if (r >= 0) {
+            return (int) r;
         }
+        int errno = LibC.lastErrno();
+        if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY || errno == ETIME) {
+            return -errno;
+        }
+        throw new SysException("io_uring_enter", errno);
     }
 
     /** How many completions the CQ holds for {@link #reap}. */
@@ -339,15 +331,13 @@ public final class IoUring implements AutoCloseable {
         int ops = 256;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment probe = arena.allocate(16 + 8L * ops, 8);
-            long r = SYSCALL6.call(SYS_IO_URING_REGISTER, (long) fd.number(),
+            long r = Posix.SYSCALL.call(SYS_IO_URING_REGISTER, (long) fd.number(),
                     (long) REGISTER_PROBE, probe.address(), (long) ops, 0L, 0L);
             if (r < 0 || opcode < 0 || opcode > Byte.toUnsignedInt(probe.get(JAVA_BYTE, 0))
                     || opcode >= Byte.toUnsignedInt(probe.get(JAVA_BYTE, 1))) {
                 return false;
             }
             return (probe.get(JAVA_SHORT, 16 + 8L * opcode + 2) & OP_SUPPORTED) != 0;
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

@@ -63,23 +63,17 @@ public final class Poll {
                 revents[i] = n == 0 ? 0 : set.get(JAVA_SHORT, i * POLLFD_SIZE + 6);
             }
             return n;
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
     /** Sets or clears {@code O_NONBLOCK} on {@code fd} (shared by every duplicate of it). */
     public static void setNonBlocking(Fd fd, boolean nonBlocking) {
-        try {
-            int flags = (int) FCNTL.call(fd.number(), F_GETFL, 0);
-            LibC.check(flags, "fcntl F_GETFL");
-            int wanted = nonBlocking ? flags | Posix.O_NONBLOCK : flags & ~Posix.O_NONBLOCK;
-            if (wanted != flags) {
-                LibC.check((int) FCNTL.call(fd.number(), F_SETFL, wanted),
-                        "fcntl F_SETFL");
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        int flags = (int) FCNTL.call(fd.number(), F_GETFL, 0);
+        LibC.check(flags, "fcntl F_GETFL");
+        int wanted = nonBlocking ? flags | Posix.O_NONBLOCK : flags & ~Posix.O_NONBLOCK;
+        if (wanted != flags) {
+            LibC.check((int) FCNTL.call(fd.number(), F_SETFL, wanted),
+                    "fcntl F_SETFL");
         }
     }
 }

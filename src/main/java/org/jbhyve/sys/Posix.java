@@ -65,8 +65,8 @@ public final class Posix {
     private static final NativeFunction MADVISE = LibC.intFunction("madvise");
     private static final NativeFunction MLOCK = LibC.intFunction("mlock");
     private static final NativeFunction EVENTFD = LibC.intFunction("eventfd");
-    // long syscall(long number, ...): five arguments, the unused ones 0.
-    private static final NativeFunction SYSCALL5 = LibC.longFunction("syscall");
+    /** long syscall(long number, ...): the system call's arguments follow its number. */
+    static final NativeFunction SYSCALL = LibC.longFunction("syscall");
     private static final NativeFunction GETPID = LibC.intFunction("getpid");
 
     private Posix() {}
@@ -76,20 +76,14 @@ public final class Posix {
             int fd = (int) OPEN.call(LibC.address(arena.allocateFrom(path)), flags, mode);
             LibC.check(fd, "open " + path);
             return new Fd(fd, path);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
     static void close(int fd) {
-        try {
-            int r = (int) CLOSE.call(fd);
-            // close() must not be retried on EINTR on Linux: the descriptor is already released.
-            if (r == -1 && LibC.lastErrno() != Errno.EINTR) {
-                throw new SysException("close", LibC.lastErrno());
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        int r = (int) CLOSE.call(fd);
+        // close() must not be retried on EINTR on Linux: the descriptor is already released.
+        if (r == -1 && LibC.lastErrno() != Errno.EINTR) {
+            throw new SysException("close", LibC.lastErrno());
         }
     }
 
@@ -115,81 +109,53 @@ public final class Posix {
 
     /** A downcall returning a byte count (or a descriptor) or -1 with errno. */
     interface CountingCall {
-        long invoke() throws Throwable;
+        long invoke();
     }
 
     /** Runs {@code call} until it does not fail with EINTR; throws on any other failure. */
     static long restartable(String name, CountingCall call) {
-        try {
-            while (true) {
-                long n = call.invoke();
-                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, name);
-                }
+        while (true) {
+            long n = call.invoke();
+            if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                return LibC.check(n, name);
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
     public static void fdatasync(Fd fd) {
-        try {
-            LibC.check((int) FDATASYNC.call(fd.number()), "fdatasync");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) FDATASYNC.call(fd.number()), "fdatasync");
     }
 
     public static void fsync(Fd fd) {
-        try {
-            LibC.check((int) FSYNC.call(fd.number()), "fsync");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) FSYNC.call(fd.number()), "fsync");
     }
 
     /** ioctl with a pointer argument; returns the (non-negative) result. EINTR is thrown, not retried. */
     public static int ioctl(Fd fd, long request, MemorySegment arg) {
-        try {
-            int r = (int) IOCTL.call(fd.number(), request, LibC.address(arg));
-            return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int r = (int) IOCTL.call(fd.number(), request, LibC.address(arg));
+        return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
     }
 
     /** ioctl with an integer argument (or none: pass 0). */
     public static int ioctl(Fd fd, long request, long arg) {
-        try {
-            int r = (int) IOCTL.call(fd.number(), request, arg);
-            return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int r = (int) IOCTL.call(fd.number(), request, arg);
+        return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
     }
 
     /** ioctl that reports failure as a negative errno instead of throwing (for KVM_RUN's EINTR). */
     public static int ioctlOrErrno(Fd fd, long request, long arg) {
-        try {
-            int r = (int) IOCTL.call(fd.number(), request, arg);
-            return r == -1 ? -LibC.lastErrno() : r;
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int r = (int) IOCTL.call(fd.number(), request, arg);
+        return r == -1 ? -LibC.lastErrno() : r;
     }
 
     /** mmap; the returned segment has the mapping's length. */
     public static MemorySegment mmap(long length, int prot, int flags, Fd fd, long offset) {
-        try {
-            long addr = MMAP.call(0,
-                    length, prot, flags, fd == null ? -1 : fd.number(), offset);
-            if (addr == -1L) {
-                throw new SysException("mmap", LibC.lastErrno());
-            }
-            return MemorySegment.ofAddress(addr).reinterpret(length);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        long addr = MMAP.call(0,
+                length, prot, flags, fd == null ? -1 : fd.number(), offset);
+        if (addr == -1L) {
+            throw new SysException("mmap", LibC.lastErrno());
         }
+        return MemorySegment.ofAddress(addr).reinterpret(length);
     }
 
     /**
@@ -197,60 +163,36 @@ public final class Posix {
      * replaced by {@code fd}'s from {@code offset} (for a snapshot restored in place).
      */
     public static void mmapOver(MemorySegment range, int prot, int flags, Fd fd, long offset) {
-        try {
-            long addr = MMAP.call(LibC.address(range),
-                    range.byteSize(), prot, flags | MAP_FIXED, fd.number(), offset);
-            if (addr == -1L) {
-                throw new SysException("mmap", LibC.lastErrno());
-            }
-            if (addr != range.address()) {
-                throw new IllegalStateException("mmap placed a fixed mapping elsewhere");
-            }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+        long addr = MMAP.call(LibC.address(range),
+                range.byteSize(), prot, flags | MAP_FIXED, fd.number(), offset);
+        if (addr == -1L) {
+            throw new SysException("mmap", LibC.lastErrno());
+        }
+        if (addr != range.address()) {
+            throw new IllegalStateException("mmap placed a fixed mapping elsewhere");
         }
     }
 
     /** mprotect(2): changes the access of a page-aligned range of our mappings. */
     public static void mprotect(MemorySegment range, int prot) {
-        try {
-            LibC.check((int) MPROTECT.call(LibC.address(range), range.byteSize(), prot), "mprotect");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) MPROTECT.call(LibC.address(range), range.byteSize(), prot), "mprotect");
     }
 
     public static void munmap(MemorySegment mapping) {
-        try {
-            LibC.check((int) MUNMAP.call(LibC.address(mapping), mapping.byteSize()), "munmap");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) MUNMAP.call(LibC.address(mapping), mapping.byteSize()), "munmap");
     }
 
     public static void madvise(MemorySegment range, int advice) {
-        try {
-            LibC.check((int) MADVISE.call(LibC.address(range), range.byteSize(), advice), "madvise");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) MADVISE.call(LibC.address(range), range.byteSize(), advice), "madvise");
     }
 
     public static void mlock(MemorySegment range) {
-        try {
-            LibC.check((int) MLOCK.call(LibC.address(range), range.byteSize()), "mlock");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        LibC.check((int) MLOCK.call(LibC.address(range), range.byteSize()), "mlock");
     }
 
     public static Fd eventfd(int initial, int flags) {
-        try {
-            int fd = (int) EVENTFD.call(initial, flags);
-            return new Fd((int) LibC.check(fd, "eventfd"), "eventfd");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int fd = (int) EVENTFD.call(initial, flags);
+        return new Fd((int) LibC.check(fd, "eventfd"), "eventfd");
     }
 
     /** The calling thread's kernel thread id. */
@@ -259,11 +201,7 @@ public final class Posix {
     }
 
     public static int getpid() {
-        try {
-            return (int) GETPID.call();
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return (int) GETPID.call();
     }
 
     /** Sends {@code signal} to thread {@code tid} of this process. */
@@ -310,10 +248,6 @@ public final class Posix {
      * @throws SysException named {@code call} when it returns -1
      */
     static long syscall(String call, long number, long a1, long a2, long a3, long a4, long a5) {
-        try {
-            return LibC.check(SYSCALL5.call(number, a1, a2, a3, a4, a5), call);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return LibC.check(SYSCALL.call(number, a1, a2, a3, a4, a5), call);
     }
 }

@@ -46,8 +46,6 @@ public final class Signals {
                 throw new SysException("pthread_sigmask", r);
             }
             return old.get(JAVA_LONG, 0) & ~bit(KICK);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -74,8 +72,6 @@ public final class Signals {
                     }
                 }
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

@@ -87,8 +87,6 @@ public final class Termios {
                 MemorySegment.copy(image, 0, s, JAVA_BYTE, 0, SIZE);
                 CFMAKERAW.call(LibC.address(s));
                 return new Attributes(s.toArray(JAVA_BYTE));
-            } catch (Throwable t) {
-                throw LibC.rethrow(t);
             }
         }
 
@@ -109,11 +107,7 @@ public final class Termios {
 
     /** Whether {@code fd} refers to a terminal. */
     public static boolean isatty(Fd fd) {
-        try {
-            return (int) ISATTY.call(fd.number()) == 1;
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        return (int) ISATTY.call(fd.number()) == 1;
     }
 
     /** tcgetattr: the terminal's current attributes (ENOTTY if it is not one). */
@@ -122,8 +116,6 @@ public final class Termios {
             MemorySegment s = arena.allocate(SIZE, 4);
             LibC.check((int) TCGETATTR.call(fd.number(), LibC.address(s)), "tcgetattr");
             return new Attributes(s.toArray(JAVA_BYTE));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -133,8 +125,6 @@ public final class Termios {
             MemorySegment s = arena.allocate(SIZE, 4);
             MemorySegment.copy(attributes.image, 0, s, JAVA_BYTE, 0, SIZE);
             LibC.check((int) TCSETATTR.call(fd.number(), when, LibC.address(s)), "tcsetattr");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

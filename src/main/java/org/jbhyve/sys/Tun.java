@@ -82,8 +82,6 @@ public final class Tun {
     public static int interfaceIndex(String name) {
         try (Arena arena = Arena.ofConfined()) {
             return (int) IF_NAMETOINDEX.call(LibC.address(arena.allocateFrom(name)));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -147,15 +145,11 @@ public final class Tun {
             iov.set(ADDRESS, i * IOVEC_SIZE, parts[i]);
             iov.set(JAVA_LONG, i * IOVEC_SIZE + 8, parts[i].byteSize());
         }
-        try {
-            while (true) {
-                long n = WRITEV.call(fd.number(), LibC.address(iov), count);
-                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, "writev");
-                }
+        while (true) {
+            long n = WRITEV.call(fd.number(), LibC.address(iov), count);
+            if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                return LibC.check(n, "writev");
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -169,22 +163,18 @@ public final class Tun {
         iov.set(JAVA_LONG, 8, first.byteSize());
         iov.set(ADDRESS, IOVEC_SIZE, second);
         iov.set(JAVA_LONG, IOVEC_SIZE + 8, second.byteSize());
-        try {
-            while (true) {
-                long n = READV.call(fd.number(), LibC.address(iov), 2);
-                if (n >= 0) {
-                    return n;
-                }
-                int errno = LibC.lastErrno();
-                if (errno == Errno.EAGAIN) {
-                    return -1;
-                }
-                if (errno != Errno.EINTR) {
-                    throw new SysException("readv", errno);
-                }
+        while (true) {
+            long n = READV.call(fd.number(), LibC.address(iov), 2);
+            if (n >= 0) {
+                return n;
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
+            int errno = LibC.lastErrno();
+            if (errno == Errno.EAGAIN) {
+                return -1;
+            }
+            if (errno != Errno.EINTR) {
+                throw new SysException("readv", errno);
+            }
         }
     }
 
@@ -194,12 +184,8 @@ public final class Tun {
     }
 
     private static Fd inetSocket() {
-        try {
-            int fd = (int) SOCKET.call(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-            return new Fd((int) LibC.check(fd, "socket"), "inet socket");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int fd = (int) SOCKET.call(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        return new Fd((int) LibC.check(fd, "socket"), "inet socket");
     }
 
     private static MemorySegment ifreq(Arena arena, String name) {

@@ -91,12 +91,8 @@ public final class UnixSeqpacket implements AutoCloseable {
         if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH) {
             throw new SysException("socket path longer than " + (SUN_PATH - 1) + " bytes: " + path, Errno.ENAMETOOLONG);
         }
-        try {
-            int n = (int) SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-            return new UnixSeqpacket(new Fd((int) LibC.check(n, "socket"), "unix socket " + path));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int n = (int) SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        return new UnixSeqpacket(new Fd((int) LibC.check(n, "socket"), "unix socket " + path));
     }
 
     private static MemorySegment address(Arena arena, String path) {
@@ -121,8 +117,6 @@ public final class UnixSeqpacket implements AutoCloseable {
             timeval.set(JAVA_LONG, 8, millis % 1000 * 1000);
             LibC.check((int) SETSOCKOPT.call(fd.number(), SOL_SOCKET, SO_RCVTIMEO, LibC.address(timeval), 16),
                     "setsockopt SO_RCVTIMEO");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -135,8 +129,6 @@ public final class UnixSeqpacket implements AutoCloseable {
             LibC.check((int) GETSOCKOPT.call(fd.number(), SOL_SOCKET, SO_PEERCRED,
                     LibC.address(credentials), LibC.address(length)), "getsockopt SO_PEERCRED");
             return credentials.get(JAVA_INT, 4);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -166,8 +158,6 @@ public final class UnixSeqpacket implements AutoCloseable {
                 throw new SysException("recvmsg: message too long", Errno.EMSGSIZE);
             }
             return new Message(data.asSlice(0, n).toArray(JAVA_BYTE), fds);
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 
@@ -207,8 +197,6 @@ public final class UnixSeqpacket implements AutoCloseable {
             MemorySegment header = messageHeader(arena, iov, control, controlLength);
             Posix.restartable("sendmsg",
                     () -> SENDMSG.call(fd.number(), LibC.address(header), MSG_NOSIGNAL));
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 

@@ -40,15 +40,11 @@ public final class VectorIo {
         if (count < 0 || count > MAX_IOVECS || (long) count * IOVEC_SIZE > iovecs.byteSize()) {
             throw new IllegalArgumentException(name + ": " + count + " iovecs");
         }
-        try {
-            while (true) {
-                long n = function.call(fd.number(), LibC.address(iovecs), count, offset);
-                if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
-                    return LibC.check(n, name);
-                }
+        while (true) {
+            long n = function.call(fd.number(), LibC.address(iovecs), count, offset);
+            if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
+                return LibC.check(n, name);
             }
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
         }
     }
 }

@@ -27,18 +27,14 @@ public final class PacketSocket implements AutoCloseable {
     private final MemorySegment buf = arena.allocate(65536);
 
     public PacketSocket(String ifname) {
-        try {
-            int s = (int) SOCKET.call(AF_PACKET,
-                    SOCK_RAW | Posix.O_CLOEXEC | Posix.O_NONBLOCK, (int) ETH_P_ALL_BE);
-            fd = new Fd((int) LibC.check(s, "socket AF_PACKET"), "packet socket");
-            MemorySegment sll = arena.allocate(20, 4);
-            sll.set(JAVA_SHORT, 0, (short) AF_PACKET);
-            sll.set(JAVA_SHORT, 2, ETH_P_ALL_BE);
-            sll.set(JAVA_INT, 4, Tun.interfaceIndex(ifname));
-            LibC.check((int) BIND.call(fd.number(), LibC.address(sll), 20), "bind");
-        } catch (Throwable t) {
-            throw LibC.rethrow(t);
-        }
+        int s = (int) SOCKET.call(AF_PACKET,
+                SOCK_RAW | Posix.O_CLOEXEC | Posix.O_NONBLOCK, (int) ETH_P_ALL_BE);
+        fd = new Fd((int) LibC.check(s, "socket AF_PACKET"), "packet socket");
+        MemorySegment sll = arena.allocate(20, 4);
+        sll.set(JAVA_SHORT, 0, (short) AF_PACKET);
+        sll.set(JAVA_SHORT, 2, ETH_P_ALL_BE);
+        sll.set(JAVA_INT, 4, Tun.interfaceIndex(ifname));
+        LibC.check((int) BIND.call(fd.number(), LibC.address(sll), 20), "bind");
     }
 
     public void send(byte[] frame) {
