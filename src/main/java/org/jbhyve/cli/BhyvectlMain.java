@@ -277,7 +277,15 @@ public final class BhyvectlMain {
                     return;
                 }
                 if (!(e instanceof Registry.Entry.Running)) {
-                    registry.destroy(o.vm); // it died before removing its entry
+                    // Stale: it died before removing its entry, or it was removing it while
+                    // inspect looked (without the registry lock); then destroy finds nothing.
+                    try {
+                        registry.destroy(o.vm);
+                    } catch (ControlException gone) {
+                        if (gone.errno() != ControlException.ENOENT) {
+                            throw gone;
+                        }
+                    }
                     return;
                 }
                 try {
