@@ -14,17 +14,8 @@
 # The compile exclusion: the linker's bytecode verifier helper (StackMapGenerator.processBlock) is
 #   one huge method that runs only while the downcall stub is made at start; compiling it took
 #   6.5 MiB of compiler memory and compiler time, for nothing afterwards.
-# -XX:CompileThresholdScaling=20: a method is compiled once it has run 20 times as often as the
-#   JVM's default asks (4,000 calls instead of 200). Most of what a start runs (option parsing,
-#   table building, device set-up) runs a few hundred times and then never again: compiling it
-#   cost more than interpreting it (measured on a translated CPU: 9 % of the time to the first
-#   guest output and 1.6 MiB of memory). What a running VM repeats, exit by exit or frame by
-#   frame, still passes 4,000 calls within its first milliseconds; the vCPU loop itself, one
-#   method call that loops for the VM's life, keeps the default so that it is compiled (on
-#   stack) as soon as ever.
 JBHYVE_JVM_OPTIONS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:TieredStopAtLevel=1
     -XX:-UsePerfData -XX:TrimNativeHeapInterval=1000 -XX:CompileCommand=quiet
-    -XX:CompileThresholdScaling=20 -XX:CompileCommand=CompileThresholdScaling,org.jbhyve.vcpu.VcpuLoop::run,1.0
     -XX:CompileCommand=exclude,jdk.internal.classfile.impl.StackMapGenerator::processBlock)
 
 jbhyve_build_if_needed() {
