@@ -6,7 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.memory.GuestMemoryException;
 
 /**
@@ -23,7 +23,7 @@ import org.jbhyve.memory.GuestMemoryException;
  * "not supported".
  */
 final class Commands {
-    private static final Logger LOG = Logger.getLogger(Commands.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(Commands.class);
     static final String INVALID = "E16", FAULT = "E0e", NO_SPACE = "E1c", TARGET = "E05";
     /** The most memory one {@code m} reply carries: two hex digits a byte within the packet size. */
     static final int MAX_READ = (PacketReader.MAX_PAYLOAD - 4) / 2;
@@ -91,7 +91,7 @@ final class Commands {
         } catch (DebugTarget.TargetException e) {
             return TARGET;
         } catch (RuntimeException e) { // a bug here must not end the session with the guest held
-            LOG.log(Level.WARNING, "gdb: request '" + Hex.abbreviate(packet) + "' failed", e);
+            LOG.get().log(Level.WARNING, "gdb: request '" + Hex.abbreviate(packet) + "' failed", e);
             return TARGET;
         }
     }

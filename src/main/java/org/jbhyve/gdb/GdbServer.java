@@ -6,7 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 
 /**
  * bhyve's {@code -G [w][addr:]port}: a TCP listener for gdb's remote protocol, one client at
@@ -21,7 +21,7 @@ import java.util.logging.Logger;
  * touches guest memory after the VM releases it.
  */
 public final class GdbServer implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(GdbServer.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(GdbServer.class);
     private static final long CLOSE_WAIT_MILLIS = 3000;
 
     private final ServerSocket socket;
@@ -87,7 +87,7 @@ public final class GdbServer implements AutoCloseable {
                 continue;
             }
             if (ended || !client.compareAndSet(null, s)) {
-                LOG.warning("gdb: ignoring an additional connection from " + s.getRemoteSocketAddress());
+                LOG.get().warning("gdb: ignoring an additional connection from " + s.getRemoteSocketAddress());
                 closeQuietly(s);
                 continue;
             }
@@ -116,7 +116,7 @@ public final class GdbServer implements AutoCloseable {
         } catch (IOException | DebugTarget.TargetException e) {
             // the client went away, or the VM is ending
         } catch (RuntimeException e) {
-            LOG.log(java.util.logging.Level.WARNING, "gdb: session failed", e);
+            LOG.get().log(java.util.logging.Level.WARNING, "gdb: session failed", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {

@@ -2,7 +2,7 @@ package org.jbhyve.pci;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 
 /**
  * A device's record of guest mistakes (bad rings, descriptors, buffers outside RAM): every one is
@@ -10,12 +10,12 @@ import java.util.logging.Logger;
  * host's log. Thread-safe; {@link #report} never blocks on anything but the logger.
  */
 public final class GuestErrorLog {
-    private final Logger log;
+    private final LazyLogger log;
     private final Supplier<String> device;
     private final AtomicInteger count = new AtomicInteger();
 
     /** @param device the device's name, asked for only when a line is logged */
-    public GuestErrorLog(Logger log, Supplier<String> device) {
+    public GuestErrorLog(LazyLogger log, Supplier<String> device) {
         this.log = log;
         this.device = device;
     }
@@ -24,7 +24,7 @@ public final class GuestErrorLog {
     public void report(String message) {
         int n = count.getAndIncrement();
         if (n < 10 || n % 1000 == 0) {
-            log.warning(device.get() + ": " + message);
+            log.get().warning(device.get() + ": " + message);
         }
     }
 

@@ -140,6 +140,12 @@ class ArchitectureTest {
     void gdbReachesTheVmOnlyThroughVcpuKvmAndMemory() {
         assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.gdb"),
                 imp -> !in(imp, "org.jbhyve.gdb") && !in(imp, "org.jbhyve.vcpu") && !in(imp, "org.jbhyve.kvm")
-                        && !in(imp, "org.jbhyve.memory")));
+                        && !in(imp, "org.jbhyve.memory") && !in(imp, "org.jbhyve.log")));
+    }
+
+    @Test
+    void logDependsOnNothingElse() {
+        assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.log"), imp -> in(imp, "org.jbhyve")
+                && !in(imp, "org.jbhyve.log")));
     }
 }

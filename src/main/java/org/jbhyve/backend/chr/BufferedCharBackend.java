@@ -3,7 +3,7 @@ package org.jbhyve.backend.chr;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 
 /**
  * What every backend shares: a bounded output ring between the vCPU and a writer thread, a
@@ -14,7 +14,7 @@ import java.util.logging.Logger;
 abstract class BufferedCharBackend implements CharBackend {
     static final int INPUT_CAPACITY = 4096;
     static final int OUTPUT_CAPACITY = 64 * 1024;
-    private static final Logger LOG = Logger.getLogger(BufferedCharBackend.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(BufferedCharBackend.class);
 
     protected final String device;
     private final ByteRing input = new ByteRing(INPUT_CAPACITY);
@@ -118,7 +118,7 @@ abstract class BufferedCharBackend implements CharBackend {
                 body.run();
             } catch (RuntimeException e) {
                 if (!closed.get()) {
-                    LOG.log(Level.WARNING, device + ": " + role + " stopped: " + e.getMessage(), e);
+                    LOG.get().log(Level.WARNING, device + ": " + role + " stopped: " + e.getMessage(), e);
                 }
             }
         });

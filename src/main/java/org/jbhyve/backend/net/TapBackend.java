@@ -9,7 +9,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.Poll;
@@ -40,7 +40,7 @@ import org.jbhyve.sys.Tun;
  */
 public final class TapBackend implements NetBackend {
     static final int QUEUE_FRAMES = 256;
-    private static final Logger LOG = Logger.getLogger(TapBackend.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(TapBackend.class);
     private static final int DEFAULT_KERNEL_HEADER = 10;
     private static final int MAX_PARTS = 64;
     private static final MemorySegment ZERO_HEADER = Arena.global().allocate(16);
@@ -285,7 +285,7 @@ public final class TapBackend implements NetBackend {
 
     private void countSendFailure(String why) {
         if (sendFailures.getAndIncrement() == 0) {
-            LOG.warning(device + ": " + ifname + ": frame not sent (" + why + "); further failures are only counted");
+            LOG.get().warning(device + ": " + ifname + ": frame not sent (" + why + "); further failures are only counted");
         }
     }
 
@@ -418,7 +418,7 @@ public final class TapBackend implements NetBackend {
                     return;
                 }
                 if ((revents[0] & (Poll.POLLERR | Poll.POLLHUP | Poll.POLLNVAL)) != 0) {
-                    LOG.warning(device + ": " + ifname + ": the tap interface went away; no more frames will be received");
+                    LOG.get().warning(device + ": " + ifname + ": the tap interface went away; no more frames will be received");
                     return;
                 }
                 boolean queued = false;
@@ -469,13 +469,13 @@ public final class TapBackend implements NetBackend {
                     try {
                         l.run();
                     } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, device + ": receive handler failed", e);
+                        LOG.get().log(Level.WARNING, device + ": receive handler failed", e);
                     }
                 }
             }
         } catch (RuntimeException e) {
             if (!closed.get()) {
-                LOG.log(Level.WARNING, device + ": " + ifname + ": receive thread stopped", e);
+                LOG.get().log(Level.WARNING, device + ": " + ifname + ": receive thread stopped", e);
             }
         }
     }

@@ -3,8 +3,8 @@ package org.jbhyve.devices.firmware;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.snapshot.Snapshottable;
 import org.jbhyve.snapshot.StateReader;
 import org.jbhyve.snapshot.StateWriter;
@@ -85,7 +85,7 @@ public final class CfiFlash implements IoHandler, Snapshottable {
 
     private enum Mode { ARRAY, STATUS, IDENTIFIER, QUERY, PROGRAM_SETUP, ERASE_SETUP, LOCK_SETUP }
 
-    private static final Logger LOG = Logger.getLogger(CfiFlash.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(CfiFlash.class);
 
     private final MemorySegment contents;
     private final int blockSize;
@@ -234,7 +234,7 @@ public final class CfiFlash implements IoHandler, Snapshottable {
                     command(cmd);
                 } else {
                     status |= STATUS_SEQUENCE_ERROR;
-                    LOG.fine(() -> "flash command 0x" + Integer.toHexString(cmd) + " outside the chip at 0x"
+                    LOG.get().fine(() -> "flash command 0x" + Integer.toHexString(cmd) + " outside the chip at 0x"
                             + Long.toHexString(offset));
                 }
             }
@@ -257,7 +257,7 @@ public final class CfiFlash implements IoHandler, Snapshottable {
             case 0x90 -> mode = Mode.IDENTIFIER;
             case 0x98 -> mode = Mode.QUERY;
             default -> {
-                LOG.fine(() -> "flash write 0x" + Integer.toHexString(cmd) + " is not a command; read array");
+                LOG.get().fine(() -> "flash write 0x" + Integer.toHexString(cmd) + " is not a command; read array");
                 mode = Mode.ARRAY;
             }
         }
@@ -268,7 +268,7 @@ public final class CfiFlash implements IoHandler, Snapshottable {
         if (cmd == 0xFF) {
             mode = Mode.ARRAY;
         } else {
-            LOG.fine(() -> operation + " setup followed by 0x" + Integer.toHexString(cmd) + ": improper sequence");
+            LOG.get().fine(() -> operation + " setup followed by 0x" + Integer.toHexString(cmd) + ": improper sequence");
             status |= STATUS_SEQUENCE_ERROR | STATUS_READY;
             mode = Mode.STATUS;
         }

@@ -8,12 +8,12 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Logger;
 import java.util.zip.CRC32;
 import org.jbhyve.backend.net.MacAddress;
 import org.jbhyve.backend.net.NetBackend;
 import org.jbhyve.backend.net.NetConfig;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.memory.GuestMemoryException;
 import org.jbhyve.pci.GuestErrorLog;
@@ -65,7 +65,7 @@ public final class E1000 extends PciFunction implements Snapshottable, AutoClose
     private static final int MAX_FRAME = 1522;     // without RCTL.LPE
     private static final int MAX_LONG_FRAME = 16384;
     private static final int MAX_FRAMES_PER_PASS = 1024;
-    private static final Logger LOG = Logger.getLogger(E1000.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(E1000.class);
     private static final ScheduledExecutorService TIMERS = Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon().name("e1000-timer").unstarted(r));
 

@@ -4,9 +4,9 @@ import java.util.OptionalLong;
 import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
 import org.jbhyve.irq.IrqLine;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.snapshot.Snapshottable;
 import org.jbhyve.snapshot.StateReader;
 import org.jbhyve.snapshot.StateWriter;
@@ -80,7 +80,7 @@ public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
     private static final long CAPABILITIES_VALUE = PERIOD_FS << 32 | (BLOCK_ID & 0xFFFF_FFFFL);
     /** Waits are capped so a far match is re-examined now and then rather than computed exactly. */
     private static final long MAX_WAIT_TICKS = 1L << 40;
-    private static final Logger LOG = Logger.getLogger(Hpet.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(Hpet.class);
 
     /** Sends one FSB interrupt message: a 32-bit write of {@code data} at {@code address}. */
     @FunctionalInterface
@@ -156,7 +156,7 @@ public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
     @Override
     public long read(long offset, int size) {
         if (!validSize(size) || offset < 0 || offset >= REGISTER_BLOCK_LENGTH || (offset & (size - 1)) != 0) {
-            LOG.fine(() -> String.format("hpet: %d-byte read at 0x%x ignored", size, offset));
+            LOG.get().fine(() -> String.format("hpet: %d-byte read at 0x%x ignored", size, offset));
             return 0;
         }
         synchronized (lock) {
@@ -196,7 +196,7 @@ public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
     @Override
     public void write(long offset, int size, long value) {
         if ((size != 4 && size != 8) || offset < 0 || offset >= REGISTER_BLOCK_LENGTH || (offset & (size - 1)) != 0) {
-            LOG.fine(() -> String.format("hpet: %d-byte write at 0x%x ignored", size, offset));
+            LOG.get().fine(() -> String.format("hpet: %d-byte write at 0x%x ignored", size, offset));
             return;
         }
         int shift = 8 * (int) (offset & 4);
@@ -219,7 +219,7 @@ public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
                 if ((config & ENABLE) == 0) {
                     counterBase = (counterBase & ~mask) | (data & mask);
                 } else {
-                    LOG.fine("hpet: main counter write while running ignored");
+                    LOG.get().fine("hpet: main counter write while running ignored");
                 }
             }
             default -> {
@@ -269,7 +269,7 @@ public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
                 }
             }
             case 0x10 -> t.writeFsbRoute(data, mask);
-            default -> LOG.fine("hpet: write to a reserved timer register ignored");
+            default -> LOG.get().fine("hpet: write to a reserved timer register ignored");
         }
     }
 
@@ -385,7 +385,7 @@ public final class Hpet implements IoHandler, AutoCloseable, Snapshottable {
                 reschedule(now);
             }
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "hpet: timer interrupt delivery failed", e);
+            LOG.get().log(Level.WARNING, "hpet: timer interrupt delivery failed", e);
         }
     }
 

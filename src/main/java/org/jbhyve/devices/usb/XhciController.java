@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.LongSupplier;
-import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.pci.PciBar;
@@ -65,7 +65,7 @@ public final class XhciController extends PciFunction implements Snapshottable, 
     static final int CMD_RS = 1, CMD_HCRST = 1 << 1, CMD_INTE = 1 << 2, CMD_HSEE = 1 << 3;
     static final int CMD_KEPT = CMD_RS | CMD_INTE | CMD_HSEE | 1 << 10 | 1 << 11;   // + EWE, EU3S
     static final int STS_HCH = 1, STS_HSE = 1 << 2, STS_EINT = 1 << 3, STS_PCD = 1 << 4, STS_SRE = 1 << 10;
-    private static final Logger LOG = Logger.getLogger(XhciController.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(XhciController.class);
 
     private final InterruptPath interrupt;
     private final RootPort[] ports = new RootPort[XhciLayout.MAX_PORTS];

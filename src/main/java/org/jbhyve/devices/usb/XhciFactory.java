@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.logging.Logger;
 import org.jbhyve.backend.display.InputRouter;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.PciInterrupts;
 
@@ -25,7 +25,7 @@ import org.jbhyve.pci.PciInterrupts;
  * bhyve's one line.
  */
 public final class XhciFactory {
-    private static final Logger LOG = Logger.getLogger(XhciFactory.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(XhciFactory.class);
 
     private XhciFactory() {}
 
@@ -38,7 +38,7 @@ public final class XhciFactory {
                                         GuestMemory memory, PciInterrupts interrupts, InputRouter input) {
         List<UsbDevice> devices = devices(option, slots);
         if (devices.isEmpty()) {
-            LOG.warning("pci_xhci no USB devices configured");
+            LOG.get().warning("pci_xhci no USB devices configured");
         }
         XhciController controller = new XhciController(devices, memory, interrupts);
         for (UsbDevice d : devices) {

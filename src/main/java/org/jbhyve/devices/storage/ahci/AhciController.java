@@ -1,8 +1,8 @@
 package org.jbhyve.devices.storage.ahci;
 
 import java.util.Map;
-import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.GuestErrorLog;
 import org.jbhyve.pci.IntxPin;
@@ -57,7 +57,7 @@ public final class AhciController extends PciFunction implements AutoCloseable, 
     static final int PORTS_AT = 0x100, PORT_STRIDE = 0x80;
     static final int GHC_HR = 1, GHC_IE = 2, GHC_AE = 1 << 31;
     static final int VERSION = 0x00010300, CAP2_APST = 1 << 2;
-    private static final Logger LOG = Logger.getLogger(AhciController.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(AhciController.class);
 
     private final AhciPort[] ports;
     private final MsiCapability msi;

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 
 /**
  * Moves commands from submission queues to their handlers and completions back to completion
@@ -27,7 +27,7 @@ import java.util.logging.Logger;
  * with Internal Error.
  */
 final class CommandPump {
-    private static final Logger LOG = Logger.getLogger(CommandPump.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(CommandPump.class);
 
     /** Executes one fetched command: completes it now, later, or (AER) when an event comes. */
     interface Handler {
@@ -146,7 +146,7 @@ final class CommandPump {
                 try {
                     (ioQueue ? io : admin).execute(r, c);
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "nvme: command " + c.opcode() + " on queue " + sq.id + " failed", e);
+                    LOG.get().log(Level.WARNING, "nvme: command " + c.opcode() + " on queue " + sq.id + " failed", e);
                     complete(r, NvmeStatus.INTERNAL_ERROR, 0);
                 }
             }

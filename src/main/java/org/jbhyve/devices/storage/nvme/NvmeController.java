@@ -2,8 +2,8 @@ package org.jbhyve.devices.storage.nvme;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Logger;
 import org.jbhyve.bus.IoHandler;
+import org.jbhyve.log.LazyLogger;
 import org.jbhyve.memory.GuestMemory;
 import org.jbhyve.pci.MsixCapability;
 import org.jbhyve.pci.PciBar;
@@ -61,7 +61,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable, 
     static final int SHST_PROCESSING = 1, SHST_COMPLETE = 2;
     private static final int CC_ALWAYS = 1 | 3 << 14 | 0xF << 16 | 0xF << 20;   // EN, SHN, IOSQES, IOCQES
     private static final int CC_WHILE_DISABLED = 7 << 4 | 0xF << 7 | 7 << 11;     // CSS, MPS, AMS
-    private static final Logger LOG = Logger.getLogger(NvmeController.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(NvmeController.class);
 
     private final NvmeOptions options;
     private final NvmeStorage storage;
@@ -383,7 +383,7 @@ public final class NvmeController extends PciFunction implements AutoCloseable, 
     private void guestError(String message) {
         int n = guestErrors.getAndIncrement();
         if (n < 10 || n % 1000 == 0) {
-            LOG.warning(name() + ": " + message);
+            LOG.get().warning(name() + ": " + message);
         }
     }
 

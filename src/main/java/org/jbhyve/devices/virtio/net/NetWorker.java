@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
-import java.util.logging.Logger;
+import org.jbhyve.log.LazyLogger;
 
 /**
  * One platform daemon thread that runs a batch task whenever it is signalled. The task returns
@@ -13,7 +13,7 @@ import java.util.logging.Logger;
  * task runs once more afterwards. Signalling an already signalled worker costs one atomic.
  */
 final class NetWorker implements AutoCloseable {
-    private static final Logger LOG = Logger.getLogger(NetWorker.class.getName());
+    private static final LazyLogger LOG = new LazyLogger(NetWorker.class);
 
     private final AtomicBoolean pending = new AtomicBoolean();
     private final BooleanSupplier task;
@@ -48,7 +48,7 @@ final class NetWorker implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 failures++; // a bug, not a guest mistake: those are dropped and counted by the task
-                LOG.log(Level.WARNING, thread.getName() + ": batch failed", e);
+                LOG.get().log(Level.WARNING, thread.getName() + ": batch failed", e);
             } finally {
                 running = false;
             }
