@@ -1,7 +1,6 @@
 package org.jbhyve.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -22,7 +21,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -200,7 +201,7 @@ public final class Registry {
     }
 
     /** A control socket bound under its temporary name, and the run info for {@code record}. */
-    private record Prepared(Path temporary, ServerSocketChannel server, VmRecord record, JsonNode runInfo) {
+    private record Prepared(Path temporary, ServerSocketChannel server, VmRecord record, String runInfo) {
         void discard() {
             try {
                 server.close();
@@ -236,7 +237,7 @@ public final class Registry {
     private Claim publish(String name, Prepared prepared, VmRecord record) throws IOException {
         Path entry = dir.resolve(name);
         try {
-            JsonNode runInfo = Objects.equals(record, prepared.record()) ? prepared.runInfo() : runInfo(record);
+            String runInfo = Objects.equals(record, prepared.record()) ? prepared.runInfo() : runInfo(record);
             writeAtomically(runInfoPath(name), runInfo);
             Files.move(prepared.temporary(), entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Object key = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
@@ -247,7 +248,7 @@ public final class Registry {
         }
     }
 
-    private static JsonNode runInfo(VmRecord record) {
+    private static String runInfo(VmRecord record) {
         return new RunInfo(ProcessHandle.current().pid(), startMillis(ProcessHandle.current()), record).toJson();
     }
 
@@ -386,12 +387,12 @@ public final class Registry {
     }
 
     /** Writes a 0600 file under a temporary name, then renames it into place. */
-    private void writeAtomically(Path target, JsonNode content) throws IOException {
+    private void writeAtomically(Path target, String json) throws IOException {
         Path temporary = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         Files.deleteIfExists(temporary);
         Files.writeString(Files.createFile(temporary,
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-                Json.line(content) + "\n", StandardCharsets.UTF_8);
+                json + "\n", StandardCharsets.UTF_8);
         try {
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
@@ -415,16 +416,13 @@ public final class Registry {
             return started == 0 || now == 0 || Math.abs(now - started) < 1000;
         }
 
-        ObjectNode toJson() {
-            ObjectNode o = Json.object();
-            o.put("pid", pid);
-            o.put("started", started);
-            if (record == null) {
-                o.putNull("record");
-            } else {
-                o.set("record", record.toJson());
-            }
-            return o;
+        /** One line of JSON: {"pid": P, "started": MILLIS, "record": RECORD-or-null}. */
+        String toJson() {
+            Map<String, String> o = new LinkedHashMap<>();
+            o.put("pid", Long.toString(pid));
+            o.put("started", Long.toString(started));
+            o.put("record", record == null ? "null" : record.toJson());
+            return JsonText.object(o);
         }
 
         static RunInfo fromJson(JsonNode o) {

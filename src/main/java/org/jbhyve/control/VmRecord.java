@@ -1,7 +1,6 @@
 package org.jbhyve.control;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,22 +34,22 @@ public record VmRecord(String name, String createdBy, long memory, boolean wired
         return new VmRecord(name, createdBy, 0, false, false, null, null, null, null, List.of(), null, Map.of());
     }
 
-    ObjectNode toJson() {
-        ObjectNode o = Json.object();
-        o.put("name", name);
-        o.put("created_by", createdBy);
-        o.put("memory", memory);
-        o.put("wired", wired);
-        o.put("in_core", inCore);
-        o.put("kernel", kernel);
-        o.put("initrd", initrd);
-        o.put("cmdline", cmdline);
-        o.put("host_path", hostPath);
-        disks.forEach(o.putArray("disks")::add);
-        o.put("console", console);
-        ObjectNode e = o.putObject("env");
-        new java.util.TreeMap<>(env).forEach(e::put);
-        return o;
+    /** The record as one line of JSON (the layout above). */
+    String toJson() {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("name", JsonText.string(name));
+        o.put("created_by", JsonText.string(createdBy));
+        o.put("memory", Long.toString(memory));
+        o.put("wired", Boolean.toString(wired));
+        o.put("in_core", Boolean.toString(inCore));
+        o.put("kernel", JsonText.string(kernel));
+        o.put("initrd", JsonText.string(initrd));
+        o.put("cmdline", JsonText.string(cmdline));
+        o.put("host_path", JsonText.string(hostPath));
+        o.put("disks", JsonText.strings(disks));
+        o.put("console", JsonText.string(console));
+        o.put("env", JsonText.stringObject(new java.util.TreeMap<>(env)));
+        return JsonText.object(o);
     }
 
     static VmRecord fromJson(JsonNode o) {

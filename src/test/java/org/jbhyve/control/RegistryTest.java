@@ -51,7 +51,7 @@ class RegistryTest {
             s.bind(UnixDomainSocketAddress.of(vmm.resolve(name)));
         } // closing does not unlink: the file stays, like after a crash
         Files.writeString(vmm.resolve("." + name + ".run"),
-                Json.line(new Registry.RunInfo(pid, started, hidden).toJson()));
+                new Registry.RunInfo(pid, started, hidden).toJson());
     }
 
     private static long deadPid() throws Exception {
