@@ -31,7 +31,6 @@ public final class FileLocks {
     static final short F_RDLCK = 0;
     static final short F_WRLCK = 1;
     private static final int FLOCK_SIZE = 32;
-    private static final NativeFunction FCNTL = LibC.intFunction("fcntl");
 
     private FileLocks() {}
 
@@ -49,7 +48,7 @@ public final class FileLocks {
             lock.set(JAVA_LONG, 8, 0);
             lock.set(JAVA_LONG, 16, 0);
             lock.set(JAVA_INT, 24, 0);
-            int r = (int) FCNTL.call(fd.number(), F_OFD_SETLK, LibC.address(lock));
+            int r = (int) Posix.FCNTL.call(fd.number(), F_OFD_SETLK, LibC.address(lock));
             if (r == -1) {
                 int errno = LibC.lastErrno();
                 if (errno == Errno.EAGAIN || errno == Errno.EACCES) {

@@ -35,7 +35,6 @@ public final class Poll {
 
     private static final NativeFunction POLL = LibC.intFunction("poll");
     // int fcntl(int fd, int cmd, ...): the third argument is variadic.
-    private static final NativeFunction FCNTL = LibC.intFunction("fcntl");
 
     private Poll() {}
 
@@ -68,11 +67,11 @@ public final class Poll {
 
     /** Sets or clears {@code O_NONBLOCK} on {@code fd} (shared by every duplicate of it). */
     public static void setNonBlocking(Fd fd, boolean nonBlocking) {
-        int flags = (int) FCNTL.call(fd.number(), F_GETFL, 0);
+        int flags = (int) Posix.FCNTL.call(fd.number(), F_GETFL, 0);
         LibC.check(flags, "fcntl F_GETFL");
         int wanted = nonBlocking ? flags | Posix.O_NONBLOCK : flags & ~Posix.O_NONBLOCK;
         if (wanted != flags) {
-            LibC.check((int) FCNTL.call(fd.number(), F_SETFL, wanted),
+            LibC.check((int) Posix.FCNTL.call(fd.number(), F_SETFL, wanted),
                     "fcntl F_SETFL");
         }
     }

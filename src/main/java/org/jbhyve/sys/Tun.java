@@ -57,7 +57,6 @@ public final class Tun {
     private static final long IOVEC_SIZE = 16;
 
     private static final NativeFunction IF_NAMETOINDEX = LibC.intFunction("if_nametoindex");
-    private static final NativeFunction SOCKET = LibC.intFunction("socket");
     private static final NativeFunction WRITEV = LibC.longFunction("writev");
     private static final NativeFunction READV = LibC.longFunction("readv");
 
@@ -184,7 +183,7 @@ public final class Tun {
     }
 
     private static Fd inetSocket() {
-        int fd = (int) SOCKET.call(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int fd = (int) Posix.SOCKET.call(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         return new Fd((int) LibC.check(fd, "socket"), "inet socket");
     }
 

@@ -42,7 +42,6 @@ public final class UnixSeqpacket implements AutoCloseable {
     /** Room for this many descriptors in one message; more truncates the message (refused). */
     public static final int MAX_FDS = 8;
 
-    private static final NativeFunction SOCKET = LibC.intFunction("socket");
     private static final NativeFunction BIND = LibC.intFunction("bind");
     private static final NativeFunction LISTEN = LibC.intFunction("listen");
     private static final NativeFunction ACCEPT4 = LibC.intFunction("accept4");
@@ -91,7 +90,7 @@ public final class UnixSeqpacket implements AutoCloseable {
         if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH) {
             throw new SysException("socket path longer than " + (SUN_PATH - 1) + " bytes: " + path, Errno.ENAMETOOLONG);
         }
-        int n = (int) SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int n = (int) Posix.SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         return new UnixSeqpacket(new Fd((int) LibC.check(n, "socket"), "unix socket " + path));
     }
 
