@@ -22,7 +22,8 @@ public final class ControlServer implements AutoCloseable {
     static final int MAX_CLIENTS = 8;
 
     private final ServerSocketChannel channel;
-    private final RequestHandler handler;
+    private final MachineControl vm;
+    private RequestHandler handler; // made for the first client (see handler())
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean destroyRequested = new AtomicBoolean();
@@ -31,7 +32,18 @@ public final class ControlServer implements AutoCloseable {
 
     ControlServer(ServerSocketChannel channel, MachineControl vm) {
         this.channel = channel;
-        this.handler = new RequestHandler(vm, ProcessHandle.current().pid(), () -> destroyRequested.set(true));
+        this.vm = vm;
+    }
+
+    /**
+     * The request handler, made when the first client connects: it is where Jackson comes in,
+     * and a VM nobody asks anything never loads it (see {@link JsonText}).
+     */
+    private synchronized RequestHandler handler() {
+        if (handler == null) {
+            handler = new RequestHandler(vm, ProcessHandle.current().pid(), () -> destroyRequested.set(true));
+        }
+        return handler;
     }
 
     synchronized void start() {
@@ -79,7 +91,7 @@ public final class ControlServer implements AutoCloseable {
                 if (line.isBlank()) {
                     continue;
                 }
-                lines.writeLine(handler.answer(line));
+                lines.writeLine(handler().answer(line));
             }
         } catch (IOException e) {
             // the client went away or sent an oversized line: its connection ends, the VM goes on
@@ -88,8 +100,8 @@ public final class ControlServer implements AutoCloseable {
 
     private static void refuse(SocketChannel client) {
         try (LineChannel lines = new LineChannel(client)) {
-            lines.writeLine(Json.line(RequestHandler.error(VmRequestException.EBUSY,
-                    "too many control connections (at most " + MAX_CLIENTS + ")")));
+            lines.writeLine(RequestHandler.errorLine(VmRequestException.EBUSY,
+                    "too many control connections (at most " + MAX_CLIENTS + ")"));
         } catch (IOException e) {
             // it went away
         }

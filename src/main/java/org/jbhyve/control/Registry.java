@@ -1,6 +1,5 @@
 package org.jbhyve.control;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
@@ -125,7 +124,7 @@ public final class Registry {
         }
         if (a.isRegularFile()) {
             try {
-                return new Entry.Created(VmRecord.fromJson(Json.parseObject(Files.readString(entry))));
+                return new Entry.Created(RegistryFiles.record(Files.readString(entry)));
             } catch (IOException | RuntimeException e) {
                 return new Entry.Stale("its record is unreadable", null);
             }
@@ -380,7 +379,7 @@ public final class Registry {
 
     private RunInfo readRunInfo(String name) {
         try {
-            return RunInfo.fromJson(Json.parseObject(Files.readString(runInfoPath(name), StandardCharsets.UTF_8)));
+            return RegistryFiles.runInfo(Files.readString(runInfoPath(name), StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -423,12 +422,6 @@ public final class Registry {
             o.put("started", Long.toString(started));
             o.put("record", record == null ? "null" : record.toJson());
             return JsonText.object(o);
-        }
-
-        static RunInfo fromJson(JsonNode o) {
-            JsonNode r = o.get("record");
-            return new RunInfo(Json.requireLong(o, "pid"), o.path("started").asLong(0),
-                    r == null || r.isNull() ? null : VmRecord.fromJson(r));
         }
     }
 }

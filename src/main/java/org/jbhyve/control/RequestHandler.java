@@ -45,6 +45,11 @@ final class RequestHandler {
         return Json.line(reply);
     }
 
+    /** An error answer as its line. */
+    static String errorLine(int errno, String message) {
+        return Json.line(error(errno, message));
+    }
+
     static ObjectNode error(int errno, String message) {
         ObjectNode o = Json.object();
         o.put("ok", false);

@@ -1,6 +1,5 @@
 package org.jbhyve.control;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,23 +49,5 @@ public record VmRecord(String name, String createdBy, long memory, boolean wired
         o.put("console", JsonText.string(console));
         o.put("env", JsonText.stringObject(new java.util.TreeMap<>(env)));
         return JsonText.object(o);
-    }
-
-    static VmRecord fromJson(JsonNode o) {
-        List<String> disks = new java.util.ArrayList<>();
-        JsonNode d = o.path("disks");
-        if (d.isArray()) {
-            d.forEach(n -> disks.add(n.asText()));
-        }
-        Map<String, String> env = new LinkedHashMap<>();
-        o.path("env").properties().forEach(p -> env.put(p.getKey(), p.getValue().asText()));
-        return new VmRecord(Json.requireText(o, "name"), text(o, "created_by"), o.path("memory").asLong(0),
-                o.path("wired").asBoolean(false), o.path("in_core").asBoolean(false), text(o, "kernel"),
-                text(o, "initrd"), text(o, "cmdline"), text(o, "host_path"), disks, text(o, "console"), env);
-    }
-
-    private static String text(JsonNode o, String field) {
-        JsonNode n = o.get(field);
-        return n == null || n.isNull() ? null : n.asText();
     }
 }
