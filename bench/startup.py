@@ -77,7 +77,7 @@ for name, build in (("jbhyve", jbhyve), ("qemu microvm", qemu)):
     build(first)  # nothing to warm: each run is a cold process start
     vmms.progress(f"{name}: {runs} starts, then resident memory")
     times = [time_to_first_byte(build(first), b"!") for _ in range(runs)]
-    rss = rss_after_boot(build(probe, "action=spin"), b"JBT spinning")
+    rss = statistics.median(rss_after_boot(build(probe, "action=spin"), b"JBT spinning") for _ in range(3))
     rows.append((name, statistics.median(times), min(times), max(times), rss))
 
 # The same bin/bhyve command line, handed to a pre-started process (bin/bhyve-prestart).
@@ -86,7 +86,7 @@ vmms.progress(f"jbhyve ready: {runs} starts through pre-started processes, then 
 subprocess.run([prestart], check=True, stdout=subprocess.DEVNULL)
 try:
     times = [prestarted(time_to_first_byte, jbhyve(first), b"!") for _ in range(runs)]
-    rss = prestarted_rss(jbhyve(probe, "action=spin"), b"JBT spinning")
+    rss = statistics.median(prestarted_rss(jbhyve(probe, "action=spin"), b"JBT spinning") for _ in range(3))
     rows.append(("jbhyve ready", statistics.median(times), min(times), max(times), rss))
     ready_pid()  # the last successor, so that stopping it below leaves nothing behind
 finally:
