@@ -71,12 +71,13 @@ jbhyve_train_aot_cache() {
     if [ -f "$tmp" ] && [ $status -ne 124 ] && [ $status -ne 137 ]; then mv -f "$tmp" "$aot"; else rm -f "$tmp"; fi
 }
 
-# Makes the start-up cache when it is missing or older than the jar (needs KVM: it boots a guest).
+# Makes the start-up cache when it is missing or older than the jar or this file, whose JVM options
+# it was made with (needs KVM: it boots a guest).
 # Benchmarks call it before they time anything, since they run with JBHYVE_NO_BUILD.
 jbhyve_ensure_aot_cache() {
     local home=$1
     local jar="$home/target/jbhyve.jar" aot="$home/target/jbhyve.aot"
-    if [ ! -f "$aot" ] || [ "$jar" -nt "$aot" ]; then
+    if [ ! -f "$aot" ] || [ "$jar" -nt "$aot" ] || [ "${BASH_SOURCE[0]}" -nt "$aot" ]; then
         jbhyve_train_aot_cache "$home" "$jar" "$aot"
     fi
 }
@@ -92,7 +93,8 @@ jbhyve_java_command() {
     jbhyve_build_if_needed "$home" "$jar"
     [ -n "${JBHYVE_NO_BUILD:-}" ] || jbhyve_ensure_aot_cache "$home"
     local cache=()
-    if [ -f "$aot" ] && [ ! "$jar" -nt "$aot" ]; then
+    # A cache older than the jar, or than this file (whose JVM options it must match), is not used.
+    if [ -f "$aot" ] && [ ! "$jar" -nt "$aot" ] && [ ! "${BASH_SOURCE[0]}" -nt "$aot" ]; then
         cache=(-XX:AOTCache="$aot" -Xlog:aot=off -Xlog:cds=off)
     fi
     # JBHYVE_JAVA_OPTIONS: more JVM options, after ours (diagnostics such as -Xlog:gc or
