@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * View of a vCPU's shared kvm_run page (linux/kvm.h, struct kvm_run).
@@ -30,6 +32,9 @@ public final class KvmRun {
     private static final int EXIT_REASON = 8;
     private static final int IF_FLAG = 13;
     private static final int UNION = 32;
+    /** Port data is little-endian, as the guest's registers. */
+    private static final ValueLayout.OfShort U16 = JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int IO_DIRECTION_OUT = 1;
 
     private final MemorySegment page;
@@ -84,10 +89,32 @@ public final class KvmRun {
         return bytes;
     }
 
-    /** The data area of the current port-I/O exit: {@code count * size} bytes. */
-    public MemorySegment ioData(VcpuExit.Io io) {
-        long offset = page.get(JAVA_LONG_UNALIGNED, UNION + 8);
-        return page.asSlice(offset, (long) io.size() * io.count());
+    /**
+     * Element {@code index} of the current port-I/O exit's data ({@code count} elements of
+     * {@code size} bytes, little-endian), read where KVM put it: the exit path allocates nothing.
+     */
+    public long ioValue(VcpuExit.Io io, int index) {
+        long at = ioElement(io, index);
+        return switch (io.size()) {
+            case 1 -> Byte.toUnsignedLong(page.get(JAVA_BYTE, at));
+            case 2 -> Short.toUnsignedLong(page.get(U16, at));
+            default -> Integer.toUnsignedLong(page.get(U32, at)); // KVM's port accesses are 1, 2 or 4 bytes
+        };
+    }
+
+    /** Answers element {@code index} of a port read: KVM copies it into the guest on the next KVM_RUN. */
+    public void setIoValue(VcpuExit.Io io, int index, long value) {
+        long at = ioElement(io, index);
+        switch (io.size()) {
+            case 1 -> page.set(JAVA_BYTE, at, (byte) value);
+            case 2 -> page.set(U16, at, (short) value);
+            default -> page.set(U32, at, (int) value);
+        }
+    }
+
+    /** Where element {@code index} of the exit's data is in this page (KVM gives the data's offset). */
+    private long ioElement(VcpuExit.Io io, int index) {
+        return page.get(JAVA_LONG_UNALIGNED, UNION + 8) + (long) index * io.size();
     }
 
     /** Answers an MMIO read: KVM copies these bytes into the guest register on the next KVM_RUN. */

@@ -1,7 +1,5 @@
 package org.jbhyve.vcpu;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -347,13 +345,11 @@ public final class VcpuLoop implements Runnable {
 
     private void handlePortIo(VcpuExit.Io io) {
         KvmRun run = vcpu.kvmRun();
-        MemorySegment data = run.ioData(io);
         for (int i = 0; i < io.count(); i++) {
-            long at = (long) i * io.size();
             if (io.write()) {
-                ports.write(io.port(), io.size(), readLittleEndian(data, at, io.size()));
+                ports.write(io.port(), io.size(), run.ioValue(io, i));
             } else {
-                writeLittleEndian(data, at, io.size(), ports.read(io.port(), io.size()));
+                run.setIoValue(io, i, ports.read(io.port(), io.size()));
             }
         }
     }
@@ -374,19 +370,5 @@ public final class VcpuLoop implements Runnable {
         }
         return state == VcpuFd.MP_STATE_HALTED
                 && (vcpu.getRegisters().get(Registers.RFLAGS) & Registers.RFLAGS_IF) == 0;
-    }
-
-    private static long readLittleEndian(MemorySegment s, long at, int size) {
-        long v = 0;
-        for (int i = 0; i < size; i++) {
-            v |= Byte.toUnsignedLong(s.get(ValueLayout.JAVA_BYTE, at + i)) << (8 * i);
-        }
-        return v;
-    }
-
-    private static void writeLittleEndian(MemorySegment s, long at, int size, long value) {
-        for (int i = 0; i < size; i++) {
-            s.set(ValueLayout.JAVA_BYTE, at + i, (byte) (value >>> (8 * i)));
-        }
     }
 }
