@@ -71,15 +71,19 @@ jbhyve_train_aot_cache() {
     if [ -f "$tmp" ] && [ $status -ne 124 ] && [ $status -ne 137 ]; then mv -f "$tmp" "$aot"; else rm -f "$tmp"; fi
 }
 
-# Makes the start-up cache when it is missing or older than the jar or this file, whose JVM options
-# it was made with (needs KVM: it boots a guest).
+# Whether the start-up cache AOT is there and current: not older than the jar JAR, nor than this
+# file, whose JVM options it was made with (a JVM given a mismatched cache silently runs without it).
+jbhyve_aot_cache_current() {
+    local jar=$1 aot=$2
+    [ -f "$aot" ] && [ ! "$jar" -nt "$aot" ] && [ ! "${BASH_SOURCE[0]}" -nt "$aot" ]
+}
+
+# Makes the start-up cache when it is not current (needs KVM: it boots a guest).
 # Benchmarks call it before they time anything, since they run with JBHYVE_NO_BUILD.
 jbhyve_ensure_aot_cache() {
     local home=$1
     local jar="$home/target/jbhyve.jar" aot="$home/target/jbhyve.aot"
-    if [ ! -f "$aot" ] || [ "$jar" -nt "$aot" ] || [ "${BASH_SOURCE[0]}" -nt "$aot" ]; then
-        jbhyve_train_aot_cache "$home" "$jar" "$aot"
-    fi
+    jbhyve_aot_cache_current "$jar" "$aot" || jbhyve_train_aot_cache "$home" "$jar" "$aot"
 }
 
 # Fills JBHYVE_JAVA_COMMAND with the java command line that runs MAIN_CLASS (JDK found, jar built,
@@ -93,8 +97,7 @@ jbhyve_java_command() {
     jbhyve_build_if_needed "$home" "$jar"
     [ -n "${JBHYVE_NO_BUILD:-}" ] || jbhyve_ensure_aot_cache "$home"
     local cache=()
-    # A cache older than the jar, or than this file (whose JVM options it must match), is not used.
-    if [ -f "$aot" ] && [ ! "$jar" -nt "$aot" ] && [ ! "${BASH_SOURCE[0]}" -nt "$aot" ]; then
+    if jbhyve_aot_cache_current "$jar" "$aot"; then
         cache=(-XX:AOTCache="$aot" -Xlog:aot=off -Xlog:cds=off)
     fi
     # JBHYVE_JAVA_OPTIONS: more JVM options, after ours (diagnostics such as -Xlog:gc or

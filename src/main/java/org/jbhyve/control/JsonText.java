@@ -35,9 +35,7 @@ final class JsonText {
                 default -> {
                     // Control characters must be escaped; a surrogate without its partner (a
                     // Java string may hold one) has no UTF-8 form, so it is written escaped too.
-                    boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length()
-                            && Character.isLowSurrogate(value.charAt(i + 1));
-                    if (c < 0x20 || (Character.isSurrogate(c) && !paired && !isSecondOfPair(value, i))) {
+                    if (c < 0x20 || (Character.isSurrogate(c) && !inPair(value, i))) {
                         String hex = Integer.toHexString(c);
                         out.append("\\u").append("0000", hex.length(), 4).append(hex);
                     } else {
@@ -49,8 +47,11 @@ final class JsonText {
         return out.append('"').toString();
     }
 
-    private static boolean isSecondOfPair(String value, int i) {
-        return Character.isLowSurrogate(value.charAt(i)) && i > 0 && Character.isHighSurrogate(value.charAt(i - 1));
+    /** Whether the surrogate at {@code i} is one half of a high-low pair. */
+    private static boolean inPair(String value, int i) {
+        return Character.isHighSurrogate(value.charAt(i))
+                ? i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))
+                : i > 0 && Character.isHighSurrogate(value.charAt(i - 1));
     }
 
     /** A JSON array of strings. */

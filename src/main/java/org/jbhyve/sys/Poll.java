@@ -34,7 +34,6 @@ public final class Poll {
     private static final int F_SETFL = 4;
 
     private static final NativeFunction POLL = LibC.intFunction("poll");
-    // int fcntl(int fd, int cmd, ...): the third argument is variadic.
 
     private Poll() {}
 

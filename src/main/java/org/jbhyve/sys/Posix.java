@@ -67,8 +67,9 @@ public final class Posix {
     private static final NativeFunction EVENTFD = LibC.intFunction("eventfd");
     /** long syscall(long number, ...): the system call's arguments follow its number. */
     static final NativeFunction SYSCALL = LibC.longFunction("syscall");
-    /** fcntl(2) and socket(2), for the classes of this package that need them (Poll, FileLocks; Tun, UnixSeqpacket). */
+    /** int fcntl(int fd, int cmd, ...), whose third argument is variadic; for Poll and FileLocks. */
     static final NativeFunction FCNTL = LibC.intFunction("fcntl");
+    /** int socket(int domain, int type, int protocol); for Tun and UnixSeqpacket. */
     static final NativeFunction SOCKET = LibC.intFunction("socket");
     private static final NativeFunction GETPID = LibC.intFunction("getpid");
 
