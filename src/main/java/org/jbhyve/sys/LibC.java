@@ -24,12 +24,13 @@ import java.lang.invoke.MethodHandle;
  *
  * <p>The handle captures {@code errno} into a call-state segment right after the call (reading
  * errno later would race with the JVM's own calls). {@link #errnoSegment()} hands out one such
- * segment per thread, so the hot path (KVM_RUN, pread/pwrite) allocates nothing.
+ * segment per thread, so the hot path (pread/pwrite) allocates nothing; KVM_RUN passes its vCPU's
+ * own ({@link CallState}).
  */
 public final class LibC {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final long ERRNO_OFFSET =
             CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
     private static final ThreadLocal<MemorySegment> CALL_STATE_PER_THREAD =
@@ -61,8 +62,14 @@ public final class LibC {
     }
 
     static long call(MemorySegment function, long a, long b, long c, long d, long e, long f, long g) {
+        return call(function, errnoSegment(), a, b, c, d, e, f, g);
+    }
+
+    /** A call that captures errno into {@code callState} (a segment of layout {@link #CALL_STATE}). */
+    static long call(MemorySegment function, MemorySegment callState, long a, long b, long c, long d, long e,
+            long f, long g) {
         try {
-            return (long) CALL.invokeExact(function, errnoSegment(), a, b, c, d, e, f, g);
+            return (long) CALL.invokeExact(function, callState, a, b, c, d, e, f, g);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -86,7 +93,12 @@ public final class LibC {
 
     /** errno as captured by this thread's most recent call. */
     static int lastErrno() {
-        return errnoSegment().get(JAVA_INT, ERRNO_OFFSET);
+        return errnoIn(errnoSegment());
+    }
+
+    /** errno as captured into {@code callState}. */
+    static int errnoIn(MemorySegment callState) {
+        return callState.get(JAVA_INT, ERRNO_OFFSET);
     }
 
     /** Turns a -1 return into a {@link SysException} carrying errno; returns {@code result} otherwise. */

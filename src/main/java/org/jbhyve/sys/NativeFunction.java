@@ -56,7 +56,15 @@ final class NativeFunction {
     }
 
     long call(long a, long b, long c, long d, long e, long f, long g) {
-        long result = LibC.call(symbol, a, b, c, d, e, f, g);
-        return returnsInt ? (int) result : result;
+        return result(LibC.call(symbol, a, b, c, d, e, f, g));
+    }
+
+    /** A call with up to three arguments whose errno goes to {@code state} (see {@link CallState}). */
+    long call(CallState state, long a, long b, long c) {
+        return result(LibC.call(symbol, state.segment, a, b, c, 0, 0, 0, 0));
+    }
+
+    private long result(long rax) {
+        return returnsInt ? (int) rax : rax;
     }
 }

@@ -152,6 +152,12 @@ public final class Posix {
         return r == -1 ? -LibC.lastErrno() : r;
     }
 
+    /** {@link #ioctlOrErrno(Fd, long, long)} capturing errno into the caller's own {@code state}. */
+    public static int ioctlOrErrno(Fd fd, long request, long arg, CallState state) {
+        int r = (int) IOCTL.call(state, fd.number(), request, arg);
+        return r == -1 ? -state.errno() : r;
+    }
+
     /** mmap; the returned segment has the mapping's length. */
     public static MemorySegment mmap(long length, int prot, int flags, Fd fd, long offset) {
         long addr = MMAP.call(0,

@@ -55,4 +55,12 @@ class KvmRunPortIoTest {
         VcpuExit.Io io = exit(true, 4, 0x80, 1, 8190);
         assertThrows(IndexOutOfBoundsException.class, () -> new KvmRun(page).ioValue(io, 0));
     }
+
+    @Test
+    void anOffsetBeyondFourGigabytesIsRefusedNotWrappedIntoThePage() {
+        VcpuExit.Io io = exit(true, 1, 0x80, 1, 0x1_0000_1000L); // as a 32-bit index: 4096, inside
+        assertThrows(IndexOutOfBoundsException.class, () -> new KvmRun(page).ioValue(io, 0));
+        VcpuExit.Io negative = exit(false, 1, 0x80, 1, -4096);
+        assertThrows(IndexOutOfBoundsException.class, () -> new KvmRun(page).setIoValue(negative, 0, 1));
+    }
 }
