@@ -20,6 +20,7 @@ import org.jbhyve.machine.MachineShape;
 import org.jbhyve.machine.MachineSpec;
 import org.jbhyve.machine.VirtualMachine;
 import org.jbhyve.machine.boot.BootException;
+import org.jbhyve.sys.LibC;
 import org.jbhyve.sys.SysException;
 import org.jbhyve.vcpu.ExitStatus;
 import sun.misc.Signal;
@@ -54,6 +55,10 @@ public final class BhyveMain {
     private static volatile Runnable vmStarted = () -> {};
 
     public static void main(String[] args) {
+        // The system-call binding's downcall stub is generated while the command line is read
+        // and the VM's name claimed (a third of a second on a native CPU's first start; the two
+        // overlap on a second core). Its first user waits for it, as for any class initialisation.
+        Thread.ofPlatform().daemon(true).name("bindings").start(LibC::link);
         exit(execute(args, System.out, System.err, Registry::open));
     }
 

@@ -47,6 +47,14 @@ public final class LibC {
 
     private LibC() {}
 
+    /**
+     * Makes the downcall handle now (this class's initialisation, the costliest step of a VMM's
+     * start after the JVM's own): for a thread that prepares it while another does other work.
+     */
+    public static void link() {
+        // initialising the class is the whole work
+    }
+
     /** The libc function {@code name}, whose C return type is {@code int}. */
     static NativeFunction intFunction(String name) {
         return new NativeFunction(symbol(name), true);
