@@ -38,13 +38,22 @@ public final class GuestMemory {
      * The slice is the DMA window a device may read or write; it cannot reach past it.
      */
     public MemorySegment slice(long address, long length) {
+        Region r = region(address, length);
+        return r.host().asSlice(address - r.guestBase(), length);
+    }
+
+    /**
+     * The region that holds all of [address, address+length). The scalar accessors below use it
+     * directly rather than through a slice: virtqueues make a dozen such accesses per request,
+     * and with the client compiler (the VMM's) a slice is an allocation and a round of checks.
+     */
+    private Region region(long address, long length) {
         for (Region r : regions) {
             if (address >= r.guestBase() && address < r.end()) {
-                long offset = address - r.guestBase();
-                if (length < 0 || length > r.host().byteSize() - offset) {
+                if (length < 0 || length > r.end() - address) {
                     break;
                 }
-                return r.host().asSlice(offset, length);
+                return r;
             }
         }
         throw new GuestMemoryException(String.format("guest range 0x%x+0x%x is not RAM", address, length));
@@ -61,35 +70,43 @@ public final class GuestMemory {
     }
 
     public byte getByte(long address) {
-        return slice(address, 1).get(JAVA_BYTE, 0);
+        Region r = region(address, 1);
+        return r.host().get(JAVA_BYTE, address - r.guestBase());
     }
 
     public short getShort(long address) {
-        return slice(address, 2).get(JAVA_SHORT_UNALIGNED, 0);
+        Region r = region(address, 2);
+        return r.host().get(JAVA_SHORT_UNALIGNED, address - r.guestBase());
     }
 
     public int getInt(long address) {
-        return slice(address, 4).get(JAVA_INT_UNALIGNED, 0);
+        Region r = region(address, 4);
+        return r.host().get(JAVA_INT_UNALIGNED, address - r.guestBase());
     }
 
     public long getLong(long address) {
-        return slice(address, 8).get(JAVA_LONG_UNALIGNED, 0);
+        Region r = region(address, 8);
+        return r.host().get(JAVA_LONG_UNALIGNED, address - r.guestBase());
     }
 
     public void putByte(long address, byte value) {
-        slice(address, 1).set(JAVA_BYTE, 0, value);
+        Region r = region(address, 1);
+        r.host().set(JAVA_BYTE, address - r.guestBase(), value);
     }
 
     public void putShort(long address, short value) {
-        slice(address, 2).set(JAVA_SHORT_UNALIGNED, 0, value);
+        Region r = region(address, 2);
+        r.host().set(JAVA_SHORT_UNALIGNED, address - r.guestBase(), value);
     }
 
     public void putInt(long address, int value) {
-        slice(address, 4).set(JAVA_INT_UNALIGNED, 0, value);
+        Region r = region(address, 4);
+        r.host().set(JAVA_INT_UNALIGNED, address - r.guestBase(), value);
     }
 
     public void putLong(long address, long value) {
-        slice(address, 8).set(JAVA_LONG_UNALIGNED, 0, value);
+        Region r = region(address, 8);
+        r.host().set(JAVA_LONG_UNALIGNED, address - r.guestBase(), value);
     }
 
     public void read(long address, byte[] into) {
