@@ -305,9 +305,10 @@ public final class Virtqueue {
             }
             long d = table + (long) DESC_SIZE * i;
             long addr = memory.getLong(d);
-            int len = memory.getInt(d + 8);
-            int flags = Short.toUnsignedInt(memory.getShort(d + 12));
-            int next = Short.toUnsignedInt(memory.getShort(d + 14));
+            long lenFlagsNext = memory.getLong(d + 8); // le32 len, le16 flags, le16 next: one read
+            int len = (int) lenFlagsNext;
+            int flags = (int) (lenFlagsNext >>> 32) & 0xFFFF;
+            int next = (int) (lenFlagsNext >>> 48);
             if ((flags & F_INDIRECT) != 0) {
                 if (indirect) {
                     throw new VirtqueueException("queue " + index + ": nested indirect table");
