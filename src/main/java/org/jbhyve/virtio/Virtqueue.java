@@ -371,8 +371,7 @@ public final class Virtqueue {
             int at = nextUsed;
             for (int i = 0; i < count; i++) {
                 long entry = usedAddr + 4 + 8L * (at % size);
-                memory.putInt(entry, heads[i]);
-                memory.putInt(entry + 4, written[i]);
+                memory.putLong(entry, usedElement(heads[i], written[i]));
                 at = (at + 1) & 0xFFFF;
             }
             nextUsed = at;
@@ -381,13 +380,17 @@ public final class Virtqueue {
         }
     }
 
+    /** A used-ring element, {le32 id; le32 len}, as one little-endian 64-bit value (one access, not two). */
+    private static long usedElement(int head, int written) {
+        return Integer.toUnsignedLong(head) | (long) written << 32;
+    }
+
     private void addUsedLocked(int head, int written) {
         if (!ready) {
             return; // reset while the request was in flight: the driver forgot it
         }
         long entry = usedAddr + 4 + 8L * (nextUsed % size);
-        memory.putInt(entry, head);
-        memory.putInt(entry + 4, written);
+        memory.putLong(entry, usedElement(head, written));
         nextUsed = (nextUsed + 1) & 0xFFFF;
         // Release: the entry (and the data the device wrote into the buffers) must be visible
         // before the driver can see the new used index.
