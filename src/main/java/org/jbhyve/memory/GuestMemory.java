@@ -48,25 +48,26 @@ public final class GuestMemory {
      * and with the client compiler (the VMM's) a slice is an allocation and a round of checks.
      */
     private Region region(long address, long length) {
+        Region r = find(address, length);
+        if (r == null) {
+            throw new GuestMemoryException(String.format("guest range 0x%x+0x%x is not RAM", address, length));
+        }
+        return r;
+    }
+
+    /** The region that holds all of [address, address+length), or null. */
+    private Region find(long address, long length) {
         for (Region r : regions) {
             if (address >= r.guestBase() && address < r.end()) {
-                if (length < 0 || length > r.end() - address) {
-                    break;
-                }
-                return r;
+                return length >= 0 && length <= r.end() - address ? r : null;
             }
         }
-        throw new GuestMemoryException(String.format("guest range 0x%x+0x%x is not RAM", address, length));
+        return null;
     }
 
     /** Whether [address, address+length) is inside one RAM region. */
     public boolean contains(long address, long length) {
-        for (Region r : regions) {
-            if (address >= r.guestBase() && address < r.end()) {
-                return length >= 0 && length <= r.end() - address;
-            }
-        }
-        return false;
+        return find(address, length) != null;
     }
 
     public byte getByte(long address) {
