@@ -11,9 +11,13 @@ dir=$(sed -n 's/.*jbhyve.dir=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t sysfs sys /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
+# The project's own mount is set aside while the scratch file systems are mounted and put back
+# on top: a project under /tmp or /run (a clone in /tmp, say) would be hidden by them otherwise.
+mkdir -p /.project && mount --move "$project" /.project || echo "emulated-kvm: cannot set $project aside"
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+mkdir -p "$project" && mount --move /.project "$project" || echo "emulated-kvm: cannot put $project back"
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 # KVM's NX huge page recovery thread (an iTLB multihit mitigation, which the emulated CPU seems
 # to need because it does not deny the bug) locked both CPUs up under load here: it is turned off.
