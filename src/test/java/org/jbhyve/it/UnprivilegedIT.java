@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * bhyve as an ordinary user, set up the way an administrator would: the user in group kvm,
  * /dev/kvm {@code root:kvm 0660}, and a tap made for the user ({@code ip tuntap add TAP mode tap
  * user USER}), which it may then open without CAP_NET_ADMIN. The test runs as root and makes
- * that set-up itself (the user with useradd when missing, the group, the tap), runs bin/bhyve
+ * that set-up itself (the user with useradd when missing, the group, the tap, /dev/net/tun
+ * {@code 0666} as distributions ship it), runs bin/bhyve
  * as the user with setpriv, and undoes its changes afterwards.
  *
  * <p>Once started, the VMM has no capabilities, no_new_privs, and a seccomp filter of its own
@@ -37,6 +38,7 @@ class UnprivilegedIT {
     private static final String USER = "jbhyve-it";
     private static final String TAP = "jbu" + Integer.toHexString(ThreadLocalRandom.current().nextInt(0x100000, 0xFFFFFF));
     private static final Path KVM = Path.of("/dev/kvm");
+    private static final Path TUN = Path.of("/dev/net/tun");
     /** Commands that put the host back as it was, the last change first. */
     private static final Deque<String[]> UNDO = new ArrayDeque<>();
 
@@ -71,6 +73,13 @@ class UnprivilegedIT {
         UNDO.push(new String[] {"chgrp", Integer.toString(gid), KVM.toString()});
         HostCommand.run(true, "chmod", "0660", KVM.toString());
         UNDO.push(new String[] {"chmod", Integer.toOctalString(mode), KVM.toString()});
+        // Linux distributions ship /dev/net/tun as 0666 (opening it grants nothing: attaching to a
+        // tap needs CAP_NET_ADMIN or the tap's owner); some containers make it 0600.
+        int tunMode = (Integer) Files.getAttribute(TUN, "unix:mode") & 07777;
+        if ((tunMode & 0666) != 0666) {
+            HostCommand.run(true, "chmod", "0666", TUN.toString());
+            UNDO.push(new String[] {"chmod", Integer.toOctalString(tunMode), TUN.toString()});
+        }
         HostCommand.ip(true, "tuntap", "add", TAP, "mode", "tap", "user", USER);
         UNDO.push(new String[] {"ip", "link", "del", TAP});
         HostCommand.ip(true, "link", "set", TAP, "up");
