@@ -2,9 +2,6 @@ package org.jbhyve.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +19,7 @@ import org.jbhyve.machine.VirtualMachine;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.Posix;
 import org.jbhyve.sys.UnixSeqpacket;
+import org.jbhyve.sys.UnixStreamSocket;
 
 /**
  * What a pre-started process ({@link PrestartMain}) does before a command arrives, so the
@@ -119,14 +117,12 @@ final class Warmup {
             }
             // The entry of a VM killed before it gave its name back (kill -9): a socket that
             // refuses connections. The next claim of the name finds it stale and replaces it.
-            try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-                dead.bind(UnixDomainSocketAddress.of(registry.directory().resolve("warmup")));
-            }
+            UnixStreamSocket.listen(registry.directory().resolve("warmup").toString(), 1).close();
             try (Claim claim = registry.claim("warmup")) {
                 claim.release(true);
             }
             return true;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             System.err.println("bhyve-prestart: warm-up registry: " + e.getMessage());
             return false;
         } finally {

@@ -1,8 +1,8 @@
 package org.jbhyve.control;
 
 import java.io.IOException;
-import java.nio.channels.ServerSocketChannel;
 import org.jbhyve.machine.MachineControl;
+import org.jbhyve.sys.UnixStreamSocket;
 
 /**
  * A bhyve's hold on its VM's name ({@link Registry#claim}): the bound control socket, in place
@@ -12,13 +12,13 @@ import org.jbhyve.machine.MachineControl;
 public final class Claim implements AutoCloseable {
     private final Registry registry;
     private final String name;
-    private final ServerSocketChannel channel;
+    private final UnixStreamSocket channel;
     private final VmRecord record;
     private final Object fileKey;
     private ControlServer server;
     private boolean released;
 
-    Claim(Registry registry, String name, ServerSocketChannel channel, VmRecord record, Object fileKey) {
+    Claim(Registry registry, String name, UnixStreamSocket channel, VmRecord record, Object fileKey) {
         this.registry = registry;
         this.name = name;
         this.channel = channel;
@@ -66,11 +66,7 @@ public final class Claim implements AutoCloseable {
         if (server != null) {
             server.close();
         } else {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // closing a listening socket does not fail in a way that matters here
-            }
+            channel.close();
         }
         try {
             registry.release(this, !destroy);

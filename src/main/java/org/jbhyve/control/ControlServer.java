@@ -1,36 +1,36 @@
 package org.jbhyve.control;
 
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jbhyve.machine.MachineControl;
 import org.jbhyve.machine.VmRequestException;
+import org.jbhyve.sys.SysException;
+import org.jbhyve.sys.UnixStreamSocket;
 
 /**
  * Answers bhyvectl on the VM's control socket: one platform thread accepts (the control thread,
- * off the vCPUs' fast path), each connection is served on a virtual thread, one request line
- * after another, until the client closes it. At most {@link #MAX_CLIENTS} connections are served
+ * off the vCPUs' fast path), each connection is served on a platform thread of its own, one
+ * request line after another, until the client closes it (a virtual thread would hold its
+ * carrier while it waits in read(2), a plain system call). At most {@link #MAX_CLIENTS} connections are served
  * at once; more are answered with one EBUSY error and closed. Only the owner can connect at all
  * (the socket is 0600 in a 0700 directory).
  */
 public final class ControlServer implements AutoCloseable {
     static final int MAX_CLIENTS = 8;
 
-    private final ServerSocketChannel channel;
+    private final UnixStreamSocket channel;
     private final MachineControl vm;
     private RequestHandler handler; // made for the first client (see handler())
     private final Semaphore slots = new Semaphore(MAX_CLIENTS);
-    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private final Set<UnixStreamSocket> clients = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean destroyRequested = new AtomicBoolean();
     private volatile boolean closed;
     private Thread acceptor;
 
-    ControlServer(ServerSocketChannel channel, MachineControl vm) {
+    ControlServer(UnixStreamSocket channel, MachineControl vm) {
         this.channel = channel;
         this.vm = vm;
     }
@@ -57,14 +57,12 @@ public final class ControlServer implements AutoCloseable {
 
     private void acceptLoop() {
         while (!closed) {
-            SocketChannel client;
+            UnixStreamSocket client;
             try {
                 client = channel.accept();
-            } catch (ClosedChannelException e) {
-                return;
-            } catch (IOException e) {
+            } catch (SysException | IllegalStateException e) {
                 if (closed) {
-                    return;
+                    return; // shut down by close()
                 }
                 continue; // a client that vanished between connect and accept
             }
@@ -73,7 +71,10 @@ public final class ControlServer implements AutoCloseable {
                 continue;
             }
             clients.add(client);
-            Thread.ofVirtual().name("control client").start(() -> {
+            if (closed) {
+                client.shutdown(); // close() may have passed the set already
+            }
+            Thread.ofPlatform().name("control client").daemon(true).start(() -> {
                 try {
                     serve(client);
                 } finally {
@@ -84,7 +85,7 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private void serve(SocketChannel client) {
+    private void serve(UnixStreamSocket client) {
         try (LineChannel lines = new LineChannel(client)) {
             String line;
             while ((line = lines.readLine()) != null) {
@@ -98,7 +99,7 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    private static void refuse(SocketChannel client) {
+    private static void refuse(UnixStreamSocket client) {
         try (LineChannel lines = new LineChannel(client)) {
             lines.writeLine(RequestHandler.errorLine(VmRequestException.EBUSY,
                     "too many control connections (at most " + MAX_CLIENTS + ")"));
@@ -107,21 +108,16 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** Stops accepting and ends every open connection. */
+    /**
+     * Stops accepting and ends every open connection: shutting the sockets down wakes the
+     * threads blocked on them; each client's thread closes its own socket.
+     */
     @Override
     public void close() {
         closed = true;
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // nothing more to release
-        }
-        for (SocketChannel c : clients) {
-            try {
-                c.close();
-            } catch (IOException e) {
-                // already gone
-            }
+        channel.shutdown();
+        for (UnixStreamSocket c : clients) {
+            c.shutdown();
         }
         Thread t;
         synchronized (this) {
@@ -134,5 +130,6 @@ public final class ControlServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        channel.close(); // after the acceptor has left accept(2) (or given up waiting for it)
     }
 }

@@ -2,7 +2,7 @@ package org.jbhyve.control;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
+import java.nio.channels.ByteChannel;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,11 +13,11 @@ import java.nio.charset.StandardCharsets;
 final class LineChannel implements AutoCloseable {
     static final int MAX_LINE = 64 * 1024;
 
-    private final SocketChannel channel;
+    private final ByteChannel channel;
     private final ByteBuffer in = ByteBuffer.allocate(8192);
     private final java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
 
-    LineChannel(SocketChannel channel) {
+    LineChannel(ByteChannel channel) {
         this.channel = channel;
         in.flip();
     }

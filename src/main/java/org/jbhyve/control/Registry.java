@@ -1,13 +1,8 @@
 package org.jbhyve.control;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -29,6 +24,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
+import org.jbhyve.sys.SysException;
+import org.jbhyve.sys.UnixStreamSocket;
 
 /**
  * The VM registry: one entry {@code RUNDIR/vmm/NAME} per VM (see {@link RunDirectory}).
@@ -55,6 +52,8 @@ public final class Registry {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final int MAX_SOCKET_PATH = 107;
     private static final AtomicLong TEMPORARY_NAMES = new AtomicLong();
+    /** Connections the control socket queues before the control thread accepts them. */
+    private static final int LISTEN_BACKLOG = 16;
 
     private final Path dir;
 
@@ -133,12 +132,10 @@ public final class Registry {
             throw new ControlException(ControlException.EEXIST, entry + " is neither a VM socket nor a VM record");
         }
         RunInfo run = readRunInfo(name);
-        try (SocketChannel _ = SocketChannel.open(UnixDomainSocketAddress.of(entry))) {
+        try (UnixStreamSocket _ = UnixStreamSocket.connect(entry.toString())) {
             return new Entry.Running(entry, run == null ? -1 : run.pid(), true);
-        } catch (ConnectException refused) {
-            // nobody listens: decided by the process below
-        } catch (IOException e) {
-            // another failure: decided by the process below
+        } catch (SysException refused) {
+            // nobody listens (ECONNREFUSED), or another failure: decided by the process below
         }
         if (run != null && run.alive()) {
             return new Entry.Running(entry, run.pid(), false);
@@ -200,7 +197,7 @@ public final class Registry {
     }
 
     /** A control socket bound under its temporary name, and the run info for {@code record}. */
-    private record Prepared(Path temporary, ServerSocketChannel server, VmRecord record, String runInfo) {
+    private record Prepared(Path temporary, UnixStreamSocket server, VmRecord record, String runInfo) {
         void discard() {
             try {
                 server.close();
@@ -220,9 +217,13 @@ public final class Registry {
                     + " is too long for a Unix socket (JBHYVE_RUNDIR chooses a shorter place)");
         }
         Files.deleteIfExists(temporary);
-        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        UnixStreamSocket server;
         try {
-            server.bind(UnixDomainSocketAddress.of(temporary));
+            server = UnixStreamSocket.listen(temporary.toString(), LISTEN_BACKLOG);
+        } catch (SysException e) {
+            throw new IOException("control socket " + temporary + ": " + e.getMessage(), e);
+        }
+        try {
             Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("rw-------"));
             return new Prepared(temporary, server, record, runInfo(record));
         } catch (IOException | RuntimeException e) {

@@ -54,8 +54,10 @@
  * {@code echo '{"op":"hello"}' | socat - UNIX-CONNECT:/run/jbhyve/vmm/NAME}.
  *
  * <p>Threads: the control server accepts on one platform thread and serves each connection on
- * a virtual thread (at most 8 at once); requests reach vCPUs only through
- * {@link org.jbhyve.machine.MachineControl}, never on the vCPUs' fast path.
+ * a platform thread of its own (at most 8 at once); requests reach vCPUs only through
+ * {@link org.jbhyve.machine.MachineControl}, never on the vCPUs' fast path. The VM's side of the
+ * socket is {@link org.jbhyve.sys.UnixStreamSocket} (plain system calls: the JDK's socket
+ * channels cost a VM's start 40 ms of CPU); bhyvectl's side uses the JDK's channel.
  *
  * <p>Dependency: Jackson reads and writes the JSON: its streaming parser and generator
  * (jackson-core) and its tree nodes (jackson-databind's {@code JsonNode}), never its

@@ -4,11 +4,9 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -26,9 +24,6 @@ import java.util.Arrays;
  * (16 bytes) followed by the data; {@code struct ucred} is pid, uid, gid.
  */
 public final class UnixSeqpacket implements AutoCloseable {
-    private static final int AF_UNIX = 1;
-    private static final int SOCK_SEQPACKET = 5;
-    private static final int SOCK_CLOEXEC = Posix.O_CLOEXEC;
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int SO_PEERCRED = 17;
@@ -37,15 +32,10 @@ public final class UnixSeqpacket implements AutoCloseable {
     private static final int MSG_CTRUNC = 0x08;
     private static final int MSG_NOSIGNAL = 0x4000;
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
-    private static final int SUN_PATH = 108;
     private static final int CMSG_HEADER = 16;
     /** Room for this many descriptors in one message; more truncates the message (refused). */
     public static final int MAX_FDS = 8;
 
-    private static final NativeFunction BIND = LibC.intFunction("bind");
-    private static final NativeFunction LISTEN = LibC.intFunction("listen");
-    private static final NativeFunction ACCEPT4 = LibC.intFunction("accept4");
-    private static final NativeFunction CONNECT = LibC.intFunction("connect");
     private static final NativeFunction SENDMSG = LibC.longFunction("sendmsg");
     private static final NativeFunction RECVMSG = LibC.longFunction("recvmsg");
     private static final NativeFunction GETSOCKOPT = LibC.intFunction("getsockopt");
@@ -59,53 +49,17 @@ public final class UnixSeqpacket implements AutoCloseable {
 
     /** A socket bound to {@code path} (which must not exist) and listening. */
     public static UnixSeqpacket listen(String path, int backlog) {
-        UnixSeqpacket socket = create(path);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = address(arena, path);
-            LibC.check((int) BIND.call(socket.fd.number(), LibC.address(address), address.byteSize()),
-                    "bind " + path);
-            LibC.check((int) LISTEN.call(socket.fd.number(), backlog), "listen " + path);
-            return socket;
-        } catch (Throwable t) {
-            socket.close();
-            throw LibC.rethrow(t);
-        }
+        return new UnixSeqpacket(UnixSockets.listen(UnixSockets.SOCK_SEQPACKET, path, backlog));
     }
 
     /** A socket connected to the listening socket at {@code path}. */
     public static UnixSeqpacket connect(String path) {
-        UnixSeqpacket socket = create(path);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment address = address(arena, path);
-            LibC.check((int) CONNECT.call(socket.fd.number(), LibC.address(address), address.byteSize()),
-                    "connect " + path);
-            return socket;
-        } catch (Throwable t) {
-            socket.close();
-            throw LibC.rethrow(t);
-        }
-    }
-
-    private static UnixSeqpacket create(String path) {
-        if (path.getBytes(StandardCharsets.UTF_8).length >= SUN_PATH) {
-            throw new SysException("socket path longer than " + (SUN_PATH - 1) + " bytes: " + path, Errno.ENAMETOOLONG);
-        }
-        int n = (int) Posix.SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        return new UnixSeqpacket(new Fd((int) LibC.check(n, "socket"), "unix socket " + path));
-    }
-
-    private static MemorySegment address(Arena arena, String path) {
-        byte[] bytes = path.getBytes(StandardCharsets.UTF_8);
-        MemorySegment address = arena.allocate(2 + SUN_PATH, 2);
-        address.set(JAVA_SHORT, 0, (short) AF_UNIX);
-        MemorySegment.copy(bytes, 0, address, JAVA_BYTE, 2, bytes.length); // NUL-terminated: the rest is zero
-        return address;
+        return new UnixSeqpacket(UnixSockets.connect(UnixSockets.SOCK_SEQPACKET, path));
     }
 
     /** Waits for the next connection (EINTR retried). */
     public UnixSeqpacket accept() {
-        long n = Posix.restartable("accept", () -> (int) ACCEPT4.call(fd.number(), 0, 0, SOCK_CLOEXEC));
-        return new UnixSeqpacket(new Fd((int) n, "unix connection"));
+        return new UnixSeqpacket(UnixSockets.accept(fd));
     }
 
     /** Makes {@link #receive} fail with EAGAIN when nothing arrives within {@code millis}. */

@@ -1,8 +1,6 @@
 package org.jbhyve.machine.smbios;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -340,18 +338,12 @@ public final class SmbiosTables {
      * same UUID it would under bhyve on a host of the same name.
      */
     public static UUID defaultUuid(String hostName, String vmName) {
-        MessageDigest md5;
-        try {
-            md5 = MessageDigest.getInstance("MD5");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is a required JDK algorithm", e);
-        }
-        md5.update(vmName.getBytes(StandardCharsets.UTF_8));
-        byte[] host = new byte[MAXHOSTNAMELEN];
+        byte[] vm = vmName.getBytes(StandardCharsets.UTF_8);
+        byte[] message = new byte[vm.length + MAXHOSTNAMELEN]; // the VM's name, then the host's padded
+        System.arraycopy(vm, 0, message, 0, vm.length);
         byte[] name = hostName.getBytes(StandardCharsets.UTF_8);
-        System.arraycopy(name, 0, host, 0, Math.min(name.length, MAXHOSTNAMELEN - 1));
-        md5.update(host);
-        byte[] d = md5.digest();
+        System.arraycopy(name, 0, message, vm.length, Math.min(name.length, MAXHOSTNAMELEN - 1));
+        byte[] d = Md5.digest(message);
         d[6] = (byte) (d[6] & 0x0F | 0x30);
         d[8] = (byte) (d[8] & 0x3F | 0x80);
         return fromSmbiosBytes(d);
