@@ -27,16 +27,24 @@ def busy():
 
 
 vmms.prepare(home)
-rows = []
-for name, cmd in (("jbhyve", vmms.jbhyve(home, guest, memory="64M")), ("qemu microvm", vmms.qemu(guest, memory="64M"))):
-    quiet = statistics.median(cycles_per_exit(cmd) for _ in range(3))
-    hog = busy()
-    try:
-        loaded = statistics.median(cycles_per_exit(cmd) for _ in range(3))
-    finally:
-        hog.kill()
-        hog.wait()
-    rows.append((name, quiet, loaded))
+# The two VMMs take turns, run after run, so that a change in the host's load during the
+# benchmark (this machine's KVM is shared) weighs on both alike instead of on whichever ran then.
+RUNS = 5
+commands = (("jbhyve", vmms.jbhyve(home, guest, memory="64M")), ("qemu microvm", vmms.qemu(guest, memory="64M")))
+quiet = {name: [] for name, _ in commands}
+loaded = {name: [] for name, _ in commands}
+for _ in range(RUNS):
+    for name, cmd in commands:
+        quiet[name].append(cycles_per_exit(cmd))
+hog = busy()
+try:
+    for _ in range(RUNS):
+        for name, cmd in commands:
+            loaded[name].append(cycles_per_exit(cmd))
+finally:
+    hog.kill()
+    hog.wait()
+rows = [(name, statistics.median(quiet[name]), statistics.median(loaded[name])) for name, _ in commands]
 
 print(f"{'VMM':<14}{'cycles/exit quiet':>19}{'other core busy':>17}")
 for name, quiet, loaded in rows:
