@@ -95,9 +95,23 @@ jbhyve_ensure_aot_cache() {
 
 # Fills JBHYVE_JAVA_COMMAND with the java command line that runs MAIN_CLASS (JDK found, jar built,
 # start-up cache used when current, JBHYVE_JAVA_OPTIONS checked).
+# Sets JBHYVE_HOME to the project's directory, absolute and without "." or ".." parts (the
+# start-up cache is only used with the class path it was made with). From this file's path when
+# that is already such a path, which costs no program; through cd and pwd otherwise.
+jbhyve_home() {
+    local source=${BASH_SOURCE[0]}
+    [[ $source == /* ]] || source=$PWD/$source
+    if [[ $source != */./* && $source != */../* && $source != *//* && $source == */bin/lib/launch.sh ]]; then
+        JBHYVE_HOME=${source%/bin/lib/launch.sh}
+    else
+        JBHYVE_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    fi
+}
+
 jbhyve_java_command() {
     local main=$1
-    local home; home=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    local home; jbhyve_home
+    home=$JBHYVE_HOME
     . "$home/bin/lib/jdk.sh"
     jbhyve_find_jdk || exit 4
     local jar="$home/target/jbhyve.jar" aot="$home/target/jbhyve.aot"
@@ -155,7 +169,8 @@ jbhyve_handoff() {
     local ready=("$dir"/ready-*.sock)
     [ -S "${ready[0]}" ] || return 0
     jbhyve_python || return 0
-    local home=${BASH_SOURCE[0]%/bin/lib/launch.sh}
+    jbhyve_home
+    local home=$JBHYVE_HOME
     exec "$JBHYVE_PYTHON" -I -S "$home/bin/lib/prestart-client.py" "$dir" "$home/bin/bhyve" "$@"
 }
 

@@ -123,6 +123,22 @@ class ArchitectureTest {
                 imp -> in(imp, "org.jbhyve.control")));
     }
 
+    /**
+     * bhyve ends by halting the JVM once it has run the shutdown work itself (BhyveMain.exit):
+     * the terminals' restore and the registry's release, registered in these two files. A hook
+     * added anywhere else would silently not run at a normal end.
+     */
+    @Test
+    void shutdownHooksOnlyWhereBhyveMainExitRunsThem() {
+        List<String> bad = sources().stream()
+                .filter(s -> s.text().contains("addShutdownHook("))
+                .map(s -> SOURCES.relativize(s.file()).toString())
+                .filter(f -> !f.equals("org/jbhyve/backend/chr/TerminalModes.java")
+                        && !f.equals("org/jbhyve/cli/BhyveMain.java"))
+                .toList();
+        assertEquals(List.of(), bad);
+    }
+
     @Test
     void controlNeverTouchesKvm() {
         assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.control"), imp -> in(imp, "org.jbhyve.kvm")));
