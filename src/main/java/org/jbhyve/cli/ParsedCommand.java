@@ -8,16 +8,21 @@ import org.jbhyve.config.ConfigTree;
  */
 public sealed interface ParsedCommand {
 
+    /** A text to print on standard output, then exit 0. */
+    sealed interface Text extends ParsedCommand {
+        String text();
+    }
+
     /** {@code -h}: the full usage text, ending with a newline. */
-    record Help(String text) implements ParsedCommand {
+    record Help(String text) implements Text {
     }
 
     /** {@code -s help}: the PCI emulations, one per line. */
-    record SlotHelp(String text) implements ParsedCommand {
+    record SlotHelp(String text) implements Text {
     }
 
     /** {@code -l help}: the LPC devices, one per line. */
-    record LpcHelp(String text) implements ParsedCommand {
+    record LpcHelp(String text) implements Text {
     }
 
     /**

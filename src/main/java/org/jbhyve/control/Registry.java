@@ -78,11 +78,24 @@ public final class Registry {
 
     /** What is known about a name. */
     public sealed interface Entry {
+        /**
+         * The created VM's record a claim of this name carries over: a created VM's, or the one a
+         * stale entry hid; null when there is none (absent) or the name is taken (running).
+         */
+        default VmRecord storedRecord() {
+            return null;
+        }
+
         /** No such VM. */
         record Absent() implements Entry {}
 
         /** Created, not running: its record. */
-        record Created(VmRecord record) implements Entry {}
+        record Created(VmRecord record) implements Entry {
+            @Override
+            public VmRecord storedRecord() {
+                return record;
+            }
+        }
 
         /**
          * A bhyve owns the name; {@code accepting} is false while it is stopping (its socket no
@@ -91,7 +104,12 @@ public final class Registry {
         record Running(Path socket, long pid, boolean accepting) implements Entry {}
 
         /** Left behind by a process that is gone; {@code record} is the created VM it hid, or null. */
-        record Stale(String why, VmRecord record) implements Entry {}
+        record Stale(String why, VmRecord record) implements Entry {
+            @Override
+            public VmRecord storedRecord() {
+                return record;
+            }
+        }
     }
 
     static void checkName(String name) {
@@ -160,23 +178,22 @@ public final class Registry {
         // started together get their names one after the other.
         Prepared prepared;
         try {
-            prepared = prepare(name, recordOf(inspect(name)));
+            prepared = prepare(name, inspect(name).storedRecord());
         } catch (IOException e) {
             throw new ControlException(ControlException.EACCES, "VM registry " + dir + ": " + RunDirectory.reason(e), e);
         }
         try (Lock _ = lock()) {
-            VmRecord record = switch (inspect(name)) {
-                case Entry.Running r -> throw new ControlException(ControlException.EBUSY, "vm " + name
+            // Type tests, not a pattern switch: see BhyveMain.run (start-up CPU).
+            Entry entry = inspect(name);
+            if (entry instanceof Entry.Running r) {
+                throw new ControlException(ControlException.EBUSY, "vm " + name
                         + (r.accepting() ? " is already running" : " is still stopping")
                         + (r.pid() > 0 ? " (pid " + r.pid() + ")" : ""));
-                case Entry.Stale s -> {
-                    clean(name);
-                    yield s.record();
-                }
-                case Entry.Created c -> c.record();
-                case Entry.Absent a -> null;
-            };
-            return publish(name, prepared, record);
+            }
+            if (entry instanceof Entry.Stale) {
+                clean(name);
+            }
+            return publish(name, prepared, entry.storedRecord());
         } catch (IOException e) {
             prepared.discard();
             throw new ControlException(ControlException.EACCES, "VM registry " + dir + ": " + RunDirectory.reason(e), e);
@@ -184,16 +201,6 @@ public final class Registry {
             prepared.discard();
             throw e;
         }
-    }
-
-    /** The record a claim would carry for an entry as it looks now (the lock decides). */
-    private static VmRecord recordOf(Entry entry) {
-        return switch (entry) {
-            case Entry.Stale s -> s.record();
-            case Entry.Created c -> c.record();
-            case Entry.Running r -> null;
-            case Entry.Absent a -> null;
-        };
     }
 
     /** A control socket bound under its temporary name, and the run info for {@code record}. */

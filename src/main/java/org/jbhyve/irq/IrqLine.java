@@ -13,6 +13,20 @@ public interface IrqLine {
         set(false);
     }
 
-    /** A line wired to nothing, for devices configured without an interrupt and for tests. */
-    IrqLine NONE = level -> {};
+    /**
+     * A line wired to nothing, for devices configured without an interrupt and for tests. (A class
+     * rather than a lambda: the start-up cache keeps no lambda made by an interface's initialiser,
+     * so one here was generated anew at every start.)
+     */
+    IrqLine NONE = new Unconnected();
+
+    /** The class of {@link #NONE}. */
+    final class Unconnected implements IrqLine {
+        private Unconnected() {}
+
+        @Override
+        public void set(boolean level) {
+            // nothing is connected
+        }
+    }
 }

@@ -1,7 +1,6 @@
 package org.jbhyve.machine;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import org.jbhyve.machine.acpi.AcpiTables;
@@ -87,7 +86,8 @@ final class BiosTables {
 
     /** Every table inside the BIOS area, the moved ones inside the overflow area, none overlapping. */
     private static void check(List<TableBlob> blobs) {
-        List<TableBlob> sorted = blobs.stream().sorted(Comparator.comparingLong(TableBlob::guestPhysicalAddress)).toList();
+        List<TableBlob> sorted = blobs.stream()
+                .sorted((a, b) -> Long.compare(a.guestPhysicalAddress(), b.guestPhysicalAddress())).toList();
         for (int i = 0; i < sorted.size(); i++) {
             TableBlob b = sorted.get(i);
             boolean inOverflow = b.guestPhysicalAddress() >= OVERFLOW_BASE && b.end() <= OVERFLOW_END;

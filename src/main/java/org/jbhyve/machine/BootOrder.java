@@ -2,7 +2,6 @@ package org.jbhyve.machine;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,7 +55,8 @@ final class BootOrder {
                 entries.add(new Entry(index, order++, d.path()));
             }
         }
-        entries.sort(Comparator.comparingInt(Entry::index).thenComparingInt(Entry::order));
+        entries.sort((a, b) -> a.index() != b.index() ? Integer.compare(a.index(), b.index())
+                : Integer.compare(a.order(), b.order()));
         return entries.stream().map(Entry::path).toList();
     }
 

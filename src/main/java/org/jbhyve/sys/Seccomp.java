@@ -1,13 +1,14 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -161,20 +162,8 @@ public final class Seccomp {
      *                      seccomp filters
      */
     public static void install() {
-        List<Instruction> program = filter();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment code = arena.allocate(SOCK_FILTER_SIZE * program.size(), 8);
-            for (int i = 0; i < program.size(); i++) {
-                Instruction in = program.get(i);
-                MemorySegment slot = code.asSlice(SOCK_FILTER_SIZE * i, SOCK_FILTER_SIZE);
-                slot.set(JAVA_SHORT, 0, (short) in.code());
-                slot.set(JAVA_BYTE, 2, (byte) in.jt());
-                slot.set(JAVA_BYTE, 3, (byte) in.jf());
-                slot.set(JAVA_INT, 4, in.k());
-            }
-            MemorySegment prog = arena.allocate(SOCK_FPROG_SIZE, 8);
-            prog.set(JAVA_SHORT, 0, (short) program.size());
-            prog.set(ADDRESS, 8, code);
+            MemorySegment prog = encode(filter(), arena);
             Posix.syscall("prctl(PR_SET_NO_NEW_PRIVS)", SYS_PRCTL, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             long r = Posix.syscall("seccomp", SYS_SECCOMP, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC,
                     prog.address(), 0, 0);
@@ -182,6 +171,35 @@ public final class Seccomp {
                 throw new IllegalStateException("seccomp: thread " + r + " has a different filter");
             }
         }
+    }
+
+    /**
+     * Builds the filter as {@link #install()} hands it to the kernel and drops it: for the
+     * start-up cache's training run, which must not confine itself (the JVM starts a second JVM
+     * to write the cache) but should have run this code, so that a VM's start finds its classes
+     * in the cache rather than in the jar. Returns the number of instructions.
+     */
+    public static int buildWithoutInstalling() {
+        try (Arena arena = Arena.ofConfined()) {
+            return encode(filter(), arena).get(JAVA_SHORT, 0);
+        }
+    }
+
+    /** {@code program} as a {@code struct sock_fprog} in {@code arena}, its instructions beside it. */
+    private static MemorySegment encode(List<Instruction> program, Arena arena) {
+        MemorySegment code = arena.allocate(SOCK_FILTER_SIZE * program.size(), 8);
+        for (int i = 0; i < program.size(); i++) {
+            Instruction in = program.get(i);
+            long slot = SOCK_FILTER_SIZE * i;
+            code.set(JAVA_SHORT, slot, (short) in.code());
+            code.set(JAVA_BYTE, slot + 2, (byte) in.jt());
+            code.set(JAVA_BYTE, slot + 3, (byte) in.jf());
+            code.set(JAVA_INT, slot + 4, in.k());
+        }
+        MemorySegment prog = arena.allocate(SOCK_FPROG_SIZE, 8);
+        prog.set(JAVA_SHORT, 0, (short) program.size());
+        prog.set(JAVA_LONG, 8, code.address());
+        return prog;
     }
 
     /** The program described in the class comment. */
@@ -193,7 +211,11 @@ public final class Seccomp {
         a.jump(JMP_JSET_K, X32_SYSCALL_BIT, "kill", null);
         a.jump(JMP_JEQ_K, SYS_CLONE, "clone", null);
         a.jump(JMP_JEQ_K, SYS_CLONE3, "enosys", null);
-        DENIED.values().stream().sorted().forEach(nr -> a.jump(JMP_JEQ_K, nr, "deny", null));
+        List<Integer> denied = new ArrayList<>(DENIED.values());
+        Collections.sort(denied);
+        for (int nr : denied) {
+            a.jump(JMP_JEQ_K, nr, "deny", null);
+        }
         a.ret(SECCOMP_RET_ALLOW);
         a.label("clone");
         a.load(OFFSET_ARGS);

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +69,13 @@ class SeccompTest {
     }
 
     @Test
+    void buildingWithoutInstallingEncodesTheWholeProgramAndLeavesThisProcessFree() throws Exception {
+        List<String> before = seccompStatus();
+        assertEquals(Seccomp.filter().size(), Seccomp.buildWithoutInstalling());
+        assertEquals(before, seccompStatus()); // no filter added, no_new_privs untouched
+    }
+
+    @Test
     void otherEntryPointsKill() {
         assertEquals(Seccomp.SECCOMP_RET_KILL_PROCESS, verdict(AUDIT_ARCH_I386, 11, 0)); // i386 execve
         assertEquals(Seccomp.SECCOMP_RET_KILL_PROCESS, verdict(Seccomp.X32_SYSCALL_BIT | 520)); // x32 execve
@@ -88,5 +97,10 @@ class SeccompTest {
         assertTrue(lines.get(2).startsWith("process refused: ") && lines.get(2).contains("Operation not permitted"),
                 out);
         assertEquals(List.of("status NoNewPrivs: 1", "status Seccomp: 2"), lines.subList(3, lines.size()), out);
+    }
+
+    private static List<String> seccompStatus() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("Seccomp") || l.startsWith("NoNewPrivs")).toList();
     }
 }
