@@ -29,7 +29,7 @@ def busy():
 vmms.prepare(home)
 # The two VMMs take turns, run after run, so that a change in the host's load during the
 # benchmark (this machine's KVM is shared) weighs on both alike instead of on whichever ran then.
-RUNS = 5
+RUNS = 7
 commands = (("jbhyve", vmms.jbhyve(home, guest, memory="64M")), ("qemu microvm", vmms.qemu(guest, memory="64M")))
 quiet = {name: [] for name, _ in commands}
 loaded = {name: [] for name, _ in commands}
@@ -47,10 +47,12 @@ finally:
 rows = [(name, statistics.median(quiet[name]), statistics.median(loaded[name])) for name, _ in commands]
 
 print(f"{'VMM':<14}{'cycles/exit quiet':>19}{'other core busy':>17}")
-for name, quiet, loaded in rows:
-    print(f"{name:<14}{quiet:>19.0f}{loaded:>17.0f}")
-j, q = rows
-quiet_ratio, busy_ratio = j[1] / q[1], j[2] / q[2]
+for name, quiet_median, busy_median in rows:
+    print(f"{name:<14}{quiet_median:>19.0f}{busy_median:>17.0f}")
+# Each ratio is the median of the seven runs' jbhyve/QEMU ratios, a run of each taken back to back:
+# drift in the host's load over the benchmark then cancels within a pair.
+quiet_ratio = statistics.median(j / q for j, q in zip(quiet["jbhyve"], quiet["qemu microvm"]))
+busy_ratio = statistics.median(j / q for j, q in zip(loaded["jbhyve"], loaded["qemu microvm"]))
 print(f"quiet_ratio={quiet_ratio:.2f}")
 print(f"busy_ratio={busy_ratio:.2f}")
 print(f"exit_ratio={max(quiet_ratio, busy_ratio):.2f}")
