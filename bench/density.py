@@ -79,9 +79,19 @@ try:
             runs.append(run())
         rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
 finally:
-    # successors of the last round's hand-offs may still be starting: let them, then stop all
-    subprocess.run([prestart, "-n", str(count)], stdout=subprocess.DEVNULL)
-    subprocess.run([prestart, "-s"], stdout=subprocess.DEVNULL)
+    # Successors of the last round's hand-offs may still be starting (some not yet marked as
+    # such): stop the ready and warming-up ones until none of this run directory's is left.
+    deadline = time.monotonic() + 60
+    while True:
+        subprocess.run([prestart, "-s"], stdout=subprocess.DEVNULL)
+        left = subprocess.run(["pgrep", "-f", "PrestartMain " + os.path.join(rundir, "prestart")],
+                              stdout=subprocess.PIPE).stdout.split()
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    if left:
+        print(f"bench: {len(left)} pre-started processes did not stop; killing them", file=sys.stderr)
+        subprocess.run(["pkill", "-KILL", "-f", "PrestartMain " + os.path.join(rundir, "prestart")])
     shutil.rmtree(rundir, ignore_errors=True)
 
 print(f"{'VMM':<14}{count:>3} VMs: {'all running after s':>20}{'summed RSS MiB':>16}")

@@ -92,6 +92,10 @@ public final class PrestartMain {
             throws IOException, URISyntaxException {
         Path jar = ownJar();
         long jarStamp = stamp(jar);
+        // Until the socket is there, this marker lets bin/bhyve-prestart -s find the process.
+        Path starting = directory.resolve("starting-" + Posix.getpid());
+        Files.deleteIfExists(starting);
+        Files.createFile(starting);
         Warmup.run(jar);
         if (warmupKernel != null) {
             for (int boot = 0; boot < WARMUP_BOOTS; boot++) {
@@ -106,6 +110,7 @@ public final class PrestartMain {
         Path socketPath = directory.resolve("ready-" + Posix.getpid() + ".sock");
         Path claimedPath = directory.resolve("taken-" + Posix.getpid() + ".sock"); // as a caller renames it
         try (UnixSeqpacket listener = UnixSeqpacket.listen(socketPath.toString(), 8)) {
+            Files.deleteIfExists(starting);
             while (true) {
                 UnixSeqpacket connection = listener.accept();
                 Request request = read(connection, jar, jarStamp);
