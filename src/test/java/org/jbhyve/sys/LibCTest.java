@@ -4,11 +4,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /** The single downcall shape: int results sign-extended, errno captured, pointers checked. */
 class LibCTest {
+    @Test
+    void memberOffsetAgreesWithTheLayoutPathAcrossPadding() {
+        StructLayout struct = MemoryLayout.structLayout(ValueLayout.JAVA_BYTE.withName("a"), MemoryLayout.paddingLayout(3),
+                ValueLayout.JAVA_INT.withName("b"), ValueLayout.JAVA_LONG.withName("c"));
+        for (String name : new String[] {"a", "b", "c"}) {
+            assertEquals(struct.byteOffset(MemoryLayout.PathElement.groupElement(name)), LibC.memberOffset(struct, name));
+        }
+        assertEquals(LibC.CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno")),
+                LibC.memberOffset(LibC.CALL_STATE, "errno"));
+        assertThrows(IllegalStateException.class, () -> LibC.memberOffset(struct, "d"));
+    }
+
     @Test
     void anIntFunctionsMinusOneStaysMinusOneAndErrnoIsCaptured() {
         NativeFunction close = LibC.intFunction("close");
