@@ -32,22 +32,28 @@ def started_pid(_i, process):
     return process.pid
 
 
-def start_all(build, vm_pid):
-    """Starts `count` VMs together; returns (seconds until each printed MARKER, summed RSS in MiB)."""
+def start_all(build, vm_pid, env=None):
+    """Starts `count` VMs together; returns (seconds until each printed MARKER, summed RSS in MiB).
+    Returns once every VM's process has ended (a pre-started one ends with its bin/bhyve)."""
     started = time.perf_counter()
     procs = [subprocess.Popen(build(i), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL) for i in range(count)]
+                              stderr=subprocess.DEVNULL, env=env) for i in range(count)]
+    vm_pids = []
     try:
         for p in procs:  # reading in turn is fine: each output is a few lines, the pipes never fill
             vmms.await_marker(p, MARKER, " ".join(build(0)))
         elapsed = time.perf_counter() - started
         time.sleep(1.0)
-        return elapsed, sum(vmms.rss_mib(vm_pid(i, p)) for i, p in enumerate(procs))
+        vm_pids = [vm_pid(i, p) for i, p in enumerate(procs)]
+        return elapsed, sum(vmms.rss_mib(pid) for pid in vm_pids)
     finally:
         for p in procs:
             p.kill()
         for p in procs:
             p.wait()
+        deadline = time.monotonic() + 30
+        while any(os.path.exists(f"/proc/{pid}") for pid in vm_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def jbhyve(i):
@@ -68,16 +74,20 @@ def with_ready_processes(build):
 
 
 vmms.prepare(home)
-rows = []
+# Rounds take turns (jbhyve, QEMU, jbhyve with ready processes), so that a change in this shared
+# host's load weighs on all alike; a cold jbhyve must not find the ready processes of the round
+# before, so it runs with the hand-off off.
+ROUNDS = 5
+cold = dict(os.environ, JBHYVE_PRESTART="off")
+runs = {"jbhyve": [], "qemu microvm": [], "jbhyve ready": []}
 try:
-    for name, run in (("jbhyve", lambda: start_all(jbhyve, jbhyve_pid)),
-                      ("qemu microvm", lambda: start_all(qemu, started_pid)),
-                      ("jbhyve ready", with_ready_processes(jbhyve))):
-        runs = []
-        for round_number in range(1, 4):
-            vmms.progress(f"{name}: {count} VMs at once, round {round_number} of 3")
-            runs.append(run())
-        rows.append((name, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)))
+    for round_number in range(1, ROUNDS + 1):
+        vmms.progress(f"{count} VMs at once, round {round_number} of {ROUNDS}: jbhyve, QEMU, jbhyve ready")
+        runs["jbhyve"].append(start_all(jbhyve, jbhyve_pid, env=cold))
+        runs["qemu microvm"].append(start_all(qemu, started_pid))
+        runs["jbhyve ready"].append(with_ready_processes(jbhyve)())
+        # the hand-offs' successors warm up now: let them finish, idle, before the next round
+        subprocess.run([prestart, "-n", str(count)], check=True, stdout=subprocess.DEVNULL)
 finally:
     # Successors of the last round's hand-offs may still be starting (some not yet marked as
     # such): stop the ready and warming-up ones until none of this run directory's is left.
@@ -95,10 +105,17 @@ finally:
     shutil.rmtree(rundir, ignore_errors=True)
 
 print(f"{'VMM':<14}{count:>3} VMs: {'all running after s':>20}{'summed RSS MiB':>16}")
-for name, seconds, rss in rows:
-    print(f"{name:<14}{'':>9}{seconds:>20.2f}{rss:>16.1f}")
-j, q, r = rows
-print(f"prestarted_time_ratio={r[1] / q[1]:.2f}")
-print(f"prestarted_rss_ratio={r[2] / q[2]:.2f}")
-print(f"time_ratio={j[1] / q[1]:.2f}")
-print(f"rss_ratio={j[2] / q[2]:.2f}")
+for name, results in runs.items():
+    print(f"{name:<14}{'':>9}{statistics.median(r[0] for r in results):>20.2f}"
+          f"{statistics.median(r[1] for r in results):>16.1f}")
+
+
+def ratio(name, column):
+    """The median of the rounds' name/QEMU ratios (each round's runs were back to back)."""
+    return statistics.median(a[column] / b[column] for a, b in zip(runs[name], runs["qemu microvm"]))
+
+
+print(f"prestarted_time_ratio={ratio('jbhyve ready', 0):.2f}")
+print(f"prestarted_rss_ratio={ratio('jbhyve ready', 1):.2f}")
+print(f"time_ratio={ratio('jbhyve', 0):.2f}")
+print(f"rss_ratio={ratio('jbhyve', 1):.2f}")
