@@ -212,18 +212,15 @@ public final class IoUring implements AutoCloseable {
             return false;
         }
         long at = (long) SQE_SIZE * (tail & sqMask);
-        sqes.set(JAVA_BYTE, at, (byte) op);
-        sqes.set(JAVA_BYTE, at + 1, (byte) 0);
-        sqes.set(JAVA_SHORT, at + 2, (short) 0);
-        sqes.set(JAVA_INT, at + 4, file);
+        // Five 64-bit stores (x86-64 is little-endian): opcode, flags 0, ioprio 0 and fd; off;
+        // addr; len and the op's flags; user_data. Bytes 40-63 (buf_index, personality,
+        // splice_fd_in, the rest) are always 0 here: the kernel hands the SQE array zeroed and
+        // never writes it, and no prep sets them, so they are not rewritten for every frame.
+        sqes.set(JAVA_LONG, at, (op & 0xFFL) | ((long) file << 32));
         sqes.set(JAVA_LONG, at + 8, offset);
         sqes.set(JAVA_LONG, at + 16, addr);
-        sqes.set(JAVA_INT, at + 24, len);
-        sqes.set(JAVA_INT, at + 28, opFlags);
+        sqes.set(JAVA_LONG, at + 24, (len & 0xFFFFFFFFL) | ((long) opFlags << 32));
         sqes.set(JAVA_LONG, at + 32, userData);
-        sqes.set(JAVA_LONG, at + 40, 0L); // buf_index, personality, splice_fd_in
-        sqes.set(JAVA_LONG, at + 48, 0L);
-        sqes.set(JAVA_LONG, at + 56, 0L);
         tail++;
         return true;
     }
