@@ -1,6 +1,6 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.MemorySegment;
 
@@ -22,8 +22,9 @@ public final class VectorIo {
 
     /** Sets entry {@code index} of the iovec array {@code iovecs} to native memory [address, address+length). */
     public static void set(MemorySegment iovecs, int index, long address, long length) {
-        iovecs.set(JAVA_LONG, (long) IOVEC_SIZE * index, address);
-        iovecs.set(JAVA_LONG, (long) IOVEC_SIZE * index + 8, length);
+        // unaligned layout: no alignment test per access (iovec arrays are 8-byte aligned anyway)
+        iovecs.set(JAVA_LONG_UNALIGNED, (long) IOVEC_SIZE * index, address);
+        iovecs.set(JAVA_LONG_UNALIGNED, (long) IOVEC_SIZE * index + 8, length);
     }
 
     /** preadv: fills the {@code count} buffers of {@code iovecs} from {@code offset}; retries EINTR. */
