@@ -64,13 +64,11 @@ def qemu(i):
     return vmms.qemu(probe, "action=spin", memory="64M")
 
 
-def with_ready_processes(build):
-    """`build`, run once `count` pre-started processes are ready (bin/bhyve-prestart -n) and idle."""
-    def run():
-        subprocess.run([prestart, "-n", str(count)], check=True, stdout=subprocess.DEVNULL)
-        time.sleep(1.0)
-        return start_all(build, jbhyve_pid)
-    return run
+def start_all_with_ready_processes():
+    """start_all for jbhyve once `count` pre-started processes are ready (bin/bhyve-prestart -n) and idle."""
+    subprocess.run([prestart, "-n", str(count)], check=True, stdout=subprocess.DEVNULL)
+    time.sleep(1.0)
+    return start_all(jbhyve, jbhyve_pid)
 
 
 vmms.prepare(home)
@@ -85,23 +83,23 @@ try:
         vmms.progress(f"{count} VMs at once, round {round_number} of {ROUNDS}: jbhyve, QEMU, jbhyve ready")
         runs["jbhyve"].append(start_all(jbhyve, jbhyve_pid, env=cold))
         runs["qemu microvm"].append(start_all(qemu, started_pid))
-        runs["jbhyve ready"].append(with_ready_processes(jbhyve)())
+        runs["jbhyve ready"].append(start_all_with_ready_processes())
         # the hand-offs' successors warm up now: let them finish, idle, before the next round
         subprocess.run([prestart, "-n", str(count)], check=True, stdout=subprocess.DEVNULL)
 finally:
     # Successors of the last round's hand-offs may still be starting (some not yet marked as
     # such): stop the ready and warming-up ones until none of this run directory's is left.
+    ours = "PrestartMain " + os.path.join(rundir, "prestart")  # their command lines hold this
     deadline = time.monotonic() + 60
     while True:
         subprocess.run([prestart, "-s"], stdout=subprocess.DEVNULL)
-        left = subprocess.run(["pgrep", "-f", "PrestartMain " + os.path.join(rundir, "prestart")],
-                              stdout=subprocess.PIPE).stdout.split()
+        left = subprocess.run(["pgrep", "-f", ours], stdout=subprocess.PIPE).stdout.split()
         if not left or time.monotonic() > deadline:
             break
         time.sleep(1.0)
     if left:
         print(f"bench: {len(left)} pre-started processes did not stop; killing them", file=sys.stderr)
-        subprocess.run(["pkill", "-KILL", "-f", "PrestartMain " + os.path.join(rundir, "prestart")])
+        subprocess.run(["pkill", "-KILL", "-f", ours])
     shutil.rmtree(rundir, ignore_errors=True)
 
 print(f"{'VMM':<14}{count:>3} VMs: {'all running after s':>20}{'summed RSS MiB':>16}")

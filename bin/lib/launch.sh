@@ -93,8 +93,6 @@ jbhyve_ensure_aot_cache() {
     jbhyve_aot_cache_current "$jar" "$aot" || jbhyve_train_aot_cache "$home" "$jar" "$aot"
 }
 
-# Fills JBHYVE_JAVA_COMMAND with the java command line that runs MAIN_CLASS (JDK found, jar built,
-# start-up cache used when current, JBHYVE_JAVA_OPTIONS checked).
 # Sets JBHYVE_HOME to the project's directory, absolute and without "." or ".." parts (the
 # start-up cache is only used with the class path it was made with). From this file's path when
 # that is already such a path, which costs no program; through cd and pwd otherwise.
@@ -108,10 +106,12 @@ jbhyve_home() {
     fi
 }
 
+# Fills JBHYVE_JAVA_COMMAND with the java command line that runs MAIN_CLASS (JDK found, jar built,
+# start-up cache used when current, JBHYVE_JAVA_OPTIONS checked).
 jbhyve_java_command() {
     local main=$1
-    local home; jbhyve_home
-    home=$JBHYVE_HOME
+    jbhyve_home
+    local home=$JBHYVE_HOME
     . "$home/bin/lib/jdk.sh"
     jbhyve_find_jdk || exit 4
     local jar="$home/target/jbhyve.jar" aot="$home/target/jbhyve.aot"

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     private static final Path SOURCES = Path.of(System.getProperty("jbhyve.home", ".")).resolve("src/main/java");
     /** What {@code control} may take from {@code sys}: the Unix stream socket and its error. */
-    private static final java.util.Set<String> CONTROL_SYS_CLASSES = java.util.Set.of("UnixStreamSocket", "SysException");
+    private static final Set<String> CONTROL_SYS_CLASSES = Set.of("UnixStreamSocket", "SysException");
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?(org\\.jbhyve\\.[a-z0-9_.]+?)\\.[A-Z]",
             Pattern.MULTILINE);
 
