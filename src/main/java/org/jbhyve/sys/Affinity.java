@@ -14,8 +14,8 @@ import java.util.List;
  */
 public final class Affinity {
     private static final int CPU_SETSIZE = 1024;
-    private static final NativeFunction SCHED_SETAFFINITY = LibC.intFunction("sched_setaffinity");
-    private static final NativeFunction SCHED_GETAFFINITY = LibC.intFunction("sched_getaffinity");
+    private static final SystemCall SCHED_SETAFFINITY = new SystemCall(203); // sched_setaffinity(2)
+    private static final SystemCall SCHED_GETAFFINITY = new SystemCall(204); // sched_getaffinity(2)
 
     private Affinity() {}
 

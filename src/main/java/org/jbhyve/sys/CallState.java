@@ -1,22 +1,18 @@
 package org.jbhyve.sys;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-
 /**
- * A call-state buffer (where a downcall captures {@code errno}) owned by one thread, for a call
- * made on every VM exit: KVM_RUN. Other calls use their thread's own buffer, found through a
- * thread-local; with the client compiler that look-up costs about as much as the downcall itself
- * (25 ns of 50, measured), which the vCPU loop need not pay.
+ * Where a system call made on every VM exit (KVM_RUN) records its errno when it fails, owned by
+ * one thread. Other calls record errno in their thread's own slot, found through a
+ * thread-local; the vCPU loop need not pay for that look-up on its way out of a failed KVM_RUN
+ * (EINTR after a kick is a normal exit).
  *
- * <p>Contract: only the thread that owns it passes it to calls (the buffer is not synchronised).
- * It is freed with the object that holds it.
+ * <p>Contract: only the thread that owns it passes it to calls (it is not synchronised).
  */
 public final class CallState {
-    final MemorySegment segment = Arena.ofAuto().allocate(LibC.CALL_STATE);
+    int errno;
 
-    /** errno as captured by the last call that was given this buffer. */
+    /** errno of the last failed call that was given this state. */
     int errno() {
-        return LibC.errnoIn(segment);
+        return errno;
     }
 }

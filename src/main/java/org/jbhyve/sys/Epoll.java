@@ -27,9 +27,9 @@ public final class Epoll implements AutoCloseable {
     private static final int CTL_ADD = 1;
     private static final int CTL_DEL = 2;
 
-    private static final NativeFunction CREATE = LibC.intFunction("epoll_create1");
-    private static final NativeFunction CTL = LibC.intFunction("epoll_ctl");
-    private static final NativeFunction WAIT = LibC.intFunction("epoll_wait");
+    private static final SystemCall CREATE = new SystemCall(291); // epoll_create1(2)
+    private static final SystemCall CTL = new SystemCall(233); // epoll_ctl(2)
+    private static final SystemCall WAIT = new SystemCall(232); // epoll_wait(2)
 
     private final Fd fd;
 

@@ -36,7 +36,7 @@ public final class Errno {
     public static final int EMSGSIZE = 90;
     public static final int ECONNREFUSED = 111;
 
-    private static final NativeFunction STRERROR = LibC.longFunction("strerror");
+    private static final LibraryFunction STRERROR = LibC.longFunction("strerror");
 
     private Errno() {}
 

@@ -23,10 +23,10 @@ public final class FileIo {
     private static final long BLKZEROOUT = Ioctl.io(BLK, 127);
     private static final long BLKGETSIZE64 = Ioctl.ior(BLK, 114, 8);
 
-    private static final NativeFunction LSEEK = LibC.longFunction("lseek");
-    private static final NativeFunction FALLOCATE = LibC.intFunction("fallocate");
+    private static final SystemCall LSEEK = new SystemCall(8); // lseek(2)
+    private static final SystemCall FALLOCATE = new SystemCall(285); // fallocate(2)
 
-    private static final NativeFunction FADVISE = LibC.intFunction("posix_fadvise");
+    private static final SystemCall FADVISE = new SystemCall(221); // fadvise64(2)
     public static final int POSIX_FADV_SEQUENTIAL = 2;
     public static final int POSIX_FADV_DONTNEED = 4;
 
@@ -34,13 +34,9 @@ public final class FileIo {
 
     /**
      * posix_fadvise(2): a hint about how a range will be read ({@code length} 0: to the end).
-     * It returns its error number instead of setting errno.
      */
     public static void fadvise(Fd fd, long offset, long length, int advice) {
-        int error = (int) FADVISE.call(fd.number(), offset, length, advice);
-        if (error != 0) {
-            throw new SysException("posix_fadvise", error);
-        }
+        LibC.check(FADVISE.call(fd.number(), offset, length, advice), "posix_fadvise");
     }
 
     /** Size of a regular file or block device, by seeking to its end. */

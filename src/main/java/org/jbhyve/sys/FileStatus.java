@@ -28,7 +28,7 @@ public record FileStatus(long device, long inode, int mode, long size) {
     private static final long ST_INO = 8;
     private static final long ST_MODE = 24;
     private static final long ST_SIZE = 48;
-    private static final NativeFunction FSTAT = LibC.intFunction("fstat");
+    private static final SystemCall FSTAT = new SystemCall(5); // fstat(2)
 
     /** fstat(2) of {@code fd}. */
     public static FileStatus of(Fd fd) {

@@ -31,8 +31,8 @@ public final class Inotify implements AutoCloseable {
     private static final int HEADER = 16;
     private static final int BUFFER = 4096;
 
-    private static final NativeFunction INIT1 = LibC.intFunction("inotify_init1");
-    private static final NativeFunction ADD_WATCH = LibC.intFunction("inotify_add_watch");
+    private static final SystemCall INIT1 = new SystemCall(294); // inotify_init1(2)
+    private static final SystemCall ADD_WATCH = new SystemCall(254); // inotify_add_watch(2)
 
     private final Fd fd;
     private final MemorySegment buffer = Arena.ofAuto().allocate(BUFFER, 8);

@@ -50,9 +50,9 @@ public final class IoUring implements AutoCloseable {
     public static final int OP_NOP = 0, OP_READV = 1, OP_WRITEV = 2, OP_FSYNC = 3, OP_FALLOCATE = 17;
     public static final int OP_READ = 22, OP_WRITE = 23;
 
-    private static final long SYS_IO_URING_SETUP = 425;
-    private static final long SYS_IO_URING_ENTER = 426;
-    private static final long SYS_IO_URING_REGISTER = 427;
+    private static final SystemCall SETUP = new SystemCall(425); // io_uring_setup(2)
+    private static final SystemCall ENTER = new SystemCall(426); // io_uring_enter(2)
+    private static final SystemCall REGISTER = new SystemCall(427); // io_uring_register(2)
     private static final int ENTER_GETEVENTS = 1;
     private static final int ENTER_EXT_ARG = 1 << 3;
     /** The wait timed out (errno 62). */
@@ -134,8 +134,7 @@ public final class IoUring implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = arena.allocate(PARAMS_SIZE, 8);
             params.set(JAVA_INT, 8, setupFlags);
-            long r = Posix.SYSCALL.call(SYS_IO_URING_SETUP, (long) entries,
-                    params.address(), 0L, 0L, 0L, 0L);
+            long r = SETUP.call(entries, params.address());
             Fd fd = new Fd((int) LibC.check(r, "io_uring_setup"), "io_uring");
             try {
                 return new IoUring(fd, params);
@@ -274,8 +273,7 @@ public final class IoUring implements AutoCloseable {
             arg = extArg.address();
             argSize = 24;
         }
-        long r = Posix.SYSCALL.call(SYS_IO_URING_ENTER, (long) fd.number(),
-                (long) toSubmit, (long) (wait ? minComplete : 0), (long) enterFlags, arg, argSize);
+        long r = ENTER.call(fd.number(), toSubmit, wait ? minComplete : 0, enterFlags, arg, argSize);
         if (r >= 0) {
             return (int) r;
         }
@@ -332,8 +330,7 @@ public final class IoUring implements AutoCloseable {
         int ops = 256;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment probe = arena.allocate(16 + 8L * ops, 8);
-            long r = Posix.SYSCALL.call(SYS_IO_URING_REGISTER, (long) fd.number(),
-                    (long) REGISTER_PROBE, probe.address(), (long) ops, 0L, 0L);
+            long r = REGISTER.call(fd.number(), REGISTER_PROBE, probe.address(), ops);
             if (r < 0 || opcode < 0 || opcode > Byte.toUnsignedInt(probe.get(JAVA_BYTE, 0))
                     || opcode >= Byte.toUnsignedInt(probe.get(JAVA_BYTE, 1))) {
                 return false;

@@ -1,101 +1,128 @@
 package org.jbhyve.sys;
 
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 
 /**
  * Downcall plumbing shared by every binding in this package.
  *
- * <p>Every libc function is called through one downcall handle of one shape, {@code long f(long,
- * long, long, long, long, long, long)}, with the function's address as an argument
- * ({@link NativeFunction}). The linker generates a class (and a few dozen method-handle forms)
- * for each distinct shape when a handle is made, at every start, since the start-up cache cannot
- * keep them; one shape instead of the twenty-odd C signatures used here saves that work (about
- * 100 ms and 10 MiB of resident memory per VMM process on a native CPU).
+ * <p>Every native call goes through one downcall handle of one shape, {@code long f(long, long,
+ * long, long, long, long, long)}, with the target's address as an extra first argument, and no
+ * linker options. The linker generates a class and a chain of method-handle forms for each
+ * distinct shape and option set when a handle is made, at every start, since the start-up cache
+ * cannot keep them; this is the costliest step of a VMM's start after the JVM's own, so there is
+ * exactly one, as plain as the linker allows (capturing errno and passing a variadic callee's
+ * vector-register count in {@code al} each add a layer of forms to it).
  *
- * <p>The handle captures {@code errno} into a call-state segment right after the call (reading
- * errno later would race with the JVM's own calls). {@link #errnoSegment()} hands out one such
- * segment per thread, so the hot path (pread/pwrite) allocates nothing; KVM_RUN passes its vCPU's
- * own ({@link CallState}).
+ * <p>The target is nearly always the system-call entry: nine instructions of our own that move
+ * the arguments from the C calling convention into the kernel's and execute {@code syscall}
+ * ({@link #ENTRY_CODE}). A system call reports failure as {@code -errno} in {@code rax}; that
+ * value arrives here untouched, before any other code of the JVM could run on this thread, so
+ * errno needs no capture from the C library's thread-local variable, and a successful call costs
+ * no errno bookkeeping at all ({@link SystemCall} records a failure's errno per thread). The
+ * few C library functions that are not system calls ({@link LibraryFunction}: strerror,
+ * if_nametoindex) are called through the same handle.
  */
 public final class LibC {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
-    static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final long ERRNO_OFFSET = memberOffset(CALL_STATE, "errno");
-    private static final ThreadLocal<MemorySegment> CALL_STATE_PER_THREAD =
-            ThreadLocal.withInitial(() -> Arena.global().allocate(CALL_STATE));
+    /** (target, seven integer arguments) -> rax. */
+    private static final MethodHandle CALL = LINKER.downcallHandle(FunctionDescriptor.of(JAVA_LONG, JAVA_LONG,
+            JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+
     /**
-     * (function, call state, seven integer arguments) -> rax. Declared variadic after the first
-     * argument so that {@code al} (the count of vector registers used) is set to 0, as a variadic
-     * callee such as ioctl, fcntl, open or syscall expects; a fixed-arity callee ignores it.
+     * The system-call entry, called as {@code long entry(long number, long a1, ..., long a6)}.
+     * x86-64 System V passes those in rdi, rsi, rdx, rcx, r8, r9 and on the stack; the kernel
+     * takes the number in rax and the arguments in rdi, rsi, rdx, r10, r8, r9, and returns the
+     * result (or -errno) in rax. The syscall instruction clobbers rcx and r11, which the calling
+     * convention lets a callee clobber anyway.
      */
-    private static final MethodHandle CALL = LINKER.downcallHandle(
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
-                    JAVA_LONG),
-            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(1));
+    private static final byte[] ENTRY_CODE = {
+        0x48, (byte) 0x89, (byte) 0xf8,             // mov rax, rdi
+        0x48, (byte) 0x89, (byte) 0xf7,             // mov rdi, rsi
+        0x48, (byte) 0x89, (byte) 0xd6,             // mov rsi, rdx
+        0x48, (byte) 0x89, (byte) 0xca,             // mov rdx, rcx
+        0x4d, (byte) 0x89, (byte) 0xc2,             // mov r10, r8
+        0x4d, (byte) 0x89, (byte) 0xc8,             // mov r8, r9
+        0x4c, (byte) 0x8b, 0x4c, 0x24, 0x08,        // mov r9, [rsp+8]   (the sixth argument)
+        0x0f, 0x05,                                 // syscall
+        (byte) 0xc3,                                // ret
+    };
+    private static final long PAGE = 4096;
+    private static final MemorySegment ENTRY = installEntry();
+    private static final ThreadLocal<int[]> LAST_ERRNO = ThreadLocal.withInitial(() -> new int[1]);
 
     private LibC() {}
 
     /**
-     * Makes the downcall handle now (this class's initialisation, the costliest step of a VMM's
-     * start after the JVM's own): for a thread that prepares it while another does other work.
+     * Makes the downcall handle and the system-call entry now (this class's initialisation): for
+     * a thread that prepares them while another does other work.
      */
     public static void link() {
         // initialising the class is the whole work
     }
 
     /**
-     * The offset of the member {@code name} of {@code struct}, summed over the members before it
-     * (padding is a member too). The same as {@code byteOffset(groupElement(name))}, whose layout
-     * path machinery costs 4 ms of CPU at every start.
+     * Copies {@link #ENTRY_CODE} into a page of its own, which is then made executable and
+     * read-only (never writable and executable at once). The page stays mapped for the life of
+     * the process. mmap and mprotect are the C library's here: the entry does not exist yet.
      */
-    static long memberOffset(StructLayout struct, String name) {
-        long offset = 0;
-        for (MemoryLayout member : struct.memberLayouts()) {
-            if (name.equals(member.name().orElse(null))) {
-                return offset;
-            }
-            offset += member.byteSize();
+    private static MemorySegment installEntry() {
+        long page = invoke(symbol("mmap"), 0, PAGE, Posix.PROT_READ | Posix.PROT_WRITE,
+                Posix.MAP_PRIVATE | Posix.MAP_ANONYMOUS, -1, 0, 0);
+        if (page == -1) {
+            throw new IllegalStateException("cannot map a page for the system-call entry");
         }
-        throw new IllegalStateException(struct + " has no member " + name);
+        MemorySegment code = MemorySegment.ofAddress(page).reinterpret(PAGE);
+        MemorySegment.copy(ENTRY_CODE, 0, code, JAVA_BYTE, 0, ENTRY_CODE.length);
+        if ((int) invoke(symbol("mprotect"), page, PAGE, Posix.PROT_READ | Posix.PROT_EXEC, 0, 0, 0, 0) != 0) {
+            throw new IllegalStateException("cannot make the system-call entry executable");
+        }
+        return code;
     }
 
-    /** The libc function {@code name}, whose C return type is {@code int}. */
-    static NativeFunction intFunction(String name) {
-        return new NativeFunction(symbol(name), true);
+    /** The C library function {@code name}, whose C return type is {@code int}. */
+    static LibraryFunction intFunction(String name) {
+        return new LibraryFunction(symbol(name), true);
     }
 
-    /** The libc function {@code name}, whose C return type is 64 bits wide (long, ssize_t, a pointer). */
-    static NativeFunction longFunction(String name) {
-        return new NativeFunction(symbol(name), false);
+    /** The C library function {@code name}, whose C return type is 64 bits wide (long, a pointer). */
+    static LibraryFunction longFunction(String name) {
+        return new LibraryFunction(symbol(name), false);
     }
 
     private static MemorySegment symbol(String name) {
         return LOOKUP.find(name).orElseThrow(() -> new IllegalStateException("libc has no symbol " + name));
     }
 
-    static long call(MemorySegment function, long a, long b, long c, long d, long e, long f, long g) {
-        return call(function, errnoSegment(), a, b, c, d, e, f, g);
-    }
-
-    /** A call that captures errno into {@code callState} (a segment of layout {@link #CALL_STATE}). */
-    static long call(MemorySegment function, MemorySegment callState, long a, long b, long c, long d, long e,
-            long f, long g) {
+    /** Calls the native function at {@code target} with seven integer-class arguments; returns rax. */
+    static long invoke(MemorySegment target, long a, long b, long c, long d, long e, long f, long g) {
         try {
-            return (long) CALL.invokeExact(function, callState, a, b, c, d, e, f, g);
+            return (long) CALL.invokeExact(target, a, b, c, d, e, f, g);
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** System call {@code number}: its result, or -errno (-4095 to -1) when it failed. */
+    static long systemCall(long number, long a, long b, long c, long d, long e, long f) {
+        return invoke(ENTRY, number, a, b, c, d, e, f);
+    }
+
+    /** Whether a system call's result is -errno: the kernel's errors are -4095 to -1. */
+    static boolean failed(long result) {
+        return Long.compareUnsigned(result, -4096L) > 0;
+    }
+
+    /** Records {@code errno} as this thread's last one (see {@link #lastErrno()}). */
+    static void setLastErrno(int errno) {
+        LAST_ERRNO.get()[0] = errno;
     }
 
     /**
@@ -109,19 +136,9 @@ public final class LibC {
         return segment.address();
     }
 
-    /** This thread's call-state segment, into which every call captures errno. */
-    static MemorySegment errnoSegment() {
-        return CALL_STATE_PER_THREAD.get();
-    }
-
-    /** errno as captured by this thread's most recent call. */
+    /** errno of this thread's most recent failed system call. */
     static int lastErrno() {
-        return errnoIn(errnoSegment());
-    }
-
-    /** errno as captured into {@code callState}. */
-    static int errnoIn(MemorySegment callState) {
-        return callState.get(JAVA_INT, ERRNO_OFFSET);
+        return LAST_ERRNO.get()[0];
     }
 
     /** Turns a -1 return into a {@link SysException} carrying errno; returns {@code result} otherwise. */

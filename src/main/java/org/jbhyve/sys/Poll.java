@@ -33,7 +33,7 @@ public final class Poll {
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
 
-    private static final NativeFunction POLL = LibC.intFunction("poll");
+    private static final SystemCall POLL = new SystemCall(7); // poll(2)
 
     private Poll() {}
 

@@ -25,6 +25,7 @@ public final class Posix {
     public static final int PROT_NONE = 0;
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
+    public static final int PROT_EXEC = 4;
     public static final int MAP_SHARED = 0x01;
     public static final int MAP_PRIVATE = 0x02;
     /** Place the mapping exactly at the address given, replacing what was there. */
@@ -48,36 +49,35 @@ public final class Posix {
     private static final long SYS_GETPRIORITY = 140;
     private static final long SYS_SETPRIORITY = 141;
     private static final int PRIO_PROCESS = 0;
+    /** openat's directory argument for "relative to the working directory", as open(2) resolves. */
+    static final int AT_FDCWD = -100;
 
-    private static final NativeFunction OPEN = LibC.intFunction("open");
-    private static final NativeFunction CLOSE = LibC.intFunction("close");
-    private static final NativeFunction READ = LibC.longFunction("read");
-    private static final NativeFunction WRITE = LibC.longFunction("write");
-    private static final NativeFunction PREAD = LibC.longFunction("pread64");
-    private static final NativeFunction PWRITE = LibC.longFunction("pwrite64");
-    private static final NativeFunction FDATASYNC = LibC.intFunction("fdatasync");
-    private static final NativeFunction FSYNC = LibC.intFunction("fsync");
-    // ioctl(int fd, unsigned long request, ...): the third argument is variadic.
-    private static final NativeFunction IOCTL = LibC.intFunction("ioctl");
-    private static final NativeFunction MMAP = LibC.longFunction("mmap");
-    private static final NativeFunction MUNMAP = LibC.intFunction("munmap");
-    private static final NativeFunction MPROTECT = LibC.intFunction("mprotect");
-    private static final NativeFunction MADVISE = LibC.intFunction("madvise");
-    private static final NativeFunction MLOCK = LibC.intFunction("mlock");
-    private static final NativeFunction EVENTFD = LibC.intFunction("eventfd");
-    /** long syscall(long number, ...): the system call's arguments follow its number. */
-    static final NativeFunction SYSCALL = LibC.longFunction("syscall");
+    private static final SystemCall OPEN = new SystemCall(257); // openat(2)
+    private static final SystemCall CLOSE = new SystemCall(3); // close(2)
+    private static final SystemCall READ = new SystemCall(0); // read(2)
+    private static final SystemCall WRITE = new SystemCall(1); // write(2)
+    private static final SystemCall PREAD = new SystemCall(17); // pread64(2)
+    private static final SystemCall PWRITE = new SystemCall(18); // pwrite64(2)
+    private static final SystemCall FDATASYNC = new SystemCall(75); // fdatasync(2)
+    private static final SystemCall FSYNC = new SystemCall(74); // fsync(2)
+    private static final SystemCall IOCTL = new SystemCall(16); // ioctl(2)
+    private static final SystemCall MMAP = new SystemCall(9); // mmap(2)
+    private static final SystemCall MUNMAP = new SystemCall(11); // munmap(2)
+    private static final SystemCall MPROTECT = new SystemCall(10); // mprotect(2)
+    private static final SystemCall MADVISE = new SystemCall(28); // madvise(2)
+    private static final SystemCall MLOCK = new SystemCall(149); // mlock(2)
+    private static final SystemCall EVENTFD = new SystemCall(290); // eventfd2(2)
     /** int fcntl(int fd, int cmd, ...), whose third argument is variadic; for Poll and FileLocks. */
-    static final NativeFunction FCNTL = LibC.intFunction("fcntl");
+    static final SystemCall FCNTL = new SystemCall(72); // fcntl(2)
     /** int socket(int domain, int type, int protocol); for Tun and UnixSeqpacket. */
-    static final NativeFunction SOCKET = LibC.intFunction("socket");
-    private static final NativeFunction GETPID = LibC.intFunction("getpid");
+    static final SystemCall SOCKET = new SystemCall(41); // socket(2)
+    private static final SystemCall GETPID = new SystemCall(39); // getpid(2)
 
     private Posix() {}
 
     public static Fd open(String path, int flags, int mode) {
         try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) OPEN.call(LibC.address(arena.allocateFrom(path)), flags, mode);
+            int fd = (int) OPEN.call(AT_FDCWD, LibC.address(arena.allocateFrom(path)), flags, mode);
             LibC.check(fd, "open " + path);
             return new Fd(fd, path);
         }
@@ -251,13 +251,18 @@ public final class Posix {
     }
 
     /**
-     * A system call by number, for calls the C library has no wrapper for. Pass 0 for the
-     * arguments a call does not take: the kernel ignores them, or (prctl) insists they are 0.
+     * A system call by number, for calls made once or twice (no {@link SystemCall} of their
+     * own). Pass 0 for the arguments a call does not take: the kernel ignores them, or (prctl)
+     * insists they are 0.
      *
      * @return the call's (non-negative) result
-     * @throws SysException named {@code call} when it returns -1
+     * @throws SysException named {@code call} when it fails
      */
     static long syscall(String call, long number, long a1, long a2, long a3, long a4, long a5) {
-        return LibC.check(SYSCALL.call(number, a1, a2, a3, a4, a5), call);
+        long result = LibC.systemCall(number, a1, a2, a3, a4, a5, 0);
+        if (LibC.failed(result)) {
+            throw new SysException(call, (int) -result);
+        }
+        return result;
     }
 }

@@ -19,10 +19,11 @@ public final class Signals {
     /** SIGRTMIN + 8 in glibc's numbering: unused by the JVM. */
     public static final int KICK = 42;
     private static final int SIG_BLOCK = 0;
-    private static final int SIGSET_BYTES = 128;
+    /** The kernel's sigset_t: signals 1-64, one bit each (the C library's is 128 bytes). */
+    private static final int SIGSET_BYTES = 8;
 
-    private static final NativeFunction PTHREAD_SIGMASK = LibC.intFunction("pthread_sigmask");
-    private static final NativeFunction SIGTIMEDWAIT = LibC.intFunction("sigtimedwait");
+    private static final SystemCall SIGPROCMASK = new SystemCall(14); // rt_sigprocmask(2)
+    private static final SystemCall SIGTIMEDWAIT = new SystemCall(128); // rt_sigtimedwait(2)
 
     private Signals() {}
 
@@ -41,10 +42,9 @@ public final class Signals {
             MemorySegment set = arena.allocate(SIGSET_BYTES, 8);
             MemorySegment old = arena.allocate(SIGSET_BYTES, 8);
             set.set(JAVA_LONG, 0, bit(KICK));
-            int r = (int) PTHREAD_SIGMASK.call(SIG_BLOCK, LibC.address(set), LibC.address(old));
-            if (r != 0) {
-                throw new SysException("pthread_sigmask", r);
-            }
+            // rt_sigprocmask changes the calling thread's mask only, as pthread_sigmask does
+            LibC.check(SIGPROCMASK.call(SIG_BLOCK, LibC.address(set), LibC.address(old), SIGSET_BYTES),
+                    "pthread_sigmask");
             return old.get(JAVA_LONG, 0) & ~bit(KICK);
         }
     }
@@ -61,7 +61,7 @@ public final class Signals {
             set.set(JAVA_LONG, 0, bit(KICK));
             MemorySegment zero = arena.allocate(16, 8);
             while (true) {
-                int r = (int) SIGTIMEDWAIT.call(LibC.address(set), 0, LibC.address(zero));
+                int r = (int) SIGTIMEDWAIT.call(LibC.address(set), 0, LibC.address(zero), SIGSET_BYTES);
                 if (r == -1) {
                     int errno = LibC.lastErrno();
                     if (errno == Errno.EAGAIN) {

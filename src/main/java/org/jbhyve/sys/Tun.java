@@ -56,9 +56,9 @@ public final class Tun {
     private static final int SOCK_CLOEXEC = Posix.O_CLOEXEC;
     private static final long IOVEC_SIZE = 16;
 
-    private static final NativeFunction IF_NAMETOINDEX = LibC.intFunction("if_nametoindex");
-    private static final NativeFunction WRITEV = LibC.longFunction("writev");
-    private static final NativeFunction READV = LibC.longFunction("readv");
+    private static final LibraryFunction IF_NAMETOINDEX = LibC.intFunction("if_nametoindex");
+    private static final SystemCall WRITEV = new SystemCall(20); // writev(2)
+    private static final SystemCall READV = new SystemCall(19); // readv(2)
 
     private Tun() {}
 

@@ -36,10 +36,10 @@ public final class UnixSeqpacket implements AutoCloseable {
     /** Room for this many descriptors in one message; more truncates the message (refused). */
     public static final int MAX_FDS = 8;
 
-    private static final NativeFunction SENDMSG = LibC.longFunction("sendmsg");
-    private static final NativeFunction RECVMSG = LibC.longFunction("recvmsg");
-    private static final NativeFunction GETSOCKOPT = LibC.intFunction("getsockopt");
-    private static final NativeFunction SETSOCKOPT = LibC.intFunction("setsockopt");
+    private static final SystemCall SENDMSG = new SystemCall(46); // sendmsg(2)
+    private static final SystemCall RECVMSG = new SystemCall(47); // recvmsg(2)
+    private static final SystemCall GETSOCKOPT = new SystemCall(55); // getsockopt(2)
+    private static final SystemCall SETSOCKOPT = new SystemCall(54); // setsockopt(2)
 
     private final Fd fd;
 

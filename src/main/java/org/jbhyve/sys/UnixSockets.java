@@ -19,10 +19,10 @@ final class UnixSockets {
     private static final int SOCK_CLOEXEC = Posix.O_CLOEXEC;
     private static final int SUN_PATH = 108;
 
-    private static final NativeFunction BIND = LibC.intFunction("bind");
-    private static final NativeFunction LISTEN = LibC.intFunction("listen");
-    private static final NativeFunction ACCEPT4 = LibC.intFunction("accept4");
-    private static final NativeFunction CONNECT = LibC.intFunction("connect");
+    private static final SystemCall BIND = new SystemCall(49); // bind(2)
+    private static final SystemCall LISTEN = new SystemCall(50); // listen(2)
+    private static final SystemCall ACCEPT4 = new SystemCall(288); // accept4(2)
+    private static final SystemCall CONNECT = new SystemCall(42); // connect(2)
 
     private UnixSockets() {}
 

@@ -23,8 +23,8 @@ import java.nio.channels.ClosedChannelException;
 public final class UnixStreamSocket implements ByteChannel {
     private static final int SHUT_RDWR = 2;
     private static final int MSG_NOSIGNAL = 0x4000;
-    private static final NativeFunction SHUTDOWN = LibC.intFunction("shutdown");
-    private static final NativeFunction SEND = LibC.longFunction("send");
+    private static final SystemCall SHUTDOWN = new SystemCall(48); // shutdown(2)
+    private static final SystemCall SEND = new SystemCall(44); // sendto(2)
 
     private final Fd fd;
 

@@ -15,8 +15,8 @@ public final class VectorIo {
     public static final int IOVEC_SIZE = 16;
     public static final int MAX_IOVECS = 1024;
 
-    private static final NativeFunction PREADV = LibC.longFunction("preadv");
-    private static final NativeFunction PWRITEV = LibC.longFunction("pwritev");
+    private static final SystemCall PREADV = new SystemCall(295); // preadv(2)
+    private static final SystemCall PWRITEV = new SystemCall(296); // pwritev(2)
 
     private VectorIo() {}
 
@@ -37,11 +37,13 @@ public final class VectorIo {
         return call(PWRITEV, "pwritev", fd, iovecs, count, offset);
     }
 
-    private static long call(NativeFunction function, String name, Fd fd, MemorySegment iovecs, int count, long offset) {
+    private static long call(SystemCall function, String name, Fd fd, MemorySegment iovecs, int count, long offset) {
         if (count < 0 || count > MAX_IOVECS || (long) count * IOVEC_SIZE > iovecs.byteSize()) {
             throw new IllegalArgumentException(name + ": " + count + " iovecs");
         }
         while (true) {
+            // the kernel's preadv/pwritev take the offset as two halves; on x86-64 the low
+            // "half" is the whole offset and the high one (left 0) is ignored
             long n = function.call(fd.number(), LibC.address(iovecs), count, offset);
             if (n >= 0 || LibC.lastErrno() != Errno.EINTR) {
                 return LibC.check(n, name);

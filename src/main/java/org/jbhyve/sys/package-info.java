@@ -2,14 +2,18 @@
  * FFM bindings to libc and Linux: the only package that links native code (checked by
  * ArchitectureTest).
  *
- * <p>Every function is called through one downcall handle of one shape (seven integer-class
- * arguments, one 64-bit result: {@link org.jbhyve.sys.NativeFunction}) that captures
- * {@code errno} in the same call ({@code Linker.Option.captureCallState}); reading errno
- * afterwards would race with the JVM's own native calls. One shape, not one per C signature:
- * the linker spins a class and dozens of method-handle forms per shape at every start, which
- * cost more start-up time and memory than the rest of the VMM's set-up. The capture segment is
- * per thread, so hot paths (KVM_RUN, pread) allocate nothing. Failures become {@link org.jbhyve.sys.SysException} (unchecked, with errno);
- * restartable calls retry EINTR; ioctl surfaces it, because KVM_RUN's EINTR is a kick.
+ * <p>Every native call goes through one downcall handle of one shape (seven integer-class
+ * arguments, one 64-bit result) and no linker options ({@link org.jbhyve.sys.LibC}): the linker
+ * spins a class and dozens of method-handle forms per shape and option set at every start, which
+ * cost more start-up time and memory than the rest of the VMM's set-up. System calls are made
+ * directly, not through the C library's wrappers ({@link org.jbhyve.sys.SystemCall}): the handle
+ * calls a nine-instruction system-call entry of our own, and the kernel's -errno comes back in
+ * the result itself, so errno needs no capture and reading it cannot race with the JVM's own
+ * native calls. A failure's errno is kept per thread (KVM_RUN keeps its own, in the vCPU's
+ * {@link org.jbhyve.sys.CallState}), so hot paths allocate nothing. Failures become
+ * {@link org.jbhyve.sys.SysException} (unchecked, with errno); restartable calls retry EINTR;
+ * ioctl surfaces it, because KVM_RUN's EINTR is a kick. The few C library functions used that
+ * are not system calls ({@link org.jbhyve.sys.LibraryFunction}) go through the same handle.
  *
  * <p>Departure from DESIGN.md: errors are unchecked rather than IOException (Lucene's choice),
  * because almost every caller either turns them into a one-line start-up error or treats them

@@ -1,39 +1,90 @@
 package org.jbhyve.sys;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The single downcall shape: int results sign-extended, errno captured, pointers checked. */
+/**
+ * The single downcall shape and the system-call entry: arguments reach the kernel in the right
+ * registers, results come back whole, a failure is -1 with errno per thread, pointers are checked.
+ */
 class LibCTest {
+    private static final SystemCall CLOSE = new SystemCall(3);
+    private static final SystemCall OPENAT = new SystemCall(257);
+    private static final SystemCall GETPID = new SystemCall(39);
+    private static final SystemCall LSEEK = new SystemCall(8);
+    private static final SystemCall PWRITE64 = new SystemCall(18);
+    private static final SystemCall MMAP = new SystemCall(9);
+    private static final SystemCall MUNMAP = new SystemCall(11);
+
     @Test
-    void memberOffsetAgreesWithTheLayoutPathAcrossPadding() {
-        StructLayout struct = MemoryLayout.structLayout(ValueLayout.JAVA_BYTE.withName("a"), MemoryLayout.paddingLayout(3),
-                ValueLayout.JAVA_INT.withName("b"), ValueLayout.JAVA_LONG.withName("c"));
-        for (String name : new String[] {"a", "b", "c"}) {
-            assertEquals(struct.byteOffset(MemoryLayout.PathElement.groupElement(name)), LibC.memberOffset(struct, name));
-        }
-        assertEquals(LibC.CALL_STATE.byteOffset(MemoryLayout.PathElement.groupElement("errno")),
-                LibC.memberOffset(LibC.CALL_STATE, "errno"));
-        assertThrows(IllegalStateException.class, () -> LibC.memberOffset(struct, "d"));
+    void aSystemCallReturnsTheKernelsResult() {
+        assertEquals(ProcessHandle.current().pid(), GETPID.call());
     }
 
     @Test
-    void anIntFunctionsMinusOneStaysMinusOneAndErrnoIsCaptured() {
-        NativeFunction close = LibC.intFunction("close");
-        assertEquals(-1L, close.call(-1));
+    void aFailedSystemCallIsMinusOneWithItsErrno() {
+        assertEquals(-1L, CLOSE.call(-1));
         assertEquals(Errno.EBADF, LibC.lastErrno());
+        try (Arena arena = Arena.ofConfined()) {
+            long path = LibC.address(arena.allocateFrom("/nonexistent/jbhyve"));
+            assertEquals(-1L, OPENAT.call(Posix.AT_FDCWD, path, Posix.O_RDONLY));
+            assertEquals(Errno.ENOENT, LibC.lastErrno());
+        }
     }
 
     @Test
-    void aLongFunctionReturnsAllSixtyFourBits() {
-        NativeFunction strtol = LibC.longFunction("strtoll");
+    void theKernelsErrorRangeIsMinus4095ToMinus1() {
+        assertTrue(LibC.failed(-1));
+        assertTrue(LibC.failed(-4095));
+        assertEquals(false, LibC.failed(-4096)); // an address or offset this high is a result
+        assertEquals(false, LibC.failed(0));
+        assertEquals(false, LibC.failed(Long.MAX_VALUE));
+    }
+
+    /** All six argument registers, the sixth passed on the stack to the entry: mmap uses them all. */
+    @Test
+    void sixArgumentsReachTheKernel(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("data");
+        byte[] content = new byte[8192];
+        content[4096] = 42;
+        Files.write(file, content);
+        try (Fd fd = Posix.open(file.toString(), Posix.O_RDONLY, 0)) {
+            long address = MMAP.call(0, 4096, Posix.PROT_READ, Posix.MAP_PRIVATE, fd.number(), 4096);
+            assertNotEquals(-1L, address, () -> "mmap: errno " + LibC.lastErrno());
+            assertEquals(42, MemorySegment.ofAddress(address).reinterpret(4096).get(ValueLayout.JAVA_BYTE, 0));
+            assertEquals(0L, MUNMAP.call(address, 4096));
+        }
+    }
+
+    /** Offsets and results wider than 32 bits pass unchanged in both directions. */
+    @Property(tries = 50)
+    void sixtyFourBitArgumentsAndResultsPassWhole(@ForAll @LongRange(min = 0, max = 1L << 40) long offset) throws Exception {
+        Path file = Files.createTempFile("jbhyve-libc", ".img");
+        try (Fd fd = Posix.open(file.toString(), Posix.O_RDWR, 0); Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(1);
+            assertEquals(1L, PWRITE64.call(fd.number(), LibC.address(one), 1, offset));
+            assertEquals(offset + 1, LSEEK.call(fd.number(), 0, 2)); // SEEK_END
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void aLibraryFunctionReturnsAllSixtyFourBits() {
+        LibraryFunction strtol = LibC.longFunction("strtoll");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment text = arena.allocateFrom("-81985529216486895"); // -0x123456789abcdef
             assertEquals(-81985529216486895L, strtol.call(LibC.address(text), 0, 10));
@@ -43,14 +94,10 @@ class LibCTest {
     }
 
     @Test
-    void memoryIsPassedByAddressAndFilledByTheCallee() {
-        NativeFunction snprintf = LibC.intFunction("snprintf");
+    void anIntLibraryFunctionIsSignExtended() {
+        LibraryFunction atoi = LibC.intFunction("atoi");
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = arena.allocate(32);
-            MemorySegment format = arena.allocateFrom("%ld-%d");
-            long written = snprintf.call(LibC.address(buffer), buffer.byteSize(), LibC.address(format), 1L << 40, 7);
-            assertEquals("1099511627776-7", buffer.getString(0));
-            assertEquals(15, written);
+            assertEquals(-7L, atoi.call(LibC.address(arena.allocateFrom("-7"))));
         }
     }
 
@@ -63,12 +110,11 @@ class LibCTest {
 
     @Test
     void errnoIsPerThread() throws InterruptedException {
-        NativeFunction close = LibC.intFunction("close");
-        close.call(-1);
+        CLOSE.call(-1);
         int[] otherErrno = new int[1];
         Thread other = new Thread(() -> {
             try (Arena arena = Arena.ofConfined()) {
-                LibC.intFunction("open").call(LibC.address(arena.allocateFrom("/nonexistent/jbhyve")), 0);
+                OPENAT.call(Posix.AT_FDCWD, LibC.address(arena.allocateFrom("/nonexistent/jbhyve")), 0);
                 otherErrno[0] = LibC.lastErrno();
             }
         });
@@ -76,5 +122,16 @@ class LibCTest {
         other.join();
         assertEquals(Errno.ENOENT, otherErrno[0]);
         assertEquals(Errno.EBADF, LibC.lastErrno());
+    }
+
+    @Test
+    void aCallStateKeepsItsOwnErrno() {
+        CallState state = new CallState();
+        CLOSE.call(-1);
+        assertEquals(-1L, new SystemCall(16).call(state, -2, 0, 0)); // ioctl on no descriptor
+        assertEquals(Errno.EBADF, state.errno());
+        assertEquals(-1L, OPENAT.call(Posix.AT_FDCWD, 0, 0)); // a NULL path
+        assertEquals(Errno.EFAULT, LibC.lastErrno());
+        assertEquals(Errno.EBADF, state.errno());
     }
 }

@@ -19,8 +19,8 @@ public final class PacketSocket implements AutoCloseable {
     private static final int AF_PACKET = 17;
     private static final int SOCK_RAW = 3;
     private static final short ETH_P_ALL_BE = 0x0300; // htons(0x0003)
-    private static final NativeFunction SOCKET = LibC.intFunction("socket");
-    private static final NativeFunction BIND = LibC.intFunction("bind");
+    private static final SystemCall SOCKET = new SystemCall(41); // socket(2)
+    private static final SystemCall BIND = new SystemCall(49); // bind(2)
 
     private final Fd fd;
     private final Arena arena = Arena.ofShared();

@@ -40,6 +40,31 @@ class TermiosTest {
         }
     }
 
+    /**
+     * raw() changes what the C library's cfmakeraw changes, on a new terminal's cooked defaults:
+     * glibc's struct begins with the kernel's (flags, c_line, then c_cc, of which it has more).
+     */
+    @Test
+    void rawAgreesWithTheCLibrarysCfmakeraw() {
+        try (Fd master = Posix.open("/dev/ptmx", Posix.O_RDWR | Posix.O_NOCTTY, 0);
+                java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment number = arena.allocate(4);
+            Posix.ioctl(master, 0x40045431, number); // TIOCSPTLCK: unlock
+            Posix.ioctl(master, 0x80045430, number); // TIOCGPTN
+            try (Fd peer = Posix.open("/dev/pts/" + number.get(java.lang.foreign.ValueLayout.JAVA_INT, 0),
+                    Posix.O_RDWR | Posix.O_NOCTTY, 0)) {
+                Termios.Attributes cooked = Termios.get(peer);
+                assertNotEquals(0, cooked.lflag() & Termios.ICANON, "a new terminal is cooked");
+                java.lang.foreign.MemorySegment glibc = arena.allocate(60, 4);
+                java.lang.foreign.MemorySegment.copy(cooked.bytes(), 0, glibc, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                        Termios.SIZE);
+                LibC.intFunction("cfmakeraw").call(LibC.address(glibc));
+                assertArrayEquals(glibc.asSlice(0, Termios.SIZE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                        cooked.raw().bytes());
+            }
+        }
+    }
+
     @Test
     void pollSeesDataOnThePtyMaster() throws Exception {
         try (PseudoTerminal pty = PseudoTerminal.open();
