@@ -8,7 +8,6 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import org.jbhyve.sys.CallState;
 import org.jbhyve.sys.Errno;
 import org.jbhyve.sys.Fd;
 import org.jbhyve.sys.Posix;
@@ -39,8 +38,6 @@ public final class VcpuFd implements AutoCloseable {
     private final Fd fd;
     private final MemorySegment runPage;
     private final KvmRun run;
-    /** KVM_RUN's errno buffer: run() belongs to the vCPU's own thread. */
-    private final CallState runCallState = new CallState();
 
     VcpuFd(int id, Fd fd, int mmapSize) {
         this.id = id;
@@ -59,7 +56,7 @@ public final class VcpuFd implements AutoCloseable {
 
     /** KVM_RUN until the next exit; EINTR (a kick) comes back as {@link VcpuExit.Interrupted}. */
     public VcpuExit run() {
-        int r = Posix.ioctlOrErrno(fd, KvmIoctls.RUN, 0, runCallState);
+        int r = Posix.ioctlOrErrno(fd, KvmIoctls.RUN, 0);
         if (r < 0) {
             if (-r == Errno.EINTR || -r == Errno.EAGAIN) {
                 return new VcpuExit.Interrupted();

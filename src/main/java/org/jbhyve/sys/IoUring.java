@@ -273,11 +273,11 @@ public final class IoUring implements AutoCloseable {
             arg = extArg.address();
             argSize = 24;
         }
-        long r = ENTER.call(fd.number(), toSubmit, wait ? minComplete : 0, enterFlags, arg, argSize);
+        long r = ENTER.resultOrMinusErrno(fd.number(), toSubmit, wait ? minComplete : 0, enterFlags, arg, argSize);
         if (r >= 0) {
             return (int) r;
         }
-        int errno = LibC.lastErrno();
+        int errno = (int) -r;
         if (errno == Errno.EINTR || errno == Errno.EAGAIN || errno == Errno.EBUSY || errno == ETIME) {
             return -errno;
         }

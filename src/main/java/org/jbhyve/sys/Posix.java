@@ -146,16 +146,13 @@ public final class Posix {
         return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
     }
 
-    /** ioctl that reports failure as a negative errno instead of throwing (for KVM_RUN's EINTR). */
+    /**
+     * ioctl that reports failure as a negative errno instead of throwing (for KVM_RUN's EINTR):
+     * the kernel's own result, so nothing is recorded and no thread-local is looked up on the
+     * vCPU loop's way out of an interrupted KVM_RUN.
+     */
     public static int ioctlOrErrno(Fd fd, long request, long arg) {
-        int r = (int) IOCTL.call(fd.number(), request, arg);
-        return r == -1 ? -LibC.lastErrno() : r;
-    }
-
-    /** {@link #ioctlOrErrno(Fd, long, long)} capturing errno into the caller's own {@code state}. */
-    public static int ioctlOrErrno(Fd fd, long request, long arg, CallState state) {
-        int r = (int) IOCTL.call(state, fd.number(), request, arg);
-        return r == -1 ? -state.errno() : r;
+        return (int) IOCTL.resultOrMinusErrno(fd.number(), request, arg, 0, 0, 0);
     }
 
     /** mmap; the returned segment has the mapping's length. */

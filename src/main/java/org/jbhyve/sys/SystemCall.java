@@ -12,8 +12,8 @@ package org.jbhyve.sys;
  * is already sign-extended.
  *
  * <p>Contract: a failure (the kernel's -errno) is returned as -1, as by the C library, and its
- * errno recorded for the calling thread ({@link LibC#lastErrno()}) or in the caller's
- * {@link CallState}. The numbers are the kernel's own for x86-64 ({@code asm/unistd_64.h}), the
+ * errno recorded for the calling thread ({@link LibC#lastErrno()}); or, from
+ * {@link #resultOrMinusErrno}, the kernel's -errno as it is. The numbers are the kernel's own for x86-64 ({@code asm/unistd_64.h}), the
  * calls those the C library's wrappers make (open is openat, eventfd is eventfd2). Memory passed
  * by address must stay allocated until the call returns.
  */
@@ -57,13 +57,8 @@ final class SystemCall {
         return result;
     }
 
-    /** A call with up to three arguments whose errno goes to {@code state} (see {@link CallState}). */
-    long call(CallState state, long a, long b, long c) {
-        long result = LibC.systemCall(number, a, b, c, 0, 0, 0);
-        if (LibC.failed(result)) {
-            state.errno = (int) -result;
-            return -1;
-        }
-        return result;
+    /** The call returning the kernel's result as it is: -errno on failure, recorded nowhere. */
+    long resultOrMinusErrno(long a, long b, long c, long d, long e, long f) {
+        return LibC.systemCall(number, a, b, c, d, e, f);
     }
 }

@@ -9,8 +9,8 @@
  * directly, not through the C library's wrappers ({@link org.jbhyve.sys.SystemCall}): the handle
  * calls a nine-instruction system-call entry of our own, and the kernel's -errno comes back in
  * the result itself, so errno needs no capture and reading it cannot race with the JVM's own
- * native calls. A failure's errno is kept per thread (KVM_RUN keeps its own, in the vCPU's
- * {@link org.jbhyve.sys.CallState}), so hot paths allocate nothing. Failures become
+ * native calls. A failure's errno is kept per thread, and KVM_RUN takes the kernel's -errno as
+ * it is ({@link org.jbhyve.sys.Posix#ioctlOrErrno}), so hot paths allocate nothing. Failures become
  * {@link org.jbhyve.sys.SysException} (unchecked, with errno); restartable calls retry EINTR;
  * ioctl surfaces it, because KVM_RUN's EINTR is a kick. The few C library functions used that
  * are not system calls ({@link org.jbhyve.sys.LibraryFunction}) go through the same handle.

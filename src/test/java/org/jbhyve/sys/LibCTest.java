@@ -125,13 +125,14 @@ class LibCTest {
     }
 
     @Test
-    void aCallStateKeepsItsOwnErrno() {
-        CallState state = new CallState();
+    void ioctlOrErrnoReturnsTheKernelsMinusErrnoAndLeavesTheThreadsErrno() {
         CLOSE.call(-1);
-        assertEquals(-1L, new SystemCall(16).call(state, -2, 0, 0)); // ioctl on no descriptor
-        assertEquals(Errno.EBADF, state.errno());
+        assertEquals(Errno.EBADF, LibC.lastErrno());
+        try (Fd devNull = Posix.open("/dev/null", Posix.O_RDONLY, 0)) {
+            assertEquals(-Errno.ENOTTY, Posix.ioctlOrErrno(devNull, 0x5401, 0)); // TCGETS on no terminal
+        }
+        assertEquals(Errno.EBADF, LibC.lastErrno());
         assertEquals(-1L, OPENAT.call(Posix.AT_FDCWD, 0, 0)); // a NULL path
         assertEquals(Errno.EFAULT, LibC.lastErrno());
-        assertEquals(Errno.EBADF, state.errno());
     }
 }
