@@ -134,16 +134,26 @@ public final class Posix {
         LibC.check((int) FSYNC.call(fd.number()), "fsync");
     }
 
-    /** ioctl with a pointer argument; returns the (non-negative) result. EINTR is thrown, not retried. */
+    /**
+     * ioctl with a pointer argument; returns the (non-negative) result. EINTR is retried: a
+     * signal meant for another purpose (a terminal resized, a profiler's tick) must not fail
+     * KVM_CREATE_VM or a terminal's set-up. KVM_RUN, whose EINTR is a kick, uses {@link #ioctlOrErrno}.
+     */
     public static int ioctl(Fd fd, long request, MemorySegment arg) {
-        int r = (int) IOCTL.call(fd.number(), request, LibC.address(arg));
-        return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
+        return ioctl(fd, request, LibC.address(arg));
     }
 
-    /** ioctl with an integer argument (or none: pass 0). */
+    /** ioctl with an integer argument (or none: pass 0); EINTR retried as above. */
     public static int ioctl(Fd fd, long request, long arg) {
-        int r = (int) IOCTL.call(fd.number(), request, arg);
-        return (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
+        long r;
+        do {
+            r = IOCTL.resultOrMinusErrno(fd.number(), request, arg, 0, 0, 0);
+        } while (r == -Errno.EINTR);
+        if (LibC.failed(r)) {
+            LibC.setLastErrno((int) -r);
+            throw new SysException("ioctl 0x" + Long.toHexString(request), (int) -r);
+        }
+        return (int) r;
     }
 
     /**

@@ -11,8 +11,9 @@
  * the result itself, so errno needs no capture and reading it cannot race with the JVM's own
  * native calls. A failure's errno is kept per thread, and KVM_RUN takes the kernel's -errno as
  * it is ({@link org.jbhyve.sys.Posix#ioctlOrErrno}), so hot paths allocate nothing. Failures become
- * {@link org.jbhyve.sys.SysException} (unchecked, with errno); restartable calls retry EINTR;
- * ioctl surfaces it, because KVM_RUN's EINTR is a kick. The few C library functions used that
+ * {@link org.jbhyve.sys.SysException} (unchecked, with errno); restartable calls and ioctl retry
+ * EINTR (a signal meant for something else must not fail KVM_CREATE_VM), except KVM_RUN, whose
+ * EINTR is a kick and comes back as a result. The few C library functions used that
  * are not system calls ({@link org.jbhyve.sys.LibraryFunction}) go through the same handle.
  *
  * <p>Departure from DESIGN.md: errors are unchecked rather than IOException (Lucene's choice),
