@@ -21,7 +21,6 @@ import org.jbhyve.machine.MachineSpec;
 import org.jbhyve.machine.VirtualMachine;
 import org.jbhyve.machine.boot.BootException;
 import org.jbhyve.sys.LibC;
-import org.jbhyve.sys.MemoryAccessWarmUp;
 import org.jbhyve.sys.SysException;
 import org.jbhyve.vcpu.ExitStatus;
 import sun.misc.Signal;
@@ -147,9 +146,6 @@ public final class BhyveMain {
             MachineShape.applyTo(tree); // -r: name, vCPUs and memory come from the snapshot, as in bhyve
         }
         String name = tree.get("name").orElseThrow(() -> new ConfigException("no VM name given"));
-        // The registry's first system call waits for the "bindings" thread; until then, this
-        // thread does the off-heap accesses' one-time work that the set-up would do after it.
-        MemoryAccessWarmUp.run();
         try (Claim claim = registry.get().claim(name)) {
             // A JVM ended by a signal before the handlers below exist still gives the name back.
             Thread giveBack = new Thread(claim::close, "registry release");

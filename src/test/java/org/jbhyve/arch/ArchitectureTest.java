@@ -101,19 +101,6 @@ class ArchitectureTest {
         assertEquals(List.of(), bad);
     }
 
-    /**
-     * The memory-access warm-up runs while the system-call binding is still being linked on
-     * another thread; a native call in it would wait for that thread and undo its purpose.
-     */
-    @Test
-    void memoryAccessWarmUpMakesNoNativeCall() {
-        Source warmUp = sources().stream().filter(s -> s.file().endsWith("sys/MemoryAccessWarmUp.java"))
-                .findFirst().orElseThrow();
-        List<String> named = Stream.of("LibC", "SystemCall", "Posix", "LibraryFunction", "Linker")
-                .filter(name -> Pattern.compile("\\b" + name + "\\s*[.(]").matcher(warmUp.text()).find()).toList();
-        assertEquals(List.of(), named);
-    }
-
     @Test
     void sysDependsOnNothingElse() {
         assertEquals(List.of(), violations(s -> in(s.pkg(), "org.jbhyve.sys"), imp -> !in(imp, "org.jbhyve.sys")));
