@@ -20,18 +20,21 @@
 # -XX:StringTableSize, SymbolTableSize: the interned-string and symbol tables start with 4096
 #   buckets instead of 65536 and 32768 (the start-up cache holds nearly all of a VM's strings and
 #   symbols in tables of its own); they grow when they fill. 0.7 MiB less resident.
-# -XX:CompileThresholdScaling=10: a method is compiled after ten times the usual number of calls
-#   and loop turns. Most of a VM's start-up code runs a few hundred times and never again; the
-#   compiler spent 0.09 s of CPU on 500 such methods per start (-XX:+CITime), 40 % of the start's
-#   CPU time, and their code stayed resident. With it: 110 methods, 0.013 s; a start takes 25 %
-#   less CPU (what ten VMs started at once on two cores wait for) and 1.5 MiB less memory. The
-#   exit path and the device paths run thousands of times a second and are compiled within the
-#   first milliseconds of use as before (bench/exits: the same cycles per exit).
+# -XX:CompileThresholdScaling=100: a method is compiled after a hundred times the usual number of
+#   calls and loop turns (20,000 calls). Most of a VM's start-up code runs a few hundred or
+#   thousand times and never again; by default the compiler spent 0.09 s of CPU on 500 such
+#   methods per start (-XX:+CITime), 40 % of the start's CPU time, and their code stayed
+#   resident. Ten times the thresholds left 110 methods (a start: 25 % less CPU, what ten VMs
+#   started at once on two cores wait for, and 1.5 MiB less memory); a hundred times leaves the
+#   small JDK methods that building the downcall stub calls thousands of times, and takes a
+#   further 12 % off a start's CPU on a translated CPU (twenty starts each way, interleaved). The
+#   exit path and the device paths run thousands of times a second and are compiled within their
+#   first seconds of use (bench/exits measures after a first round of 40,000 exits).
 # The compile exclusion: the linker's bytecode verifier helper (StackMapGenerator.processBlock) is
 #   one huge method that runs only while the downcall stub is made at start; compiling it took
 #   6.5 MiB of compiler memory and compiler time, for nothing afterwards.
 JBHYVE_JVM_OPTIONS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:NewSize=1m
-    -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=10 -XX:-UsePerfData -XX:TrimNativeHeapInterval=1000
+    -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=100 -XX:-UsePerfData -XX:TrimNativeHeapInterval=1000
     -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -XX:-AOTReplayTraining
     -XX:StringTableSize=4096 -XX:+UnlockExperimentalVMOptions -XX:SymbolTableSize=4096 -XX:CompileCommand=quiet
     -XX:CompileCommand=exclude,jdk.internal.classfile.impl.StackMapGenerator::processBlock)
