@@ -145,15 +145,13 @@ public final class Posix {
 
     /** ioctl with an integer argument (or none: pass 0); EINTR retried as above. */
     public static int ioctl(Fd fd, long request, long arg) {
+        // As restartable(), without its per-call lambda and name: ioctl carries interrupt
+        // injection, so a successful call allocates nothing.
         long r;
-        do {
-            r = IOCTL.resultOrMinusErrno(fd.number(), request, arg, 0, 0, 0);
-        } while (r == -Errno.EINTR);
-        if (LibC.failed(r)) {
-            LibC.setLastErrno((int) -r);
-            throw new SysException("ioctl 0x" + Long.toHexString(request), (int) -r);
+        while ((r = IOCTL.call(fd.number(), request, arg)) == -1 && LibC.lastErrno() == Errno.EINTR) {
+            // interrupted before the request took effect: issue it again
         }
-        return (int) r;
+        return r >= 0 ? (int) r : (int) LibC.check(r, "ioctl 0x" + Long.toHexString(request));
     }
 
     /**
