@@ -1,10 +1,9 @@
 package org.jbhyve.backend.net;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import org.jbhyve.digest.Md5;
 
 /**
  * A unicast Ethernet address, parsed from {@code mac=} or generated the way bhyve does.
@@ -54,13 +53,7 @@ public final class MacAddress {
 
     /** bhyve's default address for the NIC at PCI {@code slot}.{@code function} of {@code vmName}. */
     public static MacAddress generate(int slot, int function, String vmName) {
-        byte[] digest;
-        try {
-            digest = MessageDigest.getInstance("MD5")
-                    .digest((slot + "-" + function + "-" + vmName).getBytes(StandardCharsets.UTF_8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("MD5 is a required JDK algorithm", e);
-        }
+        byte[] digest = Md5.digest((slot + "-" + function + "-" + vmName).getBytes(StandardCharsets.UTF_8));
         return new MacAddress(new byte[] {0x00, (byte) 0xa0, (byte) 0x98, digest[0], digest[1], digest[2]});
     }
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.jbhyve.digest.Md5;
 import org.jbhyve.machine.acpi.CpuTopology;
 import org.jbhyve.machine.acpi.LeBuffer;
 import org.jbhyve.machine.acpi.PlatformDescription;

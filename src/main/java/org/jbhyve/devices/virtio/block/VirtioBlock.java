@@ -3,13 +3,12 @@ package org.jbhyve.devices.virtio.block;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.jbhyve.backend.block.BlockBackend;
+import org.jbhyve.digest.Md5;
 import org.jbhyve.snapshot.SnapshotException;
 import org.jbhyve.snapshot.Snapshottable;
 import org.jbhyve.snapshot.StateReader;
@@ -53,6 +52,7 @@ public final class VirtioBlock implements VirtioDevice, Snapshottable {
     private static final int SIZE_MAX = 1 << 20;
     private static final int MAX_DISCARD_SEGMENTS = 16;
     private static final long QUIESCE_TIMEOUT_SECONDS = 60;
+    private static final String HEX_DIGITS = "0123456789ABCDEF";
 
     private final BlockBackend disk;
     private final byte[] config;
@@ -78,12 +78,15 @@ public final class VirtioBlock implements VirtioDevice, Snapshottable {
 
     /** bhyve's default: "BHYVE-" and the first six bytes of the MD5 of the path, as XXXX-XXXX-XXXX. */
     public static String defaultSerial(String path) {
-        try {
-            byte[] d = MessageDigest.getInstance("MD5").digest(path.getBytes(StandardCharsets.UTF_8));
-            return String.format("BHYVE-%02X%02X-%02X%02X-%02X%02X", d[0], d[1], d[2], d[3], d[4], d[5]);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+        byte[] d = Md5.digest(path.getBytes(StandardCharsets.UTF_8));
+        StringBuilder serial = new StringBuilder("BHYVE");
+        for (int i = 0; i < 6; i++) {
+            if (i % 2 == 0) {
+                serial.append('-');
+            }
+            serial.append(HEX_DIGITS.charAt((d[i] >> 4) & 0xf)).append(HEX_DIGITS.charAt(d[i] & 0xf));
         }
+        return serial.toString();
     }
 
     @Override

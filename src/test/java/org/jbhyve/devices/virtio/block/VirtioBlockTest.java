@@ -126,6 +126,12 @@ class VirtioBlockTest {
         assertArrayEquals(before, Files.readAllBytes(img));
     }
 
+    /** bhyve's serial: "BHYVE-" and the path's MD5, bytes 0-5 in upper-case hex (md5 of the path, checked outside). */
+    @Test
+    void defaultSerialIsTheFirstSixBytesOfThePathsMd5() {
+        assertEquals("BHYVE-E0E5-1F76-3363", VirtioBlock.defaultSerial("/var/lib/vm/disk0.img"));
+    }
+
     @Test
     void getIdReturnsBhyveStyleSerial() throws Exception {
         Path img = image(1 << 20);

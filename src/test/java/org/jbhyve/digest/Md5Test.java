@@ -1,4 +1,4 @@
-package org.jbhyve.machine.smbios;
+package org.jbhyve.digest;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

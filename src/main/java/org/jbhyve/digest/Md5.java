@@ -1,21 +1,23 @@
-package org.jbhyve.machine.smbios;
+package org.jbhyve.digest;
 
 /**
- * MD5 (RFC 1321), for the SMBIOS system UUID that bhyve derives from the VM's and the host's
- * names ({@link SmbiosTables#defaultUuid}); not for anything that needs a secure digest.
+ * MD5 (RFC 1321), for the names bhyve derives from others: the SMBIOS system UUID (from the VM's
+ * and the host's names), a disk's default serial number (from its path) and a network card's
+ * default MAC address (from its slot and the VM's name). Not for anything that needs a secure
+ * digest.
  *
  * <p>Why not {@code MessageDigest.getInstance("MD5")}: the JDK's digests come through its
  * security providers, whose first use in a process reads the security properties, builds the
  * provider list and the algorithm constraints: 9 ms of CPU at every VM start (a sampling
- * profile of bin/bhyve), 60 times the digest itself. {@code Md5Test} checks this class against
- * the JDK's MD5 and RFC 1321's test suite.
+ * profile of bin/bhyve), 60 times the digest itself, and 60 classes a start would otherwise load.
+ * {@code Md5Test} checks this class against the JDK's MD5 and RFC 1321's test suite.
  *
  * <p>The algorithm: the message, a 1 bit, zeros up to 56 bytes mod 64, and the message's length
  * in bits as a little-endian 64-bit number, in 64-byte blocks; each block is sixteen
  * little-endian 32-bit words mixed into four state words in four rounds of sixteen steps, step i
  * adding sine-derived constant {@code K[i]} and rotating left by {@code S[i]}.
  */
-final class Md5 {
+public final class Md5 {
     private static final int[] S = {
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
         5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
@@ -33,7 +35,7 @@ final class Md5 {
     private Md5() {}
 
     /** The 16-byte digest of {@code message}. */
-    static byte[] digest(byte[] message) {
+    public static byte[] digest(byte[] message) {
         int blocks = (message.length + 8) / 64 + 1;
         byte[] padded = new byte[blocks * 64];
         System.arraycopy(message, 0, padded, 0, message.length);
