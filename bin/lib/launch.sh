@@ -67,17 +67,16 @@ jbhyve_train_aot_cache() {
     local home=$1 jar=$2 aot=$3
     local tmp="$aot.$$"
     # The training VMs (org.jbhyve.cli.AotTraining: the demo guest booted twice, once with a disk
-    # and a network card as the demo VM has) register in a VM
+    # and a network card as the demo VM has, and a firmware start) register in a VM
     # registry of their own, so they never meet a real VM's name. They run without the seccomp
     # filter: at exit the JVM starts a second JVM to write the cache.
     [ -r /dev/kvm ] && [ -w /dev/kvm ] || return 0 # training boots a guest
     echo "jbhyve: training the start-up cache (boots the demo guest twice, a few seconds)..." >&2
     local rundir status; rundir=$(mktemp -d "${TMPDIR:-/tmp}/jbhyve-aot.XXXXXX") || return 0
-    truncate -s 1M "$rundir/disk.img" || return 0 # the demo VM's disk
     # Ten minutes at most (it takes seconds, a minute or two on a translated CPU): a training run
     # that hangs must not hold up the bhyve that started it; without a cache bhyve only starts slower.
     JBHYVE_RUNDIR="$rundir" timeout -k 10 600 "$JAVA_HOME/bin/java" "${JBHYVE_JVM_OPTIONS[@]}" -XX:AOTCacheOutput="$tmp" -cp "$jar" \
-        org.jbhyve.cli.AotTraining "$home/target/guest/demo.elf" "$rundir/disk.img" </dev/null >/dev/null 2>&1 && status=0 || status=$? # (also under set -e)
+        org.jbhyve.cli.AotTraining "$home/target/guest/demo.elf" "$rundir" </dev/null >/dev/null 2>&1 && status=0 || status=$? # (also under set -e)
     rm -rf "$rundir"
     # 124 and 137: stopped by the time limit, perhaps while writing; such a cache is not kept.
     if [ -f "$tmp" ] && [ $status -ne 124 ] && [ $status -ne 137 ]; then mv -f "$tmp" "$aot"; else rm -f "$tmp"; fi

@@ -159,26 +159,34 @@ final class Warmup {
 
     /** The binding classes in the jar (or class directory) at {@code location}. */
     static List<String> bindingClasses(Path location) {
+        return classesIn(location, BINDING_PACKAGES);
+    }
+
+    /**
+     * The classes in the jar (or class directory) at {@code location} whose entries start with one
+     * of {@code packages} ("org/jbhyve/sys/": that package and the ones below it). Empty when the
+     * location cannot be read.
+     */
+    static List<String> classesIn(Path location, List<String> packages) {
         List<String> names = new ArrayList<>();
         try {
             if (Files.isDirectory(location)) {
                 try (Stream<Path> files = Files.walk(location)) {
-                    files.map(p -> location.relativize(p).toString()).forEach(entry -> addIfBinding(entry, names));
+                    files.map(p -> location.relativize(p).toString()).forEach(entry -> addIfIn(entry, packages, names));
                 }
             } else {
                 try (JarFile jar = new JarFile(location.toFile())) {
-                    jar.stream().forEach(entry -> addIfBinding(entry.getName(), names));
+                    jar.stream().forEach(entry -> addIfIn(entry.getName(), packages, names));
                 }
             }
         } catch (IOException | UncheckedIOException | SecurityException e) {
-            // no list, no warm-up of the bindings
+            // no list: nothing is loaded ahead
         }
         return names;
     }
 
-    private static void addIfBinding(String entry, List<String> names) {
-        if (entry.endsWith(".class") && BINDING_PACKAGES.stream().anyMatch(entry::startsWith)
-                && !entry.contains("package-info")) {
+    private static void addIfIn(String entry, List<String> packages, List<String> names) {
+        if (entry.endsWith(".class") && packages.stream().anyMatch(entry::startsWith) && !entry.contains("package-info")) {
             names.add(entry.substring(0, entry.length() - ".class".length()).replace('/', '.'));
         }
     }
