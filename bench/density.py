@@ -21,11 +21,30 @@ os.environ["JBHYVE_RUNDIR"] = rundir
 prestart = os.path.join(home, "bin", "bhyve-prestart")
 
 
-def jbhyve_pid(i, _process):
+def jbhyve_pid(i, process):
     """The process running jbhyve's VM i, as its registry records it (with a pre-started process
-    it is not bin/bhyve's own)."""
-    with open(os.path.join(rundir, "vmm", f".density{i}.run")) as f:
-        return json.load(f)["pid"]
+    it is not bin/bhyve's own). A VM that has no entry has ended: that stops the benchmark with
+    its exit status and the end of its error output."""
+    try:
+        with open(os.path.join(rundir, "vmm", f".density{i}.run")) as f:
+            return json.load(f)["pid"]
+    except FileNotFoundError:
+        status = process.poll()
+        raise SystemExit(f"jbhyve VM density{i} has no registry entry one second after its first output"
+                         + ("" if status is None else f" (bin/bhyve ended with status {status})")
+                         + f"; its error output: {error_tail(i)!r}")
+
+
+def error_path(i):
+    return os.path.join(rundir, f"density{i}.err")
+
+
+def error_tail(i):
+    try:
+        with open(error_path(i), "rb") as f:
+            return f.read()[-500:]
+    except OSError:
+        return b""
 
 
 def started_pid(_i, process):
@@ -36,8 +55,11 @@ def start_all(build, vm_pid, env=None):
     """Starts `count` VMs together; returns (seconds until each printed MARKER, summed RSS in MiB).
     Returns once every VM's process has ended (a pre-started one ends with its bin/bhyve)."""
     started = time.perf_counter()
-    procs = [subprocess.Popen(build(i), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, env=env) for i in range(count)]
+    procs = []
+    for i in range(count):
+        with open(error_path(i), "wb") as errors:  # the child keeps its own descriptor
+            procs.append(subprocess.Popen(build(i), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                          stderr=errors, env=env))
     vm_pids = []
     try:
         for p in procs:  # reading in turn is fine: each output is a few lines, the pipes never fill
