@@ -67,22 +67,18 @@ final class AotTraining {
         }
         String kernel = "boot.kernel=" + args[0];
         Path scratch = args.length == 2 ? Path.of(args[1]) : null;
-        List<String> demoShape = new ArrayList<>(List.of("-A", "-c", "2", "-m", "64M", "-s", "0,hostbridge",
-                "-s", "1,lpc", "-s", "3,virtio-net", "-l", "com1,stdio", "-l", "pc-testdev", "-o", kernel,
-                "-o", "security.seccomp=false", "aot-training"));
+        List<String> demoShape = new ArrayList<>(List.of("-A", "-c", "2", "-s", "3,virtio-net", "-l", "pc-testdev",
+                "-o", kernel));
         Path disk = scratch == null ? null : write(scratch.resolve("disk.img"), new byte[DISK_BYTES]);
         if (disk != null) {
-            demoShape.addAll(0, List.of("-s", "2,virtio-blk," + disk));
+            demoShape.addAll(List.of("-s", "2,virtio-blk," + disk));
         }
         int withAcpi = boot(demoShape.toArray(String[]::new));
-        int withoutAcpi = onTerminal(() -> boot("-c", "1", "-m", "64M", "-s", "0,hostbridge", "-s", "1,lpc",
-                "-l", "com1,stdio", "-l", "pc-testdev", "-o", kernel, "-o", "security.seccomp=false", "aot-training"));
-        boot("-m", "64M", "-s", "0,hostbridge", "-s", "1,lpc", "-s", "3,virtio-net," + MISSING_TAP,
-                "-l", "com1,stdio", "-o", kernel, "-o", "security.seccomp=false", "aot-training"); // refused
+        int withoutAcpi = onTerminal(() -> boot("-c", "1", "-l", "pc-testdev", "-o", kernel));
+        boot("-s", "3,virtio-net," + MISSING_TAP, "-o", kernel); // refused
         Path rom = scratch == null ? null : write(scratch.resolve("reset.rom"), exitingRom());
         if (rom != null) {
-            boot("-m", "64M", "-s", "0,hostbridge", "-s", "1,lpc", "-l", "com1,stdio", "-l", "pc-testdev",
-                    "-l", "bootrom," + rom, "-o", "security.seccomp=false", "aot-training");
+            boot("-l", "pc-testdev", "-l", "bootrom," + rom);
         }
         loadDataPathClasses();
         Seccomp.buildWithoutInstalling();
@@ -115,8 +111,7 @@ final class AotTraining {
      */
     private static void loadDataPathClasses() {
         try {
-            Path location = Path.of(AotTraining.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            for (String name : Warmup.classesIn(location, DATA_PATH_PACKAGES)) {
+            for (String name : Warmup.classesIn(PrestartMain.ownJar(), DATA_PATH_PACKAGES)) {
                 Class.forName(name, false, AotTraining.class.getClassLoader());
             }
         } catch (URISyntaxException | ReflectiveOperationException | LinkageError | RuntimeException e) {
@@ -156,7 +151,15 @@ final class AotTraining {
         }
     }
 
-    private static int boot(String... args) {
-        return BhyveMain.runCommand(args);
+    /**
+     * Runs bhyve with {@code shape} added to what every training VM has: 64 MiB, the hostbridge
+     * and the LPC bridge, COM1 on standard input and output, no seccomp filter, and its name.
+     */
+    private static int boot(String... shape) {
+        List<String> args = new ArrayList<>(List.of("-m", "64M", "-s", "0,hostbridge", "-s", "1,lpc",
+                "-l", "com1,stdio", "-o", "security.seccomp=false"));
+        args.addAll(List.of(shape));
+        args.add("aot-training");
+        return BhyveMain.runCommand(args.toArray(String[]::new));
     }
 }

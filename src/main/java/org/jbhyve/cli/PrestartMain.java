@@ -279,7 +279,8 @@ public final class PrestartMain {
         }
     }
 
-    private static Path ownJar() throws URISyntaxException {
+    /** This program's jar (or class directory, under tests). */
+    static Path ownJar() throws URISyntaxException {
         return Path.of(PrestartMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     }
 

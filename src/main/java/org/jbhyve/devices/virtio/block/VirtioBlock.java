@@ -3,6 +3,7 @@ package org.jbhyve.devices.virtio.block;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -52,7 +53,7 @@ public final class VirtioBlock implements VirtioDevice, Snapshottable {
     private static final int SIZE_MAX = 1 << 20;
     private static final int MAX_DISCARD_SEGMENTS = 16;
     private static final long QUIESCE_TIMEOUT_SECONDS = 60;
-    private static final String HEX_DIGITS = "0123456789ABCDEF";
+    private static final HexFormat SERIAL_HEX = HexFormat.of().withUpperCase();
 
     private final BlockBackend disk;
     private final byte[] config;
@@ -84,7 +85,7 @@ public final class VirtioBlock implements VirtioDevice, Snapshottable {
             if (i % 2 == 0) {
                 serial.append('-');
             }
-            serial.append(HEX_DIGITS.charAt((d[i] >> 4) & 0xf)).append(HEX_DIGITS.charAt(d[i] & 0xf));
+            serial.append(SERIAL_HEX.toHexDigits(d[i]));
         }
         return serial.toString();
     }
