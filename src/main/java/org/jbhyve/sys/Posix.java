@@ -36,6 +36,7 @@ public final class Posix {
     public static final int MAP_NORESERVE = 0x4000;
     /** Drops the pages: anonymous memory reads as zeros again (and no longer counts as resident). */
     public static final int MADV_DONTNEED = 4;
+    public static final int MADV_HUGEPAGE = 14;
     public static final int MADV_DONTDUMP = 16;
     public static final int MADV_DODUMP = 17;
 
