@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jbhyve.text.Chars;
 
 /**
  * The bhyve_config(5) settings tree: the single description of a VM that the
@@ -262,7 +263,7 @@ public final class ConfigTree {
         Objects.requireNonNull(key, "key");
         String[] parts = key.split("\\.", -1);
         for (String p : parts) {
-            if (p.isEmpty() || !p.chars().allMatch(ConfigTree::keyChar)) {
+            if (p.isEmpty() || !Chars.all(p, ConfigTree::keyChar)) {
                 throw new ConfigException("invalid configuration key '" + key + "'");
             }
         }

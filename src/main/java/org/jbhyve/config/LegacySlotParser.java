@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jbhyve.text.Chars;
 
 /**
  * Turns a {@code -s slot,emulation[,conf]} argument into tree nodes exactly as
@@ -184,7 +185,7 @@ public final class LegacySlotParser {
     }
 
     private static int number(String arg, String what, String text, int max) {
-        if (text.isEmpty() || text.length() > 3 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+        if (text.isEmpty() || text.length() > 3 || !Chars.all(text, Chars::decimalDigit)) {
             throw new ConfigException("invalid PCI slot \"" + arg + "\": " + what + " \"" + text
                     + "\" is not a decimal number");
         }

@@ -10,6 +10,7 @@ import org.jbhyve.config.ConfigTree;
 import org.jbhyve.config.Topology;
 import org.jbhyve.machine.acpi.CpuTopology;
 import org.jbhyve.machine.boot.KernelLoader;
+import org.jbhyve.text.Chars;
 
 /**
  * The typed view of a bhyve_config(5) tree that the machine is built from. Reading the tree
@@ -118,7 +119,7 @@ public record MachineSpec(String name, CpuTopology topology, long memoryBytes, b
             throw new ConfigException("gdb.port: '" + port + "' is not a TCP port (1-65535)");
         }
         String address = tree.get("gdb.address").orElse(null);
-        if (address != null && (address.isBlank() || address.chars().anyMatch(Character::isWhitespace))) {
+        if (address != null && (address.isBlank() || Chars.any(address, Character::isWhitespace))) {
             throw new ConfigException("gdb.address: '" + address + "' is not an address");
         }
         return new Gdb(address, number, tree.getBoolean("gdb.wait", false));

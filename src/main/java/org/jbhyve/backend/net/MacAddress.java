@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import org.jbhyve.digest.Md5;
+import org.jbhyve.text.Chars;
 
 /**
  * A unicast Ethernet address, parsed from {@code mac=} or generated the way bhyve does.
@@ -34,7 +35,7 @@ public final class MacAddress {
         boolean ok = parts.length == LENGTH;
         for (int i = 0; ok && i < LENGTH; i++) {
             String p = parts[i];
-            ok = !p.isEmpty() && p.length() <= 2 && p.chars().allMatch(c -> Character.digit(c, 16) >= 0);
+            ok = !p.isEmpty() && p.length() <= 2 && Chars.all(p, c -> Character.digit(c, 16) >= 0);
             if (ok) {
                 b[i] = (byte) Integer.parseInt(p, 16);
             }

@@ -3,6 +3,7 @@ package org.jbhyve.devices.display;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.jbhyve.text.Chars;
 
 /**
  * fbuf's settings as bhyve's {@code pci_fbuf_parse_config} reads them from the device's config
@@ -102,7 +103,7 @@ public record FbufOptions(String host, int port, int width, int height, Vga vga,
         if (text.isEmpty()) {
             throw new IllegalArgumentException("fbuf: Missing port number: \"" + whole + "\"");
         }
-        if (!text.chars().allMatch(c -> c >= '0' && c <= '9') || text.length() > 5 || Integer.parseInt(text) > 0xFFFF) {
+        if (!Chars.all(text, Chars::decimalDigit) || text.length() > 5 || Integer.parseInt(text) > 0xFFFF) {
             throw new IllegalArgumentException("fbuf: Invalid port number: \"" + whole + "\"");
         }
         return Integer.parseInt(text);
