@@ -1,11 +1,14 @@
 package org.jbhyve.kvm;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,16 +45,28 @@ public final class VcpuStats implements AutoCloseable {
             long descSize = 16L + nameSize;
             MemorySegment descs = arena.allocate(descSize * count, 8);
             Posix.pread(fd, descs, descs.byteSize(), descOffset);
+            // Parsed from a heap copy: byte by byte through the segment (getString's strlen),
+            // forty-odd names cost a start more than the copy.
+            byte[] table = descs.toArray(JAVA_BYTE);
+            ByteBuffer fields = ByteBuffer.wrap(table).order(ByteOrder.nativeOrder());
             for (int i = 0; i < count; i++) {
-                long o = i * descSize;
-                int size = Short.toUnsignedInt(descs.get(JAVA_SHORT, o + 6));
-                long dataAt = dataOffset + Integer.toUnsignedLong(descs.get(JAVA_INT, o + 8));
-                String name = descs.asSlice(o + 16, nameSize).getString(0);
+                int o = Math.toIntExact(i * descSize);
+                int size = Short.toUnsignedInt(fields.getShort(o + 6));
+                long dataAt = dataOffset + Integer.toUnsignedLong(fields.getInt(o + 8));
                 if (size == 1) {
-                    offsets.put(name, dataAt);
+                    offsets.put(cString(table, o + 16, nameSize), dataAt);
                 }
             }
         }
+    }
+
+    /** The NUL-terminated ASCII string at {@code from}, at most {@code limit} bytes long. */
+    private static String cString(byte[] bytes, int from, int limit) {
+        int length = 0;
+        while (length < limit && bytes[from + length] != 0) {
+            length++;
+        }
+        return new String(bytes, from, length, StandardCharsets.US_ASCII);
     }
 
     /** Whether the stat exists on this kernel. */
