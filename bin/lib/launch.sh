@@ -30,15 +30,14 @@
 #   further 12 % off a start's CPU on a translated CPU (twenty starts each way, interleaved). The
 #   exit path and the device paths run thousands of times a second and are compiled within their
 #   first seconds of use (bench/exits measures after a first round of 40,000 exits).
-# -Djava.lang.invoke.MethodHandle.CUSTOMIZE_THRESHOLD=-1: a method handle called 127 times from
-#   interpreted code is not given method-handle forms of its own. The system-call handle is, after
-#   a start's first 127 system calls: a class generated at every start (the cache cannot keep it),
-#   for nothing once the callers are compiled, where the handle is a constant and inlined anyway.
+# Method-handle customisation stays on (java.lang.invoke.MethodHandle.CUSTOMIZE_THRESHOLD): the
+#   system-call handle gets forms of its own after 127 interpreted calls, a class generated at
+#   every start, but the first compiler then folds the handle's bound values, and without them a
+#   port-I/O exit took 1.10x QEMU's time instead of parity (bench/exits).
 # The compile exclusion: the linker's bytecode verifier helper (StackMapGenerator.processBlock) is
 #   one huge method that runs only while the downcall stub is made at start; compiling it took
 #   6.5 MiB of compiler memory and compiler time, for nothing afterwards.
 JBHYVE_JVM_OPTIONS=(--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -Xms8m -Xmx256m -XX:NewSize=1m
-    -Djava.lang.invoke.MethodHandle.CUSTOMIZE_THRESHOLD=-1
     -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=100 -XX:-UsePerfData -XX:TrimNativeHeapInterval=1000
     -XX:+UnlockDiagnosticVMOptions -XX:-AOTRecordTraining -XX:-AOTReplayTraining
     -XX:StringTableSize=4096 -XX:+UnlockExperimentalVMOptions -XX:SymbolTableSize=4096 -XX:CompileCommand=quiet
