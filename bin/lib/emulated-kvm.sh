@@ -133,10 +133,13 @@ jbhyve_emulated_kvm_run() {
         fi
     done) &
     local watch=$! qemu_status
+    # transparent_hugepage=never: with this kernel's default ("always") the machine's CPUs locked
+    # up again and again (soft lockups, some in khugepaged; three machines in a row once guest
+    # RAM was 2 MiB-aligned, so that nested guests ran on huge pages); none since without them.
     "${limit[@]}" qemu-system-x86_64 -accel tcg,thread=multi,tb-size=1024 -cpu max,-avx,-avx2,-fma,-f16c -smp "${JBHYVE_EMULATED_KVM_CPUS:-$(nproc)}" -m "$memory_mib" \
         "${firmware[@]}" -display none -vga none -serial stdio -monitor none -no-reboot -nic none \
         -kernel "/boot/vmlinuz-$version" -initrd "$dir/initramfs.gz" \
-        -append "console=ttyS0 quiet panic=-1 jbhyve.project=$project${JBHYVE_EMULATED_KVM_PROJECT_CACHE:+ jbhyve.project_cache=$JBHYVE_EMULATED_KVM_PROJECT_CACHE} jbhyve.dir=$dir" \
+        -append "console=ttyS0 quiet panic=-1 transparent_hugepage=never jbhyve.project=$project${JBHYVE_EMULATED_KVM_PROJECT_CACHE:+ jbhyve.project_cache=$JBHYVE_EMULATED_KVM_PROJECT_CACHE} jbhyve.dir=$dir" \
         -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
         -virtfs "local,path=$project,mount_tag=project,security_model=none" </dev/null \
         && qemu_status=0 || qemu_status=$? # (also in callers with set -e)
